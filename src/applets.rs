@@ -1,0 +1,63 @@
+//! The table of applets. Each row names an applet, its aliases, a clap `Command` builder (used for
+//! `--help`, shell completions and, where the tool's grammar allows, for parsing) and its entry
+//! point. Adding an applet means adding its folder under `src/applets/` and one row here.
+
+use crate::error::Result;
+use clap::Command;
+use std::ffi::OsString;
+
+pub mod ip;
+
+pub struct Applet {
+    pub name: &'static str,
+    pub aliases: &'static [&'static str],
+    pub about: &'static str,
+    /// The clap description of the applet's flags.
+    pub command: fn() -> Command,
+    /// Runs the applet on its arguments (without argv\[0\]); returns the exit code.
+    pub run: fn(&[OsString]) -> Result<i32>,
+}
+
+pub const APPLETS: &[Applet] = &[Applet {
+    name: "ip",
+    aliases: &[],
+    about: "show routes, addresses, links and neighbours (iproute2 compatible, read-only)",
+    command: ip::command,
+    run: ip::run,
+}];
+
+/// The applet called `name`, by its name or one of its aliases.
+pub fn find(name: &str) -> Option<&'static Applet> {
+    APPLETS.iter().find(|a| a.name == name || a.aliases.contains(&name))
+}
+
+/// Every name an applet answers to: what `--install` links and `--list` prints.
+pub fn all_names() -> impl Iterator<Item = &'static str> {
+    APPLETS.iter().flat_map(|a| std::iter::once(a.name).chain(a.aliases.iter().copied()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_plain() {
+        let mut names: Vec<&str> = all_names().collect();
+        let n = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), n, "an applet name or alias is used twice");
+        for name in names {
+            assert!(!name.is_empty() && !name.contains('/'), "bad applet name {name:?}");
+        }
+    }
+
+    #[test]
+    fn every_command_builds() {
+        for a in APPLETS {
+            let cmd = (a.command)();
+            cmd.debug_assert();
+            assert_eq!(cmd.get_name(), a.name);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The one error type every applet returns: an exit code, a one-line message and an optional hint.
+//!
+//! `main` turns it into `debugbox APPLET: message (hint)` on stderr and the exit code, in one place.
+//! Applets that imitate a tool with its own error format (curl's `curl: (7) …`) mark the error
+//! `verbatim` so the line is printed exactly as given.
+
+use std::fmt;
+
+/// Exit code for "the network said no" (no reply, NXDOMAIN, HTTP failure).
+pub const EXIT_NETWORK: i32 = 1;
+/// Exit code for usage errors and local failures.
+pub const EXIT_USAGE: i32 = 2;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub code: i32,
+    pub message: String,
+    pub hint: Option<String>,
+    /// Print `message` as is, without the `debugbox APPLET:` prefix or the hint.
+    pub verbatim: bool,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A usage error (bad flag, bad value): exit 2.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(EXIT_USAGE, message)
+    }
+
+    /// A local failure (no permission, no such device, netlink refused): exit 2.
+    pub fn local(message: impl Into<String>) -> Self {
+        Self::new(EXIT_USAGE, message)
+    }
+
+    /// The network said no: exit 1.
+    pub fn network(message: impl Into<String>) -> Self {
+        Self::new(EXIT_NETWORK, message)
+    }
+
+    pub fn new(code: i32, message: impl Into<String>) -> Self {
+        Error { code, message: message.into(), hint: None, verbatim: false }
+    }
+
+    /// An error line already in the imitated tool's own format, printed as is.
+    pub fn verbatim(code: i32, line: impl Into<String>) -> Self {
+        Error { code, message: line.into(), hint: None, verbatim: true }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The line `main` prints for this error when it came from `applet`.
+    pub fn line(&self, applet: &str) -> String {
+        if self.verbatim {
+            return self.message.clone();
+        }
+        match &self.hint {
+            Some(h) => format!("debugbox {applet}: {} ({h})", self.message),
+            None => format!("debugbox {applet}: {}", self.message),
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(h) = &self.hint {
+            write!(f, " ({h})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_has_prefix_and_hint() {
+        let e = Error::local("no CAP_NET_RAW").hint("use --tcp PORT");
+        assert_eq!(e.line("ping"), "debugbox ping: no CAP_NET_RAW (use --tcp PORT)");
+        assert_eq!(e.code, EXIT_USAGE);
+    }
+
+    #[test]
+    fn verbatim_is_printed_as_given() {
+        let e = Error::verbatim(7, "curl: (7) Failed to connect");
+        assert_eq!(e.line("curl"), "curl: (7) Failed to connect");
+        assert_eq!(e.code, 7);
+    }
+}

@@ -1,0 +1,197 @@
+//! Human versus `--json` rendering helpers shared by the applets.
+//!
+//! Applets build `#[derive(Serialize)]` view structs; text goes through their own renderers, JSON
+//! through here. `ip` uses [`IprouteFormatter`], which writes byte for byte what iproute2's
+//! `json_writer.c` writes (compact with `-j`, its own indentation with `-j -p`), so jq scripts and
+//! diffs written against iproute2 keep working.
+
+use serde::Serialize;
+use serde_json::ser::Formatter;
+use std::io::{self, Write};
+
+/// A serde_json formatter that mimics iproute2's json_writer: `[ {`, four-space indentation,
+/// `[ "a","b" ]` for arrays, `"key": value` in pretty mode; no whitespace in compact mode.
+pub struct IprouteFormatter {
+    pretty: bool,
+    depth: usize,
+    /// For each open array or object: has it received a value yet?
+    filled: Vec<bool>,
+}
+
+impl IprouteFormatter {
+    pub fn new(pretty: bool) -> Self {
+        IprouteFormatter { pretty, depth: 0, filled: Vec::new() }
+    }
+
+    fn newline<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
+        if self.pretty {
+            w.write_all(b"\n")?;
+            for _ in 0..self.depth {
+                w.write_all(b"    ")?;
+            }
+        }
+        Ok(())
+    }
+
+    fn mark_filled(&mut self) {
+        if let Some(f) = self.filled.last_mut() {
+            *f = true;
+        }
+    }
+}
+
+impl Formatter for IprouteFormatter {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.filled.push(false);
+        w.write_all(if self.pretty { b"[ " } else { b"[" })
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        let filled = self.filled.pop().unwrap_or(false);
+        if self.pretty && filled {
+            w.write_all(b" ")?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.mark_filled();
+        if first { Ok(()) } else { w.write_all(b",") }
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth += 1;
+        self.filled.push(false);
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.depth -= 1;
+        if self.filled.pop().unwrap_or(false) {
+            self.newline(w)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.mark_filled();
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.newline(w)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(if self.pretty { b": " } else { b":" })
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Serialize `value` the way iproute2's `-j` (and `-j -p`) does, with its trailing newline.
+pub fn iproute_json<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
+    let mut buf = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(&mut buf, IprouteFormatter::new(pretty));
+    // Serializing plain view structs into a Vec cannot fail.
+    if value.serialize(&mut ser).is_err() {
+        return String::from("[]\n");
+    }
+    buf.push(b'\n');
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// One JSON value on one line, the `-j` form of the other applets (one object per event).
+pub fn json_line<T: Serialize + ?Sized>(value: &T) -> String {
+    let mut s = serde_json::to_string(value).unwrap_or_else(|_| String::from("null"));
+    s.push('\n');
+    s
+}
+
+/// Write everything to stdout at once. A closed pipe (`| head`) is not an error worth reporting.
+pub fn print(text: &str) -> crate::error::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(crate::error::Error::local(format!("cannot write output: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Serialize;
+
+    #[derive(Serialize)]
+    struct Addr {
+        family: &'static str,
+        prefixlen: u8,
+    }
+
+    #[derive(Serialize)]
+    struct Link {
+        ifindex: u32,
+        flags: Vec<&'static str>,
+        empty: Vec<&'static str>,
+        addr_info: Vec<Addr>,
+    }
+
+    fn sample() -> Vec<Link> {
+        vec![
+            Link {
+                ifindex: 1,
+                flags: vec!["LOOPBACK", "UP"],
+                empty: vec![],
+                addr_info: vec![Addr { family: "inet", prefixlen: 8 }, Addr { family: "inet6", prefixlen: 128 }],
+            },
+            Link { ifindex: 2, flags: vec![], empty: vec![], addr_info: vec![] },
+        ]
+    }
+
+    #[test]
+    fn compact_matches_iproute2() {
+        assert_eq!(
+            iproute_json(&sample(), false),
+            "[{\"ifindex\":1,\"flags\":[\"LOOPBACK\",\"UP\"],\"empty\":[],\"addr_info\":[{\"family\":\"inet\",\"prefixlen\":8},{\"family\":\"inet6\",\"prefixlen\":128}]},{\"ifindex\":2,\"flags\":[],\"empty\":[],\"addr_info\":[]}]\n"
+        );
+    }
+
+    #[test]
+    fn pretty_matches_iproute2() {
+        // Shape copied from `ip -j -p addr` (iproute2 6.1).
+        let want = r#"[ {
+        "ifindex": 1,
+        "flags": [ "LOOPBACK","UP" ],
+        "empty": [ ],
+        "addr_info": [ {
+                "family": "inet",
+                "prefixlen": 8
+            },{
+                "family": "inet6",
+                "prefixlen": 128
+            } ]
+    },{
+        "ifindex": 2,
+        "flags": [ ],
+        "empty": [ ],
+        "addr_info": [ ]
+    } ]
+"#;
+        assert_eq!(iproute_json(&sample(), true), want);
+    }
+
+    #[test]
+    fn empty_top_level() {
+        let v: Vec<Addr> = vec![];
+        assert_eq!(iproute_json(&v, false), "[]\n");
+        assert_eq!(iproute_json(&v, true), "[ ]\n");
+    }
+}

@@ -1,0 +1,5 @@
+//! The only place that opens sockets, talks netlink, or uses `unsafe`/libc. Everything above works
+//! on plain data so it can be tested without privileges.
+
+pub mod netlink;
+pub mod process;
