@@ -56,8 +56,8 @@ mod tests {
     fn every_command_builds() {
         for a in APPLETS {
             let cmd = (a.command)();
-            cmd.debug_assert();
             assert_eq!(cmd.get_name(), a.name);
+            cmd.debug_assert();
         }
     }
 }

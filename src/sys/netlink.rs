@@ -8,7 +8,7 @@ use netlink_packet_core::{
     NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
 };
 use netlink_packet_route::address::AddressMessage;
-use netlink_packet_route::link::{LinkAttribute, LinkMessage};
+use netlink_packet_route::link::LinkMessage;
 use netlink_packet_route::neighbour::NeighbourMessage;
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::route::RouteMessage;
@@ -126,8 +126,16 @@ impl Rtnl {
     }
 
     pub fn links(&mut self) -> io::Result<Vec<LinkMessage>> {
+        self.links_family(AddressFamily::Unspec)
+    }
+
+    /// A link dump for one family. The kernel answers AF_INET6 itself (addrconf's reduced
+    /// per-link view: no qdisc, group or netns id), which is what `ip -6 addr` prints.
+    pub fn links_family(&mut self, family: AddressFamily) -> io::Result<Vec<LinkMessage>> {
+        let mut req = LinkMessage::default();
+        req.header.interface_family = family;
         Ok(self
-            .dump(RouteNetlinkMessage::GetLink(LinkMessage::default()))?
+            .dump(RouteNetlinkMessage::GetLink(req))?
             .into_iter()
             .filter_map(|m| match m {
                 RouteNetlinkMessage::NewLink(l) => Some(l),

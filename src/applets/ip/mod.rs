@@ -243,11 +243,18 @@ fn route_get_request(g: &cli::RouteGet, names: &Names) -> Result<RouteMessage> {
 
 /// The links (and, for `ip addr`, their addresses) that `ip addr/link show` prints.
 pub fn address_views(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter, link_mode: bool) -> Result<Vec<LinkView>> {
+    // The link dump uses the -4/-6 family as given, before `to PREFIX` narrows the filter.
+    let dump_family = if opts.family == Family::Inet6 && !link_mode { AddressFamily::Inet6 } else { AddressFamily::Unspec };
     let mut opts = opts.clone();
     if link_mode {
         opts.family = Family::Packet;
+    } else if opts.family == Family::Unspec {
+        // iproute2: `to PREFIX` also sets the family (so `ip a show to 10/8` is IPv4 only).
+        if let Some(to) = &filter.to {
+            opts.family = to.family;
+        }
     }
-    let links: Vec<LinkMessage> = rtnl.links().map_err(netlink_error)?;
+    let links: Vec<LinkMessage> = rtnl.links_family(dump_family).map_err(netlink_error)?;
     let mut names = Names::from_links(&links);
     let dev_index = match &filter.dev {
         Some(d) => Some(names.index(d).ok_or_else(|| Error::local(format!("Device \"{d}\" does not exist.")))?),
@@ -260,11 +267,6 @@ pub fn address_views(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter, lin
     if any_netns {
         names.netns = netns_names_by_id(rtnl);
     }
-    let filter_family = if family == Family::Unspec {
-        filter.to.map(|p| p.family).unwrap_or(Family::Unspec)
-    } else {
-        family
-    };
     let show = parse::LinkShow { opts: &opts, link_mode };
     let addr_only = opts.oneline && !opts.brief && family != Family::Packet;
     let mut out = Vec::new();
@@ -279,18 +281,28 @@ pub fn address_views(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter, lin
             // iproute2's ipaddr_filter: with a family, scope or prefix filter, keep only links that
             // have a matching address; links with no address at all stay when no family is asked.
             let mine: Vec<_> = addrs.iter().filter(|a| a.header.index == l.header.index).collect();
-            let matching = mine.iter().any(|a| parse::addr_passes(a, filter, filter_family));
-            if !(matching || (mine.is_empty() && filter_family == Family::Unspec)) {
+            let matching = mine.iter().any(|a| parse::addr_passes(a, filter, family));
+            if !(matching || (mine.is_empty() && family == Family::Unspec)) {
                 continue;
             }
         }
         let Some(mut v) = parse::link_view(l, show, &names) else { continue };
+        if !l.attributes.iter().any(|a| matches!(a, LinkAttribute::TxQueueLen(_))) {
+            // As iproute2: no IFLA_TXQLEN in the reply, so ask the device.
+            v.txqlen = crate::sys::netdev::txqlen(&v.ifname).ok().filter(|q| *q != 0);
+        }
         if family != Family::Packet {
             v.addr_info = Some(
                 addrs
                     .iter()
-                    .filter(|a| a.header.index == l.header.index && parse::addr_passes(a, filter, filter_family))
-                    .map(|a| parse::addr_view(a, &opts, &names))
+                    .filter(|a| a.header.index == l.header.index && parse::addr_passes(a, &cli::AddrFilter::default(), family))
+                    .map(|a| {
+                        let mut v = parse::addr_view(a, &opts, &names);
+                        // iproute2 opens a JSON object for every address of the family and
+                        // leaves it empty (`{}`) when a scope or prefix filter drops it.
+                        v.hidden = !parse::addr_passes(a, filter, family);
+                        v
+                    })
                     .collect(),
             );
             v.addr_only = addr_only;

@@ -164,6 +164,8 @@ pub struct AddrView {
     pub lifetimes: Option<Lifetimes>,
     /// -br: only local/prefixlen are shown.
     pub brief: bool,
+    /// Dropped by a scope or prefix filter: no text, and `{}` in JSON (as iproute2).
+    pub hidden: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -799,6 +801,9 @@ impl Serialize for LinkInfoJson<'_> {
 impl AddrView {
     /// iproute2's print_addrinfo.
     pub fn render(&self, out: &mut String, layout: &Layout) {
+        if self.hidden {
+            return;
+        }
         if !self.brief {
             if let Some((idx, dev)) = &self.index_dev {
                 let _ = write!(out, "{idx}: {dev}");
@@ -857,6 +862,9 @@ impl AddrView {
 impl Serialize for AddrView {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let mut m = ser.serialize_map(None)?;
+        if self.hidden {
+            return m.end();
+        }
         if !self.brief {
             if let Some((idx, dev)) = &self.index_dev {
                 m.serialize_entry("index", idx)?;
@@ -1426,6 +1434,7 @@ mod tests {
                 label: Some("lo".into()),
                 lifetimes: Some(Lifetimes { valid: INFINITY_LIFE_TIME, preferred: INFINITY_LIFE_TIME, deprecated: false }),
                 brief: false,
+                hidden: false,
             }]),
         }
     }

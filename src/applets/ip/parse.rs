@@ -50,8 +50,9 @@ impl Names {
         self.links.iter().find(|(_, l)| l.0 == name).map(|(i, _)| *i)
     }
 
+    /// `ll_index_to_flags`: an unknown index reads as all flags set (so never `M-DOWN`).
     fn flags(&self, index: u32) -> u32 {
-        self.links.get(&index).map(|l| l.1).unwrap_or(0)
+        self.links.get(&index).map(|l| l.1).unwrap_or(u32::MAX)
     }
 
     fn link_type(&self, index: u32) -> u16 {
@@ -463,6 +464,7 @@ pub fn addr_view(a: &AddressMessage, opts: &Opts, names: &Names) -> AddrView {
         label: None,
         lifetimes: None,
         brief: opts.brief,
+        hidden: false,
     };
     let mut flags = a.header.flags.bits() as u32;
     for attr in &a.attributes {

@@ -1,0 +1,121 @@
+//! Helpers shared by the integration tests: running the built binary through its applet names,
+//! and the namespace lab (scripts/lab) with a unique name per test process.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_debugbox")
+}
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A directory of applet symlinks (`ip -> debugbox`, …) made by `debugbox --install`.
+pub fn applet_dir() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("debugbox-applets-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new(bin()).arg("--install").arg(&dir).output().unwrap();
+        assert!(out.status.success(), "--install failed: {}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+}
+
+/// The path of an applet symlink, so tests call `ping`, `ip`, … by name.
+pub fn applet(name: &str) -> PathBuf {
+    applet_dir().join(name)
+}
+
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Self {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+pub fn run(cmd: &mut Command) -> Run {
+    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}")).into()
+}
+
+pub fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+}
+
+/// Tests that need root fail loudly without it, never skip quietly.
+pub fn require_root() {
+    assert!(
+        is_root(),
+        "this test builds network namespaces and needs root: run scripts/test as root (CI does)"
+    );
+}
+
+/// One lab (scripts/lab) per test process, shared by the tests that run at the same time and
+/// torn down when the last of them is done, also when a test fails.
+pub struct Lab {
+    pub name: String,
+}
+
+static SHARED: Mutex<Weak<Lab>> = Mutex::new(Weak::new());
+static COUNTER: Mutex<u32> = Mutex::new(0);
+
+pub fn lab() -> Arc<Lab> {
+    require_root();
+    let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(l) = shared.upgrade() {
+        return l;
+    }
+    let n = {
+        let mut c = COUNTER.lock().unwrap_or_else(|e| e.into_inner());
+        *c += 1;
+        *c
+    };
+    let name = format!("t{}{}", std::process::id(), (b'a' + (n % 26) as u8) as char);
+    let out = run(Command::new(repo().join("scripts/lab"))
+        .args(["--name", &name, "up"])
+        .env("DEBUGBOX_LAB_OWNER", std::process::id().to_string()));
+    assert_eq!(out.code, 0, "lab up failed:\n{}\n{}", out.stdout, out.stderr);
+    let l = Arc::new(Lab { name });
+    *shared = Arc::downgrade(&l);
+    l
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join("scripts/lab")).args(["--name", &self.name, "down"]).output();
+    }
+}
+
+impl Lab {
+    pub fn ns(&self, host: &str) -> String {
+        format!("{}-{host}", self.name)
+    }
+
+    /// Run `argv` inside the lab host `host` (debug, web1, node1, …).
+    pub fn exec(&self, host: &str, argv: &[&str]) -> Run {
+        run(Command::new("ip").args(["netns", "exec", &self.ns(host)]).args(argv))
+    }
+
+    /// Run a debugbox applet by its name inside `host`.
+    pub fn applet(&self, host: &str, name: &str, args: &[&str]) -> Run {
+        let path = applet(name);
+        let mut argv = vec![path.to_str().unwrap()];
+        argv.extend_from_slice(args);
+        self.exec(host, &argv)
+    }
+}
