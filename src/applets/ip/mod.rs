@@ -243,8 +243,13 @@ fn route_get_request(g: &cli::RouteGet, names: &Names) -> Result<RouteMessage> {
 
 /// The links (and, for `ip addr`, their addresses) that `ip addr/link show` prints.
 pub fn address_views(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter, link_mode: bool) -> Result<Vec<LinkView>> {
-    // The link dump uses the -4/-6 family as given, before `to PREFIX` narrows the filter.
-    let dump_family = if opts.family == Family::Inet6 && !link_mode { AddressFamily::Inet6 } else { AddressFamily::Unspec };
+    // iproute2 dumps links with the -4/-6 family as given (before `to PREFIX` narrows it), and
+    // the kernel answers an AF_INET6 dump with a reduced view; a named device is fetched whole.
+    let dump_family = if opts.family == Family::Inet6 && !link_mode && filter.dev.is_none() {
+        AddressFamily::Inet6
+    } else {
+        AddressFamily::Unspec
+    };
     let mut opts = opts.clone();
     if link_mode {
         opts.family = Family::Packet;
