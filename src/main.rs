@@ -6,6 +6,7 @@
 //! code and one line on stderr here, in one place.
 
 mod applets;
+mod dns;
 mod error;
 mod output;
 mod sys;

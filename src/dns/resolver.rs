@@ -1,0 +1,832 @@
+//! The one resolver every applet uses: /etc/hosts, then DNS through resolv.conf's search list,
+//! ndots, timeout and attempts, with glibc's order and retry rules — and a trace of every query,
+//! which is what `--explain` prints and `diagnose` reads.
+//!
+//! hickory-proto encodes and decodes the messages. The search walk is written here rather than
+//! taken from hickory-resolver because the walk itself is what users debug: it must follow
+//! glibc's res_search step by step (including when it stops early) and report each step, which
+//! hickory-resolver neither does nor exposes; and it needs no async runtime.
+
+use super::conf::ResolvConf;
+use super::hosts::Hosts;
+use hickory_proto::op::{Edns, Message, Query, ResponseCode};
+use hickory_proto::rr::{Name, RData, RecordType};
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proto {
+    Udp,
+    Tcp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XError {
+    /// No answer within the time allowed.
+    Timeout,
+    /// ICMP port unreachable / TCP RST: nothing listens on the server's port 53.
+    Refused,
+    /// Could not even send (no route, bad address…).
+    Local(String),
+}
+
+impl std::fmt::Display for XError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            XError::Timeout => f.write_str("timed out"),
+            XError::Refused => f.write_str("connection refused"),
+            XError::Local(e) => f.write_str(e),
+        }
+    }
+}
+
+/// Moves one DNS message to a server and back. `sys::dns` implements it with sockets; tests use
+/// canned answers.
+pub trait Transport {
+    fn exchange(&mut self, server: SocketAddr, query: &[u8], id: u16, proto: Proto, timeout: Duration)
+    -> Result<Vec<u8>, XError>;
+}
+
+/// How long each try may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backoff {
+    /// glibc res_send: the first round gives each server the full timeout; round n gives
+    /// (timeout << n) / number-of-servers, at least one second.
+    Glibc(Duration),
+    /// bind's tools: the same timeout for every try.
+    Fixed(Duration),
+}
+
+impl Backoff {
+    fn per_try(&self, round: u32, servers: usize) -> Duration {
+        match *self {
+            Backoff::Fixed(d) => d,
+            Backoff::Glibc(base) => {
+                if round == 0 {
+                    return base;
+                }
+                // Whole seconds, as glibc computes them.
+                let secs = (base.as_secs() << round.min(8)) / servers.max(1) as u64;
+                Duration::from_secs(secs.max(1))
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct QueryOpts {
+    pub servers: Vec<SocketAddr>,
+    pub backoff: Backoff,
+    /// Rounds over the server list (glibc `attempts`, dig `+tries`).
+    pub attempts: u32,
+    pub tcp: bool,
+    pub recursion_desired: bool,
+    /// EDNS0 with this UDP payload size.
+    pub edns: Option<u16>,
+    /// Retry over TCP when a UDP answer comes back truncated.
+    pub tcp_on_truncation: bool,
+}
+
+impl QueryOpts {
+    pub fn from_conf(conf: &ResolvConf) -> Self {
+        QueryOpts {
+            servers: conf.servers(),
+            backoff: Backoff::Glibc(conf.timeout),
+            attempts: conf.attempts,
+            tcp: conf.use_vc,
+            recursion_desired: true,
+            edns: conf.edns0.then_some(1200),
+            tcp_on_truncation: true,
+        }
+    }
+}
+
+/// One message sent and what came of it.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    pub server: SocketAddr,
+    pub proto: Proto,
+    pub elapsed: Duration,
+    pub outcome: Result<Answer, XError>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub message: Message,
+    pub size: usize,
+}
+
+/// The result of asking one question (possibly several tries and servers).
+#[derive(Debug, Clone)]
+pub struct Asked {
+    pub name: String,
+    pub qtype: RecordType,
+    /// Every try, in order.
+    pub exchanges: Vec<Exchange>,
+}
+
+impl Asked {
+    /// The answer the resolver settles on: the last message received, if any.
+    pub fn answer(&self) -> Option<(&Exchange, &Answer)> {
+        self.exchanges.iter().rev().find_map(|x| x.outcome.as_ref().ok().map(|a| (x, a)))
+    }
+
+    pub fn rcode(&self) -> Option<ResponseCode> {
+        self.answer().map(|(_, a)| a.message.metadata.response_code)
+    }
+
+    /// What stopped us from getting any answer.
+    pub fn error(&self) -> Option<&XError> {
+        if self.answer().is_some() {
+            return None;
+        }
+        self.exchanges.last().and_then(|x| x.outcome.as_ref().err())
+    }
+
+    pub fn total_time(&self) -> Duration {
+        self.exchanges.iter().map(|x| x.elapsed).sum()
+    }
+}
+
+/// How one search candidate ended, in glibc's h_errno terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Found,
+    /// NOERROR with no records of the asked type (NO_DATA).
+    NoData,
+    /// NXDOMAIN (HOST_NOT_FOUND).
+    NxDomain,
+    /// SERVFAIL, REFUSED, NOTIMP… (TRY_AGAIN with an answer).
+    ServFail,
+    /// No server answered (TRY_AGAIN without an answer).
+    Timeout,
+    /// The server's port is closed (ECONNREFUSED): glibc gives up at once.
+    Refused,
+}
+
+/// One line of the `--explain` trace.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Step {
+    /// The name asked for, absolute (with the trailing dot), or the name looked up in hosts.
+    pub name: String,
+    /// "A", "AAAA", … or "hosts".
+    pub qtype: String,
+    /// Where the answer came from: `10.96.0.10:53`, or `/etc/hosts`.
+    pub source: String,
+    pub rcode: Option<String>,
+    pub answers: usize,
+    pub time_ms: f64,
+    pub tcp: bool,
+    pub error: Option<String>,
+    /// This step produced the final answer.
+    pub answered: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Lookup {
+    /// The name as the user gave it.
+    pub query: String,
+    /// The canonical name (CNAME target or the candidate that answered), without trailing dot.
+    pub canonical: String,
+    pub addrs: Vec<IpAddr>,
+    pub trace: Vec<Step>,
+    /// The candidate names tried, in order (absolute).
+    pub candidates: Vec<String>,
+    pub from_hosts: bool,
+    pub literal: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LookupError {
+    /// Not a valid host name (empty label, label over 63 bytes, name over 253…).
+    BadName(String),
+    /// NXDOMAIN everywhere (EAI_NONAME).
+    NotFound,
+    /// The name exists but has no address of the asked family (EAI_NODATA).
+    NoData,
+    /// No server gave a usable answer (EAI_AGAIN).
+    TryAgain,
+}
+
+impl LookupError {
+    /// glibc's gai_strerror text, which ping and curl users recognise.
+    pub fn gai_message(&self) -> &'static str {
+        match self {
+            LookupError::BadName(_) | LookupError::NotFound => "Name or service not known",
+            LookupError::NoData => "No address associated with hostname",
+            LookupError::TryAgain => "Temporary failure in name resolution",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Any,
+    V4,
+    V6,
+}
+
+/// A full lookup's result, with the trace also when it failed.
+pub struct Resolution {
+    pub result: Result<Lookup, LookupError>,
+    pub trace: Vec<Step>,
+    pub candidates: Vec<String>,
+}
+
+pub struct Resolver<T: Transport> {
+    pub conf: ResolvConf,
+    pub hosts: Hosts,
+    pub transport: T,
+    next_id: u16,
+}
+
+/// The candidate names glibc's res_search tries for `name`, in order (absolute, with a dot).
+/// The walk can stop early (a timeout ends it); `search` below follows the same order.
+pub fn candidates(name: &str, conf: &ResolvConf) -> Vec<String> {
+    let mut out = Vec::new();
+    let plan = Plan::new(name, conf);
+    if plan.as_is_first {
+        out.push(absolute(name));
+    }
+    if plan.search {
+        for d in &conf.search {
+            out.push(absolute(&format!("{}.{d}", name.trim_end_matches('.'))));
+        }
+    }
+    if plan.as_is_last {
+        out.push(absolute(name));
+    }
+    out.dedup();
+    out
+}
+
+struct Plan {
+    as_is_first: bool,
+    search: bool,
+    as_is_last: bool,
+}
+
+impl Plan {
+    fn new(name: &str, conf: &ResolvConf) -> Self {
+        let trailing = name.ends_with('.');
+        let dots = name.trim_end_matches('.').matches('.').count() as u32 + u32::from(trailing);
+        let as_is_first = dots >= conf.ndots || trailing;
+        // glibc: search when there are no dots (RES_DEFNAMES) or dots but no trailing dot
+        // (RES_DNSRCH); both are on by default.
+        let search = !trailing && !conf.search.is_empty();
+        let root_on_list = conf.search.iter().any(|d| d.is_empty() || d == ".");
+        Plan { as_is_first, search, as_is_last: !as_is_first && !root_on_list }
+    }
+}
+
+fn absolute(name: &str) -> String {
+    if name.ends_with('.') { name.to_string() } else { format!("{name}.") }
+}
+
+/// Why the name is not a valid DNS name, if it is not (the checks bind's tools make).
+pub fn check_name(name: &str) -> Result<(), String> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    if trimmed.is_empty() {
+        return if name == "." { Ok(()) } else { Err("empty name".into()) };
+    }
+    if trimmed.len() > 253 {
+        return Err(format!("name is {} bytes long, the limit is 253", trimmed.len()));
+    }
+    for label in trimmed.split('.') {
+        if label.is_empty() {
+            return Err("empty label".into());
+        }
+        if label.len() > 63 {
+            return Err(format!("label \"{}…\" is {} bytes long, the limit is 63", &label[..12], label.len()));
+        }
+    }
+    Ok(())
+}
+
+fn step_from(asked: &Asked, x: &Exchange) -> Step {
+    let (rcode, answers) = match &x.outcome {
+        Ok(a) => (
+            Some(a.message.metadata.response_code.to_str().to_string()),
+            a.message.answers.iter().filter(|r| r.record_type() == asked.qtype).count(),
+        ),
+        Err(_) => (None, 0),
+    };
+    Step {
+        name: asked.name.clone(),
+        qtype: asked.qtype.to_string(),
+        source: x.server.to_string(),
+        rcode,
+        answers,
+        time_ms: x.elapsed.as_secs_f64() * 1e3,
+        tcp: x.proto == Proto::Tcp,
+        error: x.outcome.as_ref().err().map(|e| e.to_string()),
+        answered: false,
+    }
+}
+
+impl<T: Transport> Resolver<T> {
+    pub fn new(conf: ResolvConf, hosts: Hosts, transport: T) -> Self {
+        let seed = {
+            use std::hash::{BuildHasher, Hasher};
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(std::process::id() as u64);
+            h.finish() as u16
+        };
+        Resolver { conf, hosts, transport, next_id: seed }
+    }
+
+    fn id(&mut self) -> u16 {
+        self.next_id = self.next_id.wrapping_mul(25173).wrapping_add(13849);
+        self.next_id
+    }
+
+    /// Ask one question with res_send's rules: rounds over the servers, the next server on a
+    /// timeout, SERVFAIL, REFUSED or NOTIMP, and TCP when the UDP answer is truncated.
+    pub fn query(&mut self, name: &Name, qtype: RecordType, opts: &QueryOpts) -> Asked {
+        let mut asked = Asked { name: name.to_ascii(), qtype, exchanges: Vec::new() };
+        let servers = if opts.servers.is_empty() { self.conf.servers() } else { opts.servers.clone() };
+        for round in 0..opts.attempts.max(1) {
+            for &server in &servers {
+                let timeout = opts.backoff.per_try(round, servers.len());
+                let proto = if opts.tcp { Proto::Tcp } else { Proto::Udp };
+                let x = self.exchange_once(name, qtype, server, proto, timeout, opts);
+                let truncated = matches!(&x.outcome, Ok(a) if a.message.metadata.truncation);
+                asked.exchanges.push(x);
+                if truncated && proto == Proto::Udp && opts.tcp_on_truncation {
+                    let x = self.exchange_once(name, qtype, server, Proto::Tcp, timeout, opts);
+                    asked.exchanges.push(x);
+                }
+                let last = asked.exchanges.last().map(|x| &x.outcome);
+                match last {
+                    Some(Ok(a)) => {
+                        let rc = a.message.metadata.response_code;
+                        if !matches!(rc, ResponseCode::ServFail | ResponseCode::NotImp | ResponseCode::Refused) {
+                            return asked;
+                        }
+                    }
+                    Some(Err(XError::Refused)) | Some(Err(XError::Timeout)) | Some(Err(XError::Local(_))) | None => {}
+                }
+            }
+        }
+        asked
+    }
+
+    fn exchange_once(
+        &mut self,
+        name: &Name,
+        qtype: RecordType,
+        server: SocketAddr,
+        proto: Proto,
+        timeout: Duration,
+        opts: &QueryOpts,
+    ) -> Exchange {
+        let id = self.id();
+        let mut msg = Message::query();
+        msg.metadata.id = id;
+        msg.metadata.recursion_desired = opts.recursion_desired;
+        msg.add_query(Query::query(name.clone(), qtype));
+        if let Some(size) = opts.edns {
+            let mut e = Edns::new();
+            e.set_max_payload(size);
+            msg.set_edns(e);
+        }
+        let start = Instant::now();
+        let outcome = match msg.to_vec() {
+            Err(e) => Err(XError::Local(format!("cannot encode the query: {e}"))),
+            Ok(bytes) => match self.transport.exchange(server, &bytes, id, proto, timeout) {
+                Err(e) => Err(e),
+                Ok(reply) => match Message::from_vec(&reply) {
+                    Ok(m) => Ok(Answer { message: m, size: reply.len() }),
+                    Err(e) => Err(XError::Local(format!("malformed answer from {server}: {e}"))),
+                },
+            },
+        };
+        Exchange { server, proto, elapsed: start.elapsed(), outcome }
+    }
+
+    fn outcome_of(asked: &Asked) -> Outcome {
+        match asked.answer() {
+            Some((_, a)) => {
+                let m = &a.message;
+                match m.metadata.response_code {
+                    ResponseCode::NoError => {
+                        if m.answers.iter().any(|r| r.record_type() == asked.qtype) {
+                            Outcome::Found
+                        } else {
+                            Outcome::NoData
+                        }
+                    }
+                    ResponseCode::NXDomain => Outcome::NxDomain,
+                    _ => Outcome::ServFail,
+                }
+            }
+            None => match asked.error() {
+                Some(XError::Refused) => Outcome::Refused,
+                _ => Outcome::Timeout,
+            },
+        }
+    }
+
+    /// getaddrinfo(): an address literal, /etc/hosts, then DNS through the search list.
+    pub fn lookup_ip(&mut self, host: &str, family: Family) -> Resolution {
+        let host = host.trim();
+        let literal = host.split('%').next().unwrap_or(host).parse::<IpAddr>();
+        if let Ok(ip) = literal {
+            let ok = match family {
+                Family::V4 => ip.is_ipv4(),
+                Family::V6 => ip.is_ipv6(),
+                Family::Any => true,
+            };
+            let result = if ok {
+                Ok(Lookup {
+                    query: host.to_string(),
+                    canonical: host.to_string(),
+                    addrs: vec![ip],
+                    trace: Vec::new(),
+                    candidates: Vec::new(),
+                    from_hosts: false,
+                    literal: true,
+                })
+            } else {
+                Err(LookupError::NoData)
+            };
+            return Resolution { result, trace: Vec::new(), candidates: Vec::new() };
+        }
+        if let Err(why) = check_name(host) {
+            return Resolution { result: Err(LookupError::BadName(why)), trace: Vec::new(), candidates: Vec::new() };
+        }
+        let mut trace = Vec::new();
+        if let Some((canon, addrs)) = self.hosts.lookup(host) {
+            let addrs: Vec<IpAddr> = addrs.into_iter().filter(|a| family_ok(family, a)).collect();
+            trace.push(Step {
+                name: host.to_string(),
+                qtype: "hosts".into(),
+                source: "/etc/hosts".into(),
+                rcode: None,
+                answers: addrs.len(),
+                time_ms: 0.0,
+                tcp: false,
+                error: None,
+                answered: !addrs.is_empty(),
+            });
+            if !addrs.is_empty() {
+                let lookup = Lookup {
+                    query: host.to_string(),
+                    canonical: canon,
+                    addrs,
+                    trace: trace.clone(),
+                    candidates: Vec::new(),
+                    from_hosts: true,
+                    literal: false,
+                };
+                return Resolution { result: Ok(lookup), trace, candidates: Vec::new() };
+            }
+        }
+        let opts = QueryOpts::from_conf(&self.conf);
+        let mut qtypes = match family {
+            Family::V4 => vec![RecordType::A],
+            Family::V6 => vec![RecordType::AAAA],
+            Family::Any => vec![RecordType::A, RecordType::AAAA],
+        };
+        if self.conf.no_aaaa {
+            qtypes.retain(|t| *t != RecordType::AAAA);
+        }
+        let plan = Plan::new(host, &self.conf);
+        let mut tried = Vec::new();
+        let mut got_nodata = false;
+        let mut got_servfail = false;
+        let mut saved: Option<Outcome> = None;
+
+        // Ask for one candidate: A and AAAA; found when either has addresses.
+        let mut ask = |me: &mut Self, cand: &str, trace: &mut Vec<Step>| -> (Outcome, Option<(String, Vec<IpAddr>)>) {
+            let Ok(mut name) = Name::from_ascii(cand) else { return (Outcome::NxDomain, None) };
+            name.set_fqdn(true);
+            let mut outcomes = Vec::new();
+            let mut addrs = Vec::new();
+            let mut canonical = None;
+            for qt in &qtypes {
+                let asked = me.query(&name, *qt, &opts);
+                for x in &asked.exchanges {
+                    trace.push(step_from(&asked, x));
+                }
+                if let Some((_, a)) = asked.answer() {
+                    for r in &a.message.answers {
+                        match &r.data {
+                            RData::A(ip) if *qt == RecordType::A => {
+                                addrs.push(IpAddr::V4(ip.0));
+                                canonical.get_or_insert_with(|| r.name.to_ascii());
+                            }
+                            RData::AAAA(ip) if *qt == RecordType::AAAA => {
+                                addrs.push(IpAddr::V6(ip.0));
+                                canonical.get_or_insert_with(|| r.name.to_ascii());
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                let o = Self::outcome_of(&asked);
+                let stop = matches!(o, Outcome::Timeout | Outcome::Refused);
+                outcomes.push(o);
+                if stop {
+                    break; // glibc sends A and AAAA together; a dead server fails both
+                }
+            }
+            let o = if !addrs.is_empty() {
+                Outcome::Found
+            } else if outcomes.contains(&Outcome::Refused) {
+                Outcome::Refused
+            } else if outcomes.contains(&Outcome::Timeout) {
+                Outcome::Timeout
+            } else if outcomes.contains(&Outcome::ServFail) {
+                Outcome::ServFail
+            } else if outcomes.contains(&Outcome::NoData) {
+                Outcome::NoData
+            } else {
+                Outcome::NxDomain
+            };
+            let found = (o == Outcome::Found).then(|| {
+                let canon = canonical.unwrap_or_else(|| cand.to_string());
+                (canon.trim_end_matches('.').to_string(), addrs)
+            });
+            (o, found)
+        };
+
+        let finish = |trace: &mut Vec<Step>, tried: Vec<String>, cand: &str, found: (String, Vec<IpAddr>)| {
+            let cand_abs = cand.to_string();
+            for s in trace.iter_mut().rev() {
+                if s.name == cand_abs && s.answers > 0 {
+                    s.answered = true;
+                }
+            }
+            Resolution {
+                result: Ok(Lookup {
+                    query: host.to_string(),
+                    canonical: found.0,
+                    addrs: found.1,
+                    trace: trace.clone(),
+                    candidates: tried.clone(),
+                    from_hosts: false,
+                    literal: false,
+                }),
+                trace: trace.clone(),
+                candidates: tried,
+            }
+        };
+
+        if plan.as_is_first {
+            let cand = absolute(host);
+            tried.push(cand.clone());
+            let (o, found) = ask(self, &cand, &mut trace);
+            if let Some(f) = found {
+                return finish(&mut trace, tried, &cand, f);
+            }
+            saved = Some(o);
+        }
+        let mut done = false;
+        if plan.search {
+            for d in self.conf.search.clone() {
+                if done {
+                    break;
+                }
+                let cand = absolute(&format!("{}.{d}", host.trim_end_matches('.')));
+                if tried.contains(&cand) {
+                    continue;
+                }
+                tried.push(cand.clone());
+                let (o, found) = ask(self, &cand, &mut trace);
+                if let Some(f) = found {
+                    return finish(&mut trace, tried, &cand, f);
+                }
+                match o {
+                    Outcome::Refused => {
+                        return Resolution { result: Err(LookupError::TryAgain), trace, candidates: tried };
+                    }
+                    Outcome::NoData => got_nodata = true,
+                    Outcome::NxDomain => {}
+                    Outcome::ServFail => got_servfail = true,
+                    Outcome::Timeout | Outcome::Found => done = true,
+                }
+            }
+        }
+        if plan.as_is_last {
+            let cand = absolute(host);
+            if !tried.contains(&cand) {
+                tried.push(cand.clone());
+                let (o, found) = ask(self, &cand, &mut trace);
+                if let Some(f) = found {
+                    return finish(&mut trace, tried, &cand, f);
+                }
+                if saved.is_none() {
+                    saved = Some(o);
+                }
+            }
+        }
+        // glibc's final h_errno: the as-is answer when it was tried first, else NO_DATA if any
+        // candidate had the name, else TRY_AGAIN on a SERVFAIL, else the last answer.
+        let err = match (plan.as_is_first, saved) {
+            (true, Some(o)) => outcome_error(&o),
+            _ if got_nodata => LookupError::NoData,
+            _ if got_servfail => LookupError::TryAgain,
+            (_, Some(o)) => outcome_error(&o),
+            _ => LookupError::NotFound,
+        };
+        Resolution { result: Err(err), trace, candidates: tried }
+    }
+
+    /// getnameinfo(): /etc/hosts, then a PTR query (no search list), within `timeout` per try.
+    pub fn reverse(&mut self, ip: IpAddr, timeout: Duration) -> Option<String> {
+        if let Some(n) = self.hosts.reverse(ip) {
+            return Some(n);
+        }
+        let name = Name::from(ip);
+        let mut opts = QueryOpts::from_conf(&self.conf);
+        opts.backoff = Backoff::Fixed(timeout);
+        opts.attempts = 1;
+        let asked = self.query(&name, RecordType::PTR, &opts);
+        let (_, a) = asked.answer()?;
+        a.message.answers.iter().find_map(|r| match &r.data {
+            RData::PTR(p) => Some(p.0.to_ascii().trim_end_matches('.').to_string()),
+            _ => None,
+        })
+    }
+}
+
+fn outcome_error(o: &Outcome) -> LookupError {
+    match o {
+        Outcome::NoData => LookupError::NoData,
+        Outcome::NxDomain | Outcome::Found => LookupError::NotFound,
+        Outcome::ServFail | Outcome::Timeout | Outcome::Refused => LookupError::TryAgain,
+    }
+}
+
+fn family_ok(f: Family, ip: &IpAddr) -> bool {
+    match f {
+        Family::Any => true,
+        Family::V4 => ip.is_ipv4(),
+        Family::V6 => ip.is_ipv6(),
+    }
+}
+
+#[cfg(test)]
+pub mod tests {
+    use super::*;
+    use hickory_proto::op::MessageType;
+    use hickory_proto::rr::Record;
+    use hickory_proto::rr::rdata::{A, AAAA};
+    use std::collections::HashMap;
+
+    /// A canned DNS server: name -> (rcode, A records, AAAA records); unknown names time out.
+    #[derive(Default)]
+    pub struct Canned {
+        pub zone: HashMap<String, (ResponseCode, Vec<std::net::Ipv4Addr>, Vec<std::net::Ipv6Addr>)>,
+        pub asked: Vec<(String, RecordType, Proto)>,
+        pub dead: bool,
+    }
+
+    impl Transport for Canned {
+        fn exchange(&mut self, _s: SocketAddr, q: &[u8], id: u16, proto: Proto, _t: Duration) -> Result<Vec<u8>, XError> {
+            let m = Message::from_vec(q).unwrap();
+            let query = m.queries[0].clone();
+            let name = query.name().to_ascii();
+            self.asked.push((name.clone(), query.query_type(), proto));
+            if self.dead {
+                return Err(XError::Timeout);
+            }
+            let mut r = Message::new(id, MessageType::Response, m.metadata.op_code);
+            r.add_query(query.clone());
+            match self.zone.get(&name.to_lowercase()) {
+                None => r.metadata.response_code = ResponseCode::NXDomain,
+                Some((rc, v4, v6)) => {
+                    r.metadata.response_code = *rc;
+                    if query.query_type() == RecordType::A {
+                        for ip in v4 {
+                            r.add_answer(Record::from_rdata(query.name().clone(), 5, RData::A(A(*ip))));
+                        }
+                    } else if query.query_type() == RecordType::AAAA {
+                        for ip in v6 {
+                            r.add_answer(Record::from_rdata(query.name().clone(), 5, RData::AAAA(AAAA(*ip))));
+                        }
+                    }
+                }
+            }
+            Ok(r.to_vec().unwrap())
+        }
+    }
+
+    pub fn kube_conf() -> ResolvConf {
+        ResolvConf::parse(
+            "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.96.0.10\noptions ndots:5\n",
+            None,
+        )
+    }
+
+    fn resolver(zone: &[(&str, ResponseCode, &[&str], &[&str])]) -> Resolver<Canned> {
+        let mut c = Canned::default();
+        for (n, rc, v4, v6) in zone {
+            c.zone.insert(
+                n.to_string(),
+                (*rc, v4.iter().map(|s| s.parse().unwrap()).collect(), v6.iter().map(|s| s.parse().unwrap()).collect()),
+            );
+        }
+        Resolver::new(kube_conf(), Hosts::parse("127.0.0.1 localhost\n"), c)
+    }
+
+    #[test]
+    fn candidates_like_glibc() {
+        let c = kube_conf();
+        assert_eq!(
+            candidates("web", &c),
+            vec!["web.default.svc.cluster.local.", "web.svc.cluster.local.", "web.cluster.local.", "web."]
+        );
+        assert_eq!(candidates("web.default", &c)[0], "web.default.default.svc.cluster.local.");
+        assert_eq!(candidates("web.default", &c).last().unwrap(), "web.default.");
+        // A trailing dot is absolute: one query.
+        assert_eq!(candidates("api.example.com.", &c), vec!["api.example.com."]);
+        // Enough dots: as-is first, then the search list.
+        let mut c1 = c.clone();
+        c1.ndots = 1;
+        assert_eq!(candidates("api.example.com", &c1)[0], "api.example.com.");
+        assert_eq!(candidates("api.example.com", &c1).len(), 4);
+    }
+
+    #[test]
+    fn short_name_resolves_through_the_search_list() {
+        let mut r = resolver(&[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &["fd00:10:96::100"])]);
+        let res = r.lookup_ip("web", Family::Any);
+        let l = res.result.unwrap();
+        assert_eq!(l.canonical, "web.default.svc.cluster.local");
+        assert_eq!(l.addrs.len(), 2);
+        assert_eq!(l.candidates, vec!["web.default.svc.cluster.local."]);
+        assert!(l.trace.iter().any(|s| s.answered));
+    }
+
+    #[test]
+    fn svc_ns_goes_through_two_nxdomains() {
+        let mut r = resolver(&[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &[])]);
+        let res = r.lookup_ip("web.default", Family::Any);
+        let l = res.result.unwrap();
+        assert_eq!(l.candidates, vec!["web.default.default.svc.cluster.local.", "web.default.svc.cluster.local."]);
+        assert_eq!(l.addrs, vec!["10.96.0.100".parse::<IpAddr>().unwrap()]);
+    }
+
+    #[test]
+    fn external_name_costs_search_queries_first() {
+        let mut r = resolver(&[("api.example.com.", ResponseCode::NoError, &["172.18.0.241"], &[])]);
+        let res = r.lookup_ip("api.example.com", Family::V4);
+        let l = res.result.unwrap();
+        assert_eq!(l.candidates.len(), 4);
+        assert_eq!(l.candidates.last().unwrap(), "api.example.com.");
+        assert_eq!(r.transport.asked.len(), 4);
+    }
+
+    #[test]
+    fn nxdomain_everywhere_and_nodata() {
+        let mut r = resolver(&[]);
+        assert_eq!(r.lookup_ip("nosuch", Family::Any).result.unwrap_err(), LookupError::NotFound);
+        let mut r = resolver(&[("v6only.default.svc.cluster.local.", ResponseCode::NoError, &[], &["fd00::1"])]);
+        assert_eq!(r.lookup_ip("v6only", Family::V4).result.unwrap_err(), LookupError::NoData);
+    }
+
+    #[test]
+    fn dead_server_stops_the_walk() {
+        let mut r = resolver(&[]);
+        r.transport.dead = true;
+        let res = r.lookup_ip("web", Family::Any);
+        assert_eq!(res.result.unwrap_err(), LookupError::TryAgain);
+        // glibc stops searching on a timeout, then still tries the name as is.
+        assert_eq!(res.candidates, vec!["web.default.svc.cluster.local.", "web."]);
+        // attempts:2 rounds on the one server, A only (the AAAA is not asked after a timeout).
+        assert_eq!(r.transport.asked.len(), 4);
+    }
+
+    #[test]
+    fn hosts_and_literals_skip_dns() {
+        let mut r = resolver(&[]);
+        let l = r.lookup_ip("localhost", Family::Any).result.unwrap();
+        assert!(l.from_hosts);
+        assert!(r.transport.asked.is_empty());
+        let l = r.lookup_ip("fd00::1", Family::Any).result.unwrap();
+        assert!(l.literal);
+        assert_eq!(r.lookup_ip("10.0.0.1", Family::V6).result.unwrap_err(), LookupError::NoData);
+    }
+
+    #[test]
+    fn bad_names() {
+        let mut r = resolver(&[]);
+        let long = "a".repeat(64);
+        assert!(matches!(r.lookup_ip(&long, Family::Any).result, Err(LookupError::BadName(_))));
+        assert!(matches!(r.lookup_ip("a..b", Family::Any).result, Err(LookupError::BadName(_))));
+        let huge = vec!["abcdefgh"; 40].join(".");
+        assert!(matches!(r.lookup_ip(&huge, Family::Any).result, Err(LookupError::BadName(_))));
+        assert!(r.transport.asked.is_empty());
+    }
+
+    #[test]
+    fn backoff_like_res_send() {
+        let b = Backoff::Glibc(Duration::from_secs(5));
+        assert_eq!(b.per_try(0, 3), Duration::from_secs(5));
+        assert_eq!(b.per_try(1, 2), Duration::from_secs(5));
+        assert_eq!(b.per_try(1, 3), Duration::from_secs(3));
+        assert_eq!(Backoff::Glibc(Duration::from_secs(1)).per_try(1, 3), Duration::from_secs(1));
+    }
+}
