@@ -7,6 +7,7 @@ use clap::Command;
 use std::ffi::OsString;
 
 pub mod ip;
+pub mod ping;
 
 pub struct Applet {
     pub name: &'static str,
@@ -18,13 +19,22 @@ pub struct Applet {
     pub run: fn(&[OsString]) -> Result<i32>,
 }
 
-pub const APPLETS: &[Applet] = &[Applet {
-    name: "ip",
-    aliases: &[],
-    about: "show routes, addresses, links and neighbours (iproute2 compatible, read-only)",
-    command: ip::command,
-    run: ip::run,
-}];
+pub const APPLETS: &[Applet] = &[
+    Applet {
+        name: "ip",
+        aliases: &[],
+        about: "show routes, addresses, links and neighbours (iproute2 compatible, read-only)",
+        command: ip::command,
+        run: ip::run,
+    },
+    Applet {
+        name: "ping",
+        aliases: &["ping4", "ping6"],
+        about: "ICMP echo (raw or unprivileged) or TCP connect probes, iputils compatible",
+        command: ping::command,
+        run: ping::run,
+    },
+];
 
 /// The applet called `name`, by its name or one of its aliases.
 pub fn find(name: &str) -> Option<&'static Applet> {

@@ -498,7 +498,7 @@ impl<T: Transport> Resolver<T> {
         let mut saved: Option<Outcome> = None;
 
         // Ask for one candidate: A and AAAA; found when either has addresses.
-        let mut ask = |me: &mut Self, cand: &str, trace: &mut Vec<Step>| -> (Outcome, Option<(String, Vec<IpAddr>)>) {
+        let ask = |me: &mut Self, cand: &str, trace: &mut Vec<Step>| -> (Outcome, Option<(String, Vec<IpAddr>)>) {
             let Ok(mut name) = Name::from_ascii(cand) else { return (Outcome::NxDomain, None) };
             name.set_fqdn(true);
             let mut outcomes = Vec::new();

@@ -2,6 +2,9 @@
 //! on plain data so it can be tested without privileges.
 
 pub mod dns;
+pub mod icmp;
 pub mod netdev;
 pub mod netlink;
+pub mod poll;
 pub mod process;
+pub mod tcp;

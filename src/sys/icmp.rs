@@ -1,0 +1,211 @@
+//! ICMP and ICMPv6 echo sockets, raw (CAP_NET_RAW) or datagram ("ping sockets", allowed by
+//! net.ipv4.ping_group_range), with kernel receive timestamps, the reply's TTL/hop limit, and
+//! ICMP errors from the socket's error queue (IP_RECVERR), which works in both modes.
+
+use nix::sys::socket::{
+    ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
+};
+use socket2::{Domain, Protocol, SockAddr, Socket, Type};
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, AsRawFd};
+use std::time::{Duration, SystemTime};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SocketKind {
+    Raw,
+    Dgram,
+}
+
+pub struct IcmpSocket {
+    sock: Socket,
+    pub kind: SocketKind,
+    pub v6: bool,
+}
+
+/// Why no ICMP socket could be opened: what each kind said.
+#[derive(Debug)]
+pub struct OpenError {
+    pub raw: Option<io::Error>,
+    pub dgram: Option<io::Error>,
+}
+
+/// A datagram from the normal queue.
+#[derive(Debug, Clone)]
+pub struct Received {
+    /// ICMP message; for raw IPv4 the IP header comes first (the kernel passes it up).
+    pub data: Vec<u8>,
+    pub from: IpAddr,
+    /// TTL / hop limit from the control message (datagram IPv4, and IPv6).
+    pub ttl: Option<u8>,
+    /// Kernel receive time (SO_TIMESTAMPNS), or the time it was read.
+    pub when: SystemTime,
+}
+
+/// One entry of the error queue (struct sock_extended_err and the original message).
+#[derive(Debug, Clone)]
+pub struct QueuedError {
+    /// An ICMP error came back (origin ICMP/ICMP6) rather than a local failure.
+    pub from_network: bool,
+    pub errno: i32,
+    pub icmp_type: u8,
+    pub code: u8,
+    pub info: u32,
+    /// Who sent the ICMP error (SO_EE_OFFENDER).
+    pub offender: Option<IpAddr>,
+    /// The start of the message we sent (its ICMP header).
+    pub quoted: Vec<u8>,
+    /// The destination of the message we sent.
+    pub dest: Option<IpAddr>,
+}
+
+fn ip_of(sa: &SockaddrStorage) -> Option<IpAddr> {
+    if let Some(s) = sa.as_sockaddr_in() {
+        return Some(IpAddr::V4(s.ip()));
+    }
+    sa.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip()))
+}
+
+impl IcmpSocket {
+    /// Open an echo socket; with `prefer` only that kind, otherwise raw first (it also reports
+    /// the TTL of IPv4 replies without a control message), then datagram.
+    pub fn open(v6: bool, prefer: Option<SocketKind>) -> Result<IcmpSocket, OpenError> {
+        let (domain, proto) = if v6 { (Domain::IPV6, Protocol::ICMPV6) } else { (Domain::IPV4, Protocol::ICMPV4) };
+        let order: &[SocketKind] = match prefer {
+            Some(SocketKind::Raw) => &[SocketKind::Raw],
+            Some(SocketKind::Dgram) => &[SocketKind::Dgram],
+            None => &[SocketKind::Raw, SocketKind::Dgram],
+        };
+        let mut err = OpenError { raw: None, dgram: None };
+        for kind in order {
+            let ty = match kind {
+                SocketKind::Raw => Type::RAW,
+                SocketKind::Dgram => Type::DGRAM,
+            };
+            match Socket::new(domain, ty, Some(proto)) {
+                Ok(sock) => return Ok(IcmpSocket { sock, kind: *kind, v6 }),
+                Err(e) => match kind {
+                    SocketKind::Raw => err.raw = Some(e),
+                    SocketKind::Dgram => err.dgram = Some(e),
+                },
+            }
+        }
+        Err(err)
+    }
+
+    /// Timestamps, TTL reporting, the error queue; then the options the user asked for.
+    pub fn configure(&self, ttl: Option<u8>, device: Option<&str>, source: Option<IpAddr>) -> io::Result<()> {
+        let fd = self.sock.as_fd();
+        setsockopt(&fd, sockopt::ReceiveTimestampns, &true)?;
+        if self.v6 {
+            setsockopt(&fd, sockopt::Ipv6RecvErr, &true)?;
+            setsockopt(&fd, sockopt::Ipv6RecvHopLimit, &true)?;
+            if let Some(t) = ttl {
+                self.sock.set_unicast_hops_v6(t as u32)?;
+            }
+        } else {
+            setsockopt(&fd, sockopt::Ipv4RecvErr, &true)?;
+            if self.kind == SocketKind::Dgram {
+                setsockopt(&fd, sockopt::Ipv4RecvTtl, &true)?;
+            }
+            if let Some(t) = ttl {
+                self.sock.set_ttl_v4(t as u32)?;
+            }
+        }
+        if let Some(dev) = device {
+            self.sock.bind_device(Some(dev.as_bytes()))?;
+        }
+        if let Some(src) = source {
+            self.sock.bind(&SockAddr::from(SocketAddr::new(src, 0)))?;
+        }
+        Ok(())
+    }
+
+    pub fn send(&self, packet: &[u8], dst: IpAddr) -> io::Result<()> {
+        let addr = SockAddr::from(SocketAddr::new(dst, 0));
+        let n = self.sock.send_to(packet, &addr)?;
+        if n != packet.len() {
+            return Err(io::Error::other("short send"));
+        }
+        Ok(())
+    }
+
+    /// Wait up to `timeout` for a datagram or a queued error.
+    pub fn wait(&self, timeout: Duration) -> io::Result<bool> {
+        super::poll::readable(&[self.sock.as_fd()], timeout).map(|r| r.iter().any(|x| *x))
+    }
+
+    /// The next datagram, without blocking.
+    pub fn recv(&self) -> io::Result<Option<Received>> {
+        let mut buf = vec![0u8; 65536];
+        let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec, libc::c_int, libc::c_int);
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let r = match recvmsg::<SockaddrStorage>(self.sock.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_DONTWAIT) {
+            Ok(r) => r,
+            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut ttl = None;
+        let mut when = None;
+        if let Ok(cmsgs) = r.cmsgs() {
+            for c in cmsgs {
+                match c {
+                    ControlMessageOwned::ScmTimestampns(ts) => {
+                        when = Some(SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32));
+                    }
+                    ControlMessageOwned::Ipv4Ttl(t) => ttl = Some(t as u8),
+                    ControlMessageOwned::Ipv6HopLimit(h) => ttl = Some(h as u8),
+                    _ => {}
+                }
+            }
+        }
+        let from = r.address.as_ref().and_then(ip_of);
+        let n = r.bytes;
+        drop(iov);
+        buf.truncate(n);
+        let Some(from) = from else { return Ok(None) };
+        Ok(Some(Received { data: buf, from, ttl, when: when.unwrap_or_else(SystemTime::now) }))
+    }
+
+    /// The next entry of the error queue, without blocking.
+    pub fn recv_error(&self) -> io::Result<Option<QueuedError>> {
+        let mut buf = vec![0u8; 1024];
+        let mut cmsg = nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6);
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let flags = MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT;
+        let r = match recvmsg::<SockaddrStorage>(self.sock.as_raw_fd(), &mut iov, Some(&mut cmsg), flags) {
+            Ok(r) => r,
+            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let mut out = None;
+        if let Ok(cmsgs) = r.cmsgs() {
+            for c in cmsgs {
+                let (e, offender) = match c {
+                    ControlMessageOwned::Ipv4RecvErr(e, addr) => (e, addr.map(|a| IpAddr::V4(std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))))),
+                    ControlMessageOwned::Ipv6RecvErr(e, addr) => (e, addr.map(|a| IpAddr::V6(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr)))),
+                    _ => continue,
+                };
+                out = Some(QueuedError {
+                    from_network: e.ee_origin == libc::SO_EE_ORIGIN_ICMP || e.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
+                    errno: e.ee_errno as i32,
+                    icmp_type: e.ee_type,
+                    code: e.ee_code,
+                    info: e.ee_info,
+                    offender,
+                    quoted: Vec::new(),
+                    dest: None,
+                });
+            }
+        }
+        let dest = r.address.as_ref().and_then(ip_of);
+        let n = r.bytes;
+        drop(iov);
+        Ok(out.map(|mut q| {
+            q.quoted = buf[..n].to_vec();
+            q.dest = dest;
+            q
+        }))
+    }
+}
