@@ -4,6 +4,7 @@
 pub mod conf;
 pub mod hosts;
 pub mod resolver;
+pub mod sort;
 
 pub use resolver::{Family, LookupError, Resolver};
 

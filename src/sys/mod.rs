@@ -7,4 +7,5 @@ pub mod netdev;
 pub mod netlink;
 pub mod poll;
 pub mod process;
+pub mod route;
 pub mod tcp;

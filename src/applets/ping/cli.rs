@@ -48,6 +48,8 @@ pub fn command() -> Command {
         .about("send ICMP echo requests (or TCP connect probes) and report replies, like iputils ping")
         .override_usage("ping [options] <destination>")
         .disable_version_flag(true)
+        // getopt semantics: a repeated option takes its last value.
+        .args_override_self(true)
         .arg(Arg::new("count").short('c').value_name("count").help("stop after <count> replies"))
         .arg(Arg::new("interval").short('i').value_name("interval").help("seconds between sending each packet"))
         .arg(Arg::new("timeout").short('W').value_name("timeout").help("time to wait for response"))

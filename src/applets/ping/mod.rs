@@ -86,12 +86,11 @@ pub fn run_loop(cfg: &Config, target: &Target, prober: &mut dyn Prober, sink: &m
     let mut linger_until: Option<Instant> = None;
     let deadline_at = cfg.deadline.map(|d| start + d);
     let max_wait = cfg.timeout.unwrap_or(Duration::from_secs(10));
+    // TCP replies always come from the target itself: shown as ADDR:PORT.
     let show = |from: IpAddr, sink: &mut Sink| -> String {
-        let name = (sink.namer)(from);
         match target.port {
-            Some(p) if from.is_ipv6() => format!("[{name}]:{p}"),
-            Some(p) => format!("{name}:{p}"),
-            None => name,
+            Some(p) => SocketAddr::new(from, p).to_string(),
+            None => (sink.namer)(from),
         }
     };
     loop {
@@ -372,29 +371,6 @@ fn tcp_error_text(e: &io::Error) -> String {
     }
 }
 
-/// RFC 6724's precedence, enough to order what getaddrinfo returns for one name the same way.
-fn precedence(ip: &IpAddr) -> u8 {
-    match ip {
-        IpAddr::V4(_) => 35,
-        IpAddr::V6(v6) => {
-            let s = v6.segments();
-            if v6.is_loopback() {
-                50
-            } else if s[0] == 0x2002 {
-                30
-            } else if s[0] == 0x2001 && s[1] == 0 {
-                5
-            } else if s[0] & 0xfe00 == 0xfc00 {
-                3
-            } else if s[0] & 0xffc0 == 0xfec0 || s[0] == 0x3ffe {
-                1
-            } else {
-                40
-            }
-        }
-    }
-}
-
 fn resolve_error(target: &str, e: &dns::LookupError) -> Error {
     match e {
         dns::LookupError::BadName(why) => {
@@ -424,16 +400,6 @@ fn open_error(e: crate::sys::icmp::OpenError, v6: bool) -> Error {
     Error::local(format!("cannot open an ICMP socket: {why}"))
 }
 
-/// The source address the kernel would use towards `dst` (a UDP connect sends nothing).
-fn route_source(dst: IpAddr, device: Option<&str>) -> io::Result<IpAddr> {
-    let s = socket2::Socket::new(socket2::Domain::for_address(SocketAddr::new(dst, 0)), socket2::Type::DGRAM, None)?;
-    if let Some(d) = device {
-        s.bind_device(Some(d.as_bytes()))?;
-    }
-    s.connect(&SocketAddr::new(dst, 1025).into())?;
-    s.local_addr()?.as_socket().map(|a| a.ip()).ok_or_else(|| io::Error::other("no local address"))
-}
-
 pub fn run(args: &[OsString]) -> Result<i32> {
     let cfg = match cli::parse(args, process::is_root())? {
         Parsed::Run(c) => c,
@@ -458,29 +424,23 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         Some(Source::Address(a)) => (None, Some(*a)),
         None => (None, None),
     };
-    // getaddrinfo's order, then the first address the kernel has a route for (as iputils,
-    // which moves on when connect() says the network is unreachable).
-    let mut addrs = lookup.addrs.clone();
-    addrs.sort_by_key(|a| std::cmp::Reverse(precedence(a)));
-    let mut chosen = None;
+    // getaddrinfo's order; iputils then takes the first address the kernel has a route for.
     let mut route_err = None;
-    for a in &addrs {
-        match route_source(*a, device.as_deref()) {
-            Ok(src) => {
-                chosen = Some((*a, src));
-                break;
-            }
-            Err(e) => route_err = Some(e),
+    let sorted = dns::sort::sort(&lookup.addrs, |a| match crate::sys::route::source_for(a, device.as_deref()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            route_err = Some(e);
+            None
         }
-    }
-    let Some((dst, route_src)) = chosen else {
+    });
+    let Some((dst, Some(route_src))) = sorted.first().copied() else {
         let e = route_err.map(|e| io_text(&e)).unwrap_or_else(|| "no address".into());
-        return Err(Error::network(format!("connect: {e}")).hint("ip route get ADDRESS shows the route the kernel would take"));
+        return Err(Error::local(format!("connect: {e}")).hint("ip route get ADDRESS shows the route the kernel would take"));
     };
     let v6 = dst.is_ipv6();
     // iputils: a literal target is shown numerically; IPv6 always shows what was typed.
     let numeric = cfg.numeric || lookup.literal;
-    let host = if v6 || lookup.literal { cfg.target.clone() } else { lookup.canonical.clone() };
+    let host = if lookup.literal || (v6 && cfg.tcp_port.is_none()) { cfg.target.clone() } else { lookup.canonical.clone() };
 
     let mut cache: HashMap<IpAddr, String> = HashMap::new();
     let mut namer = |ip: IpAddr| -> String {
@@ -754,13 +714,5 @@ mod tests {
         assert!(!is_service_name("svc.cluster.local"));
         assert!(!is_service_name("10-244-1-10.default.pod.cluster.local"));
         assert!(!is_service_name("web.default.svc"));
-    }
-
-    #[test]
-    fn address_preference_like_getaddrinfo() {
-        let mut v: Vec<IpAddr> = vec!["fd00:10:96::100".parse().unwrap(), "10.96.0.100".parse().unwrap(), "2001:db8::1".parse().unwrap()];
-        v.sort_by_key(|a| std::cmp::Reverse(precedence(a)));
-        assert_eq!(v[0], "2001:db8::1".parse::<IpAddr>().unwrap());
-        assert_eq!(v[1], "10.96.0.100".parse::<IpAddr>().unwrap());
     }
 }
