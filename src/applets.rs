@@ -7,6 +7,7 @@ use clap::Command;
 use std::ffi::OsString;
 
 pub mod ip;
+pub mod nslookup;
 pub mod ping;
 
 pub struct Applet {
@@ -26,6 +27,13 @@ pub const APPLETS: &[Applet] = &[
         about: "show routes, addresses, links and neighbours (iproute2 compatible, read-only)",
         command: ip::command,
         run: ip::run,
+    },
+    Applet {
+        name: "nslookup",
+        aliases: &[],
+        about: "query the DNS server (bind compatible); --explain shows the search-list walk",
+        command: nslookup::command,
+        run: nslookup::run,
     },
     Applet {
         name: "ping",

@@ -3,6 +3,7 @@
 
 pub mod conf;
 pub mod hosts;
+pub mod present;
 pub mod resolver;
 pub mod sort;
 

@@ -226,6 +226,50 @@ pub enum Family {
     V6,
 }
 
+/// When the search walk stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// glibc res_search: found means records of an asked type; NXDOMAIN, NODATA and SERVFAIL
+    /// move on to the next candidate; a timeout ends the search list.
+    Glibc,
+    /// bind's dig/nslookup: any answer but NXDOMAIN is final.
+    Bind,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// The candidate (absolute) that answered.
+    pub candidate: String,
+    /// Its questions and answers, one per asked type.
+    pub asked: Vec<Asked>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Walk {
+    pub hit: Option<Hit>,
+    pub trace: Vec<Step>,
+    pub candidates: Vec<String>,
+    pub error: Option<LookupError>,
+    /// The questions and answers of the last candidate tried, when none answered.
+    pub last: Vec<Asked>,
+}
+
+fn combine(outcomes: &[Outcome], policy: Policy) -> Outcome {
+    if outcomes.contains(&Outcome::Found) {
+        return Outcome::Found;
+    }
+    // Any answer that is not NXDOMAIN ends bind's walk (NODATA, SERVFAIL…).
+    if policy == Policy::Bind && outcomes.iter().any(|o| matches!(o, Outcome::NoData | Outcome::ServFail)) {
+        return Outcome::Found;
+    }
+    for o in [Outcome::Refused, Outcome::Timeout, Outcome::ServFail, Outcome::NoData] {
+        if outcomes.contains(&o) {
+            return o;
+        }
+    }
+    Outcome::NxDomain
+}
+
 /// A full lookup's result, with the trace also when it failed.
 pub struct Resolution {
     pub result: Result<Lookup, LookupError>,
@@ -306,7 +350,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 fn step_from(asked: &Asked, x: &Exchange) -> Step {
     let (rcode, answers) = match &x.outcome {
         Ok(a) => (
-            Some(a.message.metadata.response_code.to_str().to_string()),
+            Some(super::present::rcode_name(a.message.metadata.response_code)),
             a.message.answers.iter().filter(|r| r.record_type() == asked.qtype).count(),
         ),
         Err(_) => (None, 0),
@@ -427,17 +471,104 @@ impl<T: Transport> Resolver<T> {
         }
     }
 
+    /// Walk the candidate names for `name` (see `candidates`), asking `qtypes` for each, and
+    /// stop where `policy` says. Every exchange goes into the trace.
+    pub fn search(&mut self, name: &str, qtypes: &[RecordType], opts: &QueryOpts, policy: Policy) -> Walk {
+        let plan = Plan::new(name, &self.conf);
+        let mut walk = Walk::default();
+        let mut got_nodata = false;
+        let mut got_servfail = false;
+        let mut saved: Option<Outcome> = None;
+        let mut last: Option<Outcome> = None;
+        let mut order: Vec<String> = Vec::new();
+        if plan.as_is_first {
+            order.push(absolute(name));
+        }
+        let search_start = order.len();
+        if plan.search {
+            for d in &self.conf.search {
+                let c = absolute(&format!("{}.{d}", name.trim_end_matches('.')));
+                if !order.contains(&c) {
+                    order.push(c);
+                }
+            }
+        }
+        let search_end = order.len();
+        if plan.as_is_last && !order.contains(&absolute(name)) {
+            order.push(absolute(name));
+        }
+        let mut skip_search = false;
+        for (i, cand) in order.iter().enumerate() {
+            let in_search = i >= search_start && i < search_end;
+            if in_search && skip_search {
+                continue;
+            }
+            let Ok(mut qname) = Name::from_ascii(cand) else { continue };
+            qname.set_fqdn(true);
+            walk.candidates.push(cand.clone());
+            let mut asked_all = Vec::new();
+            let mut outcomes = Vec::new();
+            for qt in qtypes {
+                let asked = self.query(&qname, *qt, opts);
+                for x in &asked.exchanges {
+                    walk.trace.push(step_from(&asked, x));
+                }
+                let o = Self::outcome_of(&asked);
+                let stop = matches!(o, Outcome::Timeout | Outcome::Refused);
+                outcomes.push(o);
+                asked_all.push(asked);
+                if stop {
+                    break; // a dead server fails A and AAAA alike
+                }
+            }
+            let o = combine(&outcomes, policy);
+            if o == Outcome::Found {
+                let n = walk.trace.len();
+                let k: usize = asked_all.iter().map(|a| a.exchanges.len()).sum();
+                for s in &mut walk.trace[n - k..] {
+                    s.answered = s.answers > 0 || (policy == Policy::Bind && s.rcode.is_some());
+                }
+                walk.hit = Some(Hit { candidate: cand.clone(), asked: asked_all });
+                return walk;
+            }
+            walk.last = asked_all;
+            last = Some(o.clone());
+            if i < search_start {
+                saved = Some(o.clone());
+            }
+            match (policy, &o) {
+                (_, Outcome::Refused) => {
+                    walk.error = Some(LookupError::TryAgain);
+                    return walk;
+                }
+                (Policy::Glibc, Outcome::NoData) => got_nodata = true,
+                (Policy::Glibc, Outcome::ServFail) => got_servfail = true,
+                (_, Outcome::NxDomain) => {}
+                // A timeout ends the search list (glibc still tries the name as is); bind's
+                // tools stop at any answer that is not NXDOMAIN.
+                (Policy::Glibc, Outcome::Timeout) if in_search => skip_search = true,
+                (Policy::Glibc, _) => {}
+                (Policy::Bind, _) => break,
+            }
+        }
+        // glibc's final h_errno: the as-is answer when it was tried first, else NO_DATA if any
+        // candidate had the name, else TRY_AGAIN on a SERVFAIL, else the last answer.
+        walk.error = Some(match (saved, last) {
+            (Some(o), _) => outcome_error(&o),
+            _ if got_nodata => LookupError::NoData,
+            _ if got_servfail => LookupError::TryAgain,
+            (_, Some(o)) => outcome_error(&o),
+            _ => LookupError::NotFound,
+        });
+        walk
+    }
+
     /// getaddrinfo(): an address literal, /etc/hosts, then DNS through the search list.
     pub fn lookup_ip(&mut self, host: &str, family: Family) -> Resolution {
         let host = host.trim();
         let literal = host.split('%').next().unwrap_or(host).parse::<IpAddr>();
         if let Ok(ip) = literal {
-            let ok = match family {
-                Family::V4 => ip.is_ipv4(),
-                Family::V6 => ip.is_ipv6(),
-                Family::Any => true,
-            };
-            let result = if ok {
+            let result = if family_ok(family, &ip) {
                 Ok(Lookup {
                     query: host.to_string(),
                     canonical: host.to_string(),
@@ -491,146 +622,39 @@ impl<T: Transport> Resolver<T> {
         if self.conf.no_aaaa {
             qtypes.retain(|t| *t != RecordType::AAAA);
         }
-        let plan = Plan::new(host, &self.conf);
-        let mut tried = Vec::new();
-        let mut got_nodata = false;
-        let mut got_servfail = false;
-        let mut saved: Option<Outcome> = None;
-
-        // Ask for one candidate: A and AAAA; found when either has addresses.
-        let ask = |me: &mut Self, cand: &str, trace: &mut Vec<Step>| -> (Outcome, Option<(String, Vec<IpAddr>)>) {
-            let Ok(mut name) = Name::from_ascii(cand) else { return (Outcome::NxDomain, None) };
-            name.set_fqdn(true);
-            let mut outcomes = Vec::new();
-            let mut addrs = Vec::new();
-            let mut canonical = None;
-            for qt in &qtypes {
-                let asked = me.query(&name, *qt, &opts);
-                for x in &asked.exchanges {
-                    trace.push(step_from(&asked, x));
-                }
-                if let Some((_, a)) = asked.answer() {
-                    for r in &a.message.answers {
-                        match &r.data {
-                            RData::A(ip) if *qt == RecordType::A => {
-                                addrs.push(IpAddr::V4(ip.0));
-                                canonical.get_or_insert_with(|| r.name.to_ascii());
-                            }
-                            RData::AAAA(ip) if *qt == RecordType::AAAA => {
-                                addrs.push(IpAddr::V6(ip.0));
-                                canonical.get_or_insert_with(|| r.name.to_ascii());
-                            }
-                            _ => {}
+        let walk = self.search(host, &qtypes, &opts, Policy::Glibc);
+        trace.extend(walk.trace.iter().cloned());
+        let result = match &walk.hit {
+            Some(hit) => {
+                let mut addrs = Vec::new();
+                let mut canonical = None;
+                for asked in &hit.asked {
+                    if let Some((_, a)) = asked.answer() {
+                        for r in &a.message.answers {
+                            let ip = match &r.data {
+                                RData::A(ip) if asked.qtype == RecordType::A => IpAddr::V4(ip.0),
+                                RData::AAAA(ip) if asked.qtype == RecordType::AAAA => IpAddr::V6(ip.0),
+                                _ => continue,
+                            };
+                            addrs.push(ip);
+                            canonical.get_or_insert_with(|| r.name.to_ascii());
                         }
                     }
                 }
-                let o = Self::outcome_of(&asked);
-                let stop = matches!(o, Outcome::Timeout | Outcome::Refused);
-                outcomes.push(o);
-                if stop {
-                    break; // glibc sends A and AAAA together; a dead server fails both
-                }
-            }
-            let o = if !addrs.is_empty() {
-                Outcome::Found
-            } else if outcomes.contains(&Outcome::Refused) {
-                Outcome::Refused
-            } else if outcomes.contains(&Outcome::Timeout) {
-                Outcome::Timeout
-            } else if outcomes.contains(&Outcome::ServFail) {
-                Outcome::ServFail
-            } else if outcomes.contains(&Outcome::NoData) {
-                Outcome::NoData
-            } else {
-                Outcome::NxDomain
-            };
-            let found = (o == Outcome::Found).then(|| {
-                let canon = canonical.unwrap_or_else(|| cand.to_string());
-                (canon.trim_end_matches('.').to_string(), addrs)
-            });
-            (o, found)
-        };
-
-        let finish = |trace: &mut Vec<Step>, tried: Vec<String>, cand: &str, found: (String, Vec<IpAddr>)| {
-            let cand_abs = cand.to_string();
-            for s in trace.iter_mut().rev() {
-                if s.name == cand_abs && s.answers > 0 {
-                    s.answered = true;
-                }
-            }
-            Resolution {
-                result: Ok(Lookup {
+                let canonical = canonical.unwrap_or_else(|| hit.candidate.clone()).trim_end_matches('.').to_string();
+                Ok(Lookup {
                     query: host.to_string(),
-                    canonical: found.0,
-                    addrs: found.1,
+                    canonical,
+                    addrs,
                     trace: trace.clone(),
-                    candidates: tried.clone(),
+                    candidates: walk.candidates.clone(),
                     from_hosts: false,
                     literal: false,
-                }),
-                trace: trace.clone(),
-                candidates: tried,
+                })
             }
+            None => Err(walk.error.clone().unwrap_or(LookupError::NotFound)),
         };
-
-        if plan.as_is_first {
-            let cand = absolute(host);
-            tried.push(cand.clone());
-            let (o, found) = ask(self, &cand, &mut trace);
-            if let Some(f) = found {
-                return finish(&mut trace, tried, &cand, f);
-            }
-            saved = Some(o);
-        }
-        let mut done = false;
-        if plan.search {
-            for d in self.conf.search.clone() {
-                if done {
-                    break;
-                }
-                let cand = absolute(&format!("{}.{d}", host.trim_end_matches('.')));
-                if tried.contains(&cand) {
-                    continue;
-                }
-                tried.push(cand.clone());
-                let (o, found) = ask(self, &cand, &mut trace);
-                if let Some(f) = found {
-                    return finish(&mut trace, tried, &cand, f);
-                }
-                match o {
-                    Outcome::Refused => {
-                        return Resolution { result: Err(LookupError::TryAgain), trace, candidates: tried };
-                    }
-                    Outcome::NoData => got_nodata = true,
-                    Outcome::NxDomain => {}
-                    Outcome::ServFail => got_servfail = true,
-                    Outcome::Timeout | Outcome::Found => done = true,
-                }
-            }
-        }
-        if plan.as_is_last {
-            let cand = absolute(host);
-            if !tried.contains(&cand) {
-                tried.push(cand.clone());
-                let (o, found) = ask(self, &cand, &mut trace);
-                if let Some(f) = found {
-                    return finish(&mut trace, tried, &cand, f);
-                }
-                if saved.is_none() {
-                    saved = Some(o);
-                }
-            }
-        }
-        // glibc's final h_errno: the as-is answer when it was tried first, else NO_DATA if any
-        // candidate had the name, else TRY_AGAIN on a SERVFAIL, else the last answer.
-        let err = match (plan.as_is_first, saved) {
-            (true, Some(o)) => outcome_error(&o),
-            _ if got_nodata => LookupError::NoData,
-            _ if got_servfail => LookupError::TryAgain,
-            (_, Some(o)) => outcome_error(&o),
-            _ => LookupError::NotFound,
-        };
-        Resolution { result: Err(err), trace, candidates: tried }
+        Resolution { result, trace, candidates: walk.candidates }
     }
 
     /// getnameinfo(): /etc/hosts, then a PTR query (no search list), within `timeout` per try.
