@@ -6,6 +6,7 @@ use crate::error::Result;
 use clap::Command;
 use std::ffi::OsString;
 
+pub mod dig;
 pub mod ip;
 pub mod nslookup;
 pub mod ping;
@@ -21,6 +22,13 @@ pub struct Applet {
 }
 
 pub const APPLETS: &[Applet] = &[
+    Applet {
+        name: "dig",
+        aliases: &[],
+        about: "DNS lookup (bind's dig layout); +explain shows the search-list walk",
+        command: dig::command,
+        run: dig::run,
+    },
     Applet {
         name: "ip",
         aliases: &[],
