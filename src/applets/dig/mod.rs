@@ -105,6 +105,13 @@ pub struct Query {
     pub reverse: bool,
 }
 
+/// A query with the arguments it came from (dig's banner shows a batch line's own words).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Planned {
+    pub query: Query,
+    pub argline: String,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub opts: Opts,
@@ -113,6 +120,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The arguments as given, for dig's banner line.
     pub argline: String,
+    /// Queries from a -f batch file, each with its line.
+    pub batched: Vec<Planned>,
 }
 
 /// A usage error: dig prints its usage and exits 1.
@@ -170,7 +179,14 @@ fn plus_option(o: &mut Opts, opt: &str) -> std::result::Result<(), Error> {
 }
 
 pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
-    let mut c = Config { opts: Opts::default(), queries: Vec::new(), batch: None, warnings: Vec::new(), argline: args.join(" ") };
+    let mut c = Config {
+        opts: Opts::default(),
+        queries: Vec::new(),
+        batch: None,
+        warnings: Vec::new(),
+        argline: args.join(" "),
+        batched: Vec::new(),
+    };
     let mut i = 0;
     let mut pending_type: Option<RecordType> = None;
     let mut have_type_for_last = false;
@@ -261,11 +277,6 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             output::print(&format!("{}\n", e.message))?;
             return Ok(0);
         }
-        Err(e) if e.verbatim && e.code == 1 => {
-            // dig prints its usage on stdout.
-            output::print(&format!("{}\n", e.message))?;
-            return Ok(1);
-        }
         Err(e) => return Err(e),
     };
     if let Some(file) = cfg.batch.clone() {
@@ -282,7 +293,8 @@ pub fn run(args: &[OsString]) -> Result<i32> {
                     let _ = plus_option(&mut cfg.opts, o);
                 }
             }
-            cfg.queries.extend(sub.queries);
+            let line = words.join(" ");
+            cfg.batched.extend(sub.queries.into_iter().map(|q| Planned { query: q, argline: line.clone() }));
         }
     }
     let mut resolver = dns::system();
@@ -416,7 +428,7 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
     let o = &cfg.opts;
     let mut out = String::new();
     for w in &cfg.warnings {
-        let _ = writeln!(out, "{w}");
+        eprintln!("{w}");
     }
     if let Some(n) = o.ndots {
         resolver.conf.ndots = n;
@@ -464,16 +476,12 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
     let mut views = Vec::new();
     let mut explains = Vec::new();
     let mut first = true;
-    for q in &cfg.queries {
+    let from_args = cfg.queries.iter().map(|q| Planned { query: q.clone(), argline: cfg.argline.clone() });
+    let planned: Vec<Planned> = from_args.chain(cfg.batched.iter().cloned()).collect();
+    for p in &planned {
+        let q = &p.query;
         if let Err(why) = check_name(&q.name) {
-            let reason = if why.contains("empty") {
-                "empty label"
-            } else if why.contains("label") {
-                "label too long"
-            } else {
-                "name too long"
-            };
-            return Err(Error::verbatim(10, format!("dig: '{}' is not a legal name ({reason})", q.name)));
+            return Err(Error::verbatim(10, format!("dig: '{}' is not a legal name ({})", q.name, bind_reason(&why))));
         }
         let asked = if o.search && !q.reverse {
             let w = resolver.search(&q.name, &[q.qtype], &qopts, Policy::Bind);
@@ -507,7 +515,11 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
             let _ = writeln!(out, ";; Truncated, retrying in TCP mode.");
         }
         if o.show.cmd && !o.show.short {
-            let _ = writeln!(out, "\n; <<>> debugbox dig {} <<>> {}", env!("CARGO_PKG_VERSION"), cfg.argline);
+            // Only the first banner has a blank line before it; later answers end with one.
+            if first {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "; <<>> debugbox dig {} <<>> {}", env!("CARGO_PKG_VERSION"), p.argline);
             if let Some(n) = found {
                 let _ = writeln!(out, "; ({n} server{} found)", if n == 1 { "" } else { "s" });
             }
@@ -539,6 +551,17 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
         return Ok((output::json_line(&v), code));
     }
     Ok((out, code))
+}
+
+/// bind's words for a name it cannot encode.
+pub fn bind_reason(why: &str) -> &'static str {
+    if why.contains("empty") {
+        "empty label"
+    } else if why.contains("label") {
+        "label too long"
+    } else {
+        "ran out of space"
+    }
 }
 
 fn explain<T: Transport>(q: &Query, resolver: &mut Resolver<T>) -> Explain {

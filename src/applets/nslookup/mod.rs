@@ -137,17 +137,6 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
     Ok(c)
 }
 
-/// What bind says for a name it cannot encode.
-fn syntax_reason(why: &str) -> &'static str {
-    if why.contains("empty") {
-        "empty label"
-    } else if why.contains("label") {
-        "label too long"
-    } else {
-        "name too long"
-    }
-}
-
 pub fn run(args: &[OsString]) -> Result<i32> {
     let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
     let cfg = match parse(&args) {
@@ -215,7 +204,13 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         None => cfg.name.clone(),
     };
     if let Err(why) = check_name(&name) {
-        return Err(Error::verbatim(1, format!("nslookup: '{}' is not in legal name syntax ({})", cfg.name, syntax_reason(&why))));
+        let reason = crate::applets::dig::bind_reason(&why);
+        // bind: a name too long to encode is "not a legal name" (exit 10); a bad label is a
+        // syntax error (exit 1).
+        if reason == "ran out of space" {
+            return Err(Error::verbatim(10, format!("nslookup: '{}' is not a legal name ({reason})", cfg.name)));
+        }
+        return Err(Error::verbatim(1, format!("nslookup: '{}' is not in legal name syntax ({reason})", cfg.name)));
     }
 
     let walk = if reverse.is_some() || !cfg.search {
@@ -322,10 +317,17 @@ fn finish<T: Transport>(
 
 /// The glibc walk for the same name (what ping and curl do), with findings.
 pub fn explain<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Explain {
+    // The same server, timeout and tries the user asked nslookup for.
     if let Some(s) = &cfg.server {
         if let Ok(ip) = s.parse::<IpAddr>() {
             resolver.conf.nameservers = vec![SocketAddr::new(ip, cfg.port)];
         }
+    }
+    if let Some(t) = cfg.timeout {
+        resolver.conf.timeout = Duration::from_secs(t.max(1));
+    }
+    if let Some(n) = cfg.tries {
+        resolver.conf.attempts = n;
     }
     match cfg.qtype {
         None | Some(RecordType::A) | Some(RecordType::AAAA) => {
