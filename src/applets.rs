@@ -6,6 +6,7 @@ use crate::error::Result;
 use clap::Command;
 use std::ffi::OsString;
 
+pub mod curl;
 pub mod dig;
 pub mod ip;
 pub mod nslookup;
@@ -22,6 +23,13 @@ pub struct Applet {
 }
 
 pub const APPLETS: &[Applet] = &[
+    Applet {
+        name: "curl",
+        aliases: &[],
+        about: "HTTP and HTTPS transfers, curl compatible, with -w timings (rustls)",
+        command: curl::command,
+        run: curl::run,
+    },
     Applet {
         name: "dig",
         aliases: &[],
