@@ -69,7 +69,11 @@ impl Stream {
         }
         let info = TlsInfo {
             version: conn.protocol_version().map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1.")).unwrap_or_default(),
-            cipher: conn.negotiated_cipher_suite().map(|c| format!("{:?}", c.suite())).unwrap_or_default(),
+            // IANA names, as OpenSSL prints them for TLS 1.3 (rustls says TLS13_…).
+            cipher: conn
+                .negotiated_cipher_suite()
+                .map(|c| format!("{:?}", c.suite()).replacen("TLS13_", "TLS_", 1))
+                .unwrap_or_default(),
             alpn: conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned()),
             peer_chain: conn.peer_certificates().map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect()).unwrap_or_default(),
         };

@@ -544,35 +544,52 @@ impl Transfer<'_> {
         };
         let uri = format!("{}://{}{}", url.scheme(), authority, target);
         let mut builder = http::Request::builder().method(method).uri(&uri);
-        let user_set = |name: &str| cfg.headers.iter().any(|h| h.split([':', ';']).next().is_some_and(|n| n.trim().eq_ignore_ascii_case(name)));
-        let mut defaults: Vec<(String, String)> = vec![("Host".into(), host_header)];
-        if let Some(up) = &cfg.user {
-            use base64::Engine;
-            let enc = base64::engine::general_purpose::STANDARD.encode(up.as_bytes());
-            defaults.push(("Authorization".into(), format!("Basic {enc}")));
-        }
-        defaults.push(("User-Agent".into(), cfg.user_agent.clone().unwrap_or_else(|| USER_AGENT.to_string())));
+        // curl's order: Host, Authorization, User-Agent, Accept, the -H headers (--json adds its
+        // two there), then Content-Length and Content-Type.
         let json_body = body.is_some_and(|(_, t)| *t == "application/json");
-        defaults.push(("Accept".into(), if json_body { "application/json".into() } else { "*/*".into() }));
-        if let Some((b, ctype)) = body {
-            defaults.push(("Content-Length".into(), b.len().to_string()));
-            defaults.push(("Content-Type".into(), ctype.to_string()));
+        let mut custom: Vec<(String, String)> = Vec::new();
+        if json_body {
+            custom.push(("Content-Type".into(), "application/json".into()));
+            custom.push(("Accept".into(), "application/json".into()));
         }
-        for (k, v) in &defaults {
-            if !user_set(k) {
-                builder = header_raw(builder, k, v.as_bytes());
-            }
-        }
+        let mut removed: Vec<String> = Vec::new();
         for h in &cfg.headers {
             // "Name: value" sets, "Name:" removes a default, "Name;" sends an empty header.
             if let Some((name, value)) = h.split_once(':') {
-                let value = value.trim();
-                if !value.is_empty() {
-                    builder = header_raw(builder, name.trim(), value.as_bytes());
+                let (name, value) = (name.trim(), value.trim());
+                custom.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+                if value.is_empty() {
+                    removed.push(name.to_string());
+                } else {
+                    custom.push((name.to_string(), value.to_string()));
                 }
             } else if let Some(name) = h.strip_suffix(';') {
-                builder = header_raw(builder, name.trim(), b"");
+                custom.push((name.trim().to_string(), String::new()));
             }
+        }
+        let overridden = |name: &str| {
+            custom.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) || removed.iter().any(|n| n.eq_ignore_ascii_case(name))
+        };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        headers.push(("Host".into(), host_header));
+        if let Some(up) = &cfg.user {
+            use base64::Engine;
+            let enc = base64::engine::general_purpose::STANDARD.encode(up.as_bytes());
+            headers.push(("Authorization".into(), format!("Basic {enc}")));
+        }
+        headers.push(("User-Agent".into(), cfg.user_agent.clone().unwrap_or_else(|| USER_AGENT.to_string())));
+        headers.push(("Accept".into(), "*/*".into()));
+        headers.retain(|(n, _)| !overridden(n));
+        headers.extend(custom.iter().cloned());
+        if let Some((b, ctype)) = body {
+            for (n, v) in [("Content-Length", b.len().to_string()), ("Content-Type", ctype.to_string())] {
+                if !overridden(n) {
+                    headers.push((n.to_string(), v));
+                }
+            }
+        }
+        for (k, v) in &headers {
+            builder = header_raw(builder, k, v.as_bytes());
         }
         let request = builder.body(()).map_err(|e| CurlError { code: 43, message: format!("bad request: {e}") })?;
         let mut call = Call::new(request).map_err(|e| CurlError { code: 43, message: format!("bad request: {e}") })?;
