@@ -708,47 +708,73 @@ impl Transfer<'_> {
                         self.sink.progress = Some(bar);
                     }
                 }
-                let mut input = leftover;
-                let mut decoded = vec![0u8; 256 * 1024];
                 let mut received: u64 = 0;
-                let mut read_buf = vec![0u8; 256 * 1024];
+                let mut buf = vec![0u8; 64 * 1024];
+                let mut filled = leftover.len().min(buf.len());
+                buf[..filled].copy_from_slice(&leftover[..filled]);
+                // A Content-Length body is counted, not decoded: written straight from the
+                // receive buffer (one copy less on big downloads). Chunked and close-delimited
+                // bodies go through ureq-proto's decoder.
+                let mut remaining = match rb.body_mode() {
+                    ureq_proto::BodyMode::LengthDelimited(n) => Some(n),
+                    _ => None,
+                };
+                let mut decoded = if remaining.is_some() { Vec::new() } else { vec![0u8; 256 * 1024] };
                 loop {
-                    if !input.is_empty() {
-                        let (used, produced) = rb.read(&input, &mut decoded).map_err(|e| CurlError { code: 56, message: format!("Recv failure: {e}") })?;
-                        input.drain(..used);
-                        received += produced as u64;
-                        if !following && produced > 0 {
-                            self.sink.write(&decoded[..produced])?;
-                        }
-                        if used == 0 && produced == 0 && !rb.can_proceed() && !input.is_empty() {
-                            return fail(56, "Recv failure: malformed body");
+                    if filled > 0 {
+                        match remaining.as_mut() {
+                            Some(left) => {
+                                let take = (*left).min(filled as u64) as usize;
+                                if !following && take > 0 {
+                                    self.sink.write(&buf[..take])?;
+                                }
+                                *left -= take as u64;
+                                received += take as u64;
+                                filled = 0;
+                            }
+                            None => {
+                                let (used, produced) = rb.read(&buf[..filled], &mut decoded).map_err(|e| CurlError { code: 56, message: format!("Recv failure: {e}") })?;
+                                received += produced as u64;
+                                if !following && produced > 0 {
+                                    self.sink.write(&decoded[..produced])?;
+                                }
+                                if used == 0 && produced == 0 && !rb.can_proceed() {
+                                    return fail(56, "Recv failure: malformed body");
+                                }
+                                buf.copy_within(used..filled, 0);
+                                filled -= used;
+                                if filled > 0 && !rb.can_proceed() {
+                                    continue;
+                                }
+                            }
                         }
                     }
-                    if rb.can_proceed() {
+                    let done = match remaining {
+                        Some(left) => left == 0,
+                        None => rb.can_proceed(),
+                    };
+                    if done {
                         break;
-                    }
-                    if !input.is_empty() {
-                        continue;
                     }
                     // The socket timeout is what is left of --max-time, renewed before each read.
                     if stream.set_deadline(self.deadline).is_err() {
-                        return Err(self.timeout_error(received, total_expected.map(|t| t)));
+                        return Err(self.timeout_error(received, total_expected));
                     }
-                    let n = match stream.read(&mut read_buf) {
+                    let n = match stream.read(&mut buf[filled..]) {
                         Ok(n) => n,
                         Err(e) if io_timeout(&e) => return Err(self.timeout_error(received, total_expected)),
                         Err(e) => return fail(56, format!("Recv failure: {}", io_text(&e))),
                     };
                     if n == 0 {
-                        match rb.body_mode() {
-                            ureq_proto::BodyMode::LengthDelimited(left) if left > 0 => {
+                        match (remaining, rb.body_mode()) {
+                            (Some(left), _) if left > 0 => {
                                 return fail(18, format!("transfer closed with {left} bytes remaining to read"));
                             }
-                            ureq_proto::BodyMode::Chunked => return fail(18, "transfer closed with outstanding read data remaining"),
+                            (None, ureq_proto::BodyMode::Chunked) => return fail(18, "transfer closed with outstanding read data remaining"),
                             _ => break,
                         }
                     }
-                    input.extend_from_slice(&read_buf[..n]);
+                    filled += n;
                 }
                 if !following {
                     self.report.size_download = received;
