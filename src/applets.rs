@@ -9,8 +9,10 @@ use std::ffi::OsString;
 pub mod curl;
 pub mod dig;
 pub mod ip;
+pub mod kubectl_debugbox;
 pub mod nslookup;
 pub mod ping;
+pub mod shell;
 
 pub struct Applet {
     pub name: &'static str,
@@ -57,6 +59,20 @@ pub const APPLETS: &[Applet] = &[
         about: "ICMP echo (raw or unprivileged) or TCP connect probes, iputils compatible",
         command: ping::command,
         run: ping::run,
+    },
+    Applet {
+        name: "shell",
+        aliases: &[],
+        about: "interactive prompt with completion and history (the image's default)",
+        command: shell::command,
+        run: shell::run,
+    },
+    Applet {
+        name: "kubectl-debugbox",
+        aliases: &[],
+        about: "kubectl plugin: debugbox in a new pod, on a node, or next to a pod",
+        command: kubectl_debugbox::command,
+        run: kubectl_debugbox::run,
     },
 ];
 

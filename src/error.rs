@@ -6,8 +6,6 @@
 
 use std::fmt;
 
-/// Exit code for "the network said no" (no reply, NXDOMAIN, HTTP failure).
-pub const EXIT_NETWORK: i32 = 1;
 /// Exit code for usage errors and local failures.
 pub const EXIT_USAGE: i32 = 2;
 
@@ -31,11 +29,6 @@ impl Error {
     /// A local failure (no permission, no such device, netlink refused): exit 2.
     pub fn local(message: impl Into<String>) -> Self {
         Self::new(EXIT_USAGE, message)
-    }
-
-    /// The network said no: exit 1.
-    pub fn network(message: impl Into<String>) -> Self {
-        Self::new(EXIT_NETWORK, message)
     }
 
     pub fn new(code: i32, message: impl Into<String>) -> Self {

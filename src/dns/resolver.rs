@@ -131,20 +131,12 @@ impl Asked {
         self.exchanges.iter().rev().find_map(|x| x.outcome.as_ref().ok().map(|a| (x, a)))
     }
 
-    pub fn rcode(&self) -> Option<ResponseCode> {
-        self.answer().map(|(_, a)| a.message.metadata.response_code)
-    }
-
     /// What stopped us from getting any answer.
     pub fn error(&self) -> Option<&XError> {
         if self.answer().is_some() {
             return None;
         }
         self.exchanges.last().and_then(|x| x.outcome.as_ref().err())
-    }
-
-    pub fn total_time(&self) -> Duration {
-        self.exchanges.iter().map(|x| x.elapsed).sum()
     }
 }
 
@@ -184,14 +176,9 @@ pub struct Step {
 
 #[derive(Debug, Clone)]
 pub struct Lookup {
-    /// The name as the user gave it.
-    pub query: String,
     /// The canonical name (CNAME target or the candidate that answered), without trailing dot.
     pub canonical: String,
     pub addrs: Vec<IpAddr>,
-    pub trace: Vec<Step>,
-    /// The candidate names tried, in order (absolute).
-    pub candidates: Vec<String>,
     pub from_hosts: bool,
     pub literal: bool,
 }
@@ -474,32 +461,18 @@ impl<T: Transport> Resolver<T> {
     /// Walk the candidate names for `name` (see `candidates`), asking `qtypes` for each, and
     /// stop where `policy` says. Every exchange goes into the trace.
     pub fn search(&mut self, name: &str, qtypes: &[RecordType], opts: &QueryOpts, policy: Policy) -> Walk {
-        let plan = Plan::new(name, &self.conf);
         let mut walk = Walk::default();
         let mut got_nodata = false;
         let mut got_servfail = false;
         let mut saved: Option<Outcome> = None;
         let mut last: Option<Outcome> = None;
-        let mut order: Vec<String> = Vec::new();
-        if plan.as_is_first {
-            order.push(absolute(name));
-        }
-        let search_start = order.len();
-        if plan.search {
-            for d in &self.conf.search {
-                let c = absolute(&format!("{}.{d}", name.trim_end_matches('.')));
-                if !order.contains(&c) {
-                    order.push(c);
-                }
-            }
-        }
-        let search_end = order.len();
-        if plan.as_is_last && !order.contains(&absolute(name)) {
-            order.push(absolute(name));
-        }
+        let order = candidates(name, &self.conf);
+        let as_is = absolute(name);
+        // The candidates before the first search-list one are the name tried as is first.
+        let search_start = order.iter().position(|c| *c != as_is).unwrap_or(order.len());
         let mut skip_search = false;
         for (i, cand) in order.iter().enumerate() {
-            let in_search = i >= search_start && i < search_end;
+            let in_search = *cand != as_is;
             if in_search && skip_search {
                 continue;
             }
@@ -570,11 +543,8 @@ impl<T: Transport> Resolver<T> {
         if let Ok(ip) = literal {
             let result = if family_ok(family, &ip) {
                 Ok(Lookup {
-                    query: host.to_string(),
                     canonical: host.to_string(),
                     addrs: vec![ip],
-                    trace: Vec::new(),
-                    candidates: Vec::new(),
                     from_hosts: false,
                     literal: true,
                 })
@@ -602,11 +572,8 @@ impl<T: Transport> Resolver<T> {
             });
             if !addrs.is_empty() {
                 let lookup = Lookup {
-                    query: host.to_string(),
                     canonical: canon,
                     addrs,
-                    trace: trace.clone(),
-                    candidates: Vec::new(),
                     from_hosts: true,
                     literal: false,
                 };
@@ -643,11 +610,8 @@ impl<T: Transport> Resolver<T> {
                 }
                 let canonical = canonical.unwrap_or_else(|| hit.candidate.clone()).trim_end_matches('.').to_string();
                 Ok(Lookup {
-                    query: host.to_string(),
                     canonical,
                     addrs,
-                    trace: trace.clone(),
-                    candidates: walk.candidates.clone(),
                     from_hosts: false,
                     literal: false,
                 })
@@ -777,19 +741,19 @@ pub mod tests {
     fn short_name_resolves_through_the_search_list() {
         let mut r = resolver(&[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &["fd00:10:96::100"])]);
         let res = r.lookup_ip("web", Family::Any);
+        assert_eq!(res.candidates, vec!["web.default.svc.cluster.local."]);
+        assert!(res.trace.iter().any(|s| s.answered));
         let l = res.result.unwrap();
         assert_eq!(l.canonical, "web.default.svc.cluster.local");
         assert_eq!(l.addrs.len(), 2);
-        assert_eq!(l.candidates, vec!["web.default.svc.cluster.local."]);
-        assert!(l.trace.iter().any(|s| s.answered));
     }
 
     #[test]
     fn svc_ns_goes_through_two_nxdomains() {
         let mut r = resolver(&[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &[])]);
         let res = r.lookup_ip("web.default", Family::Any);
+        assert_eq!(res.candidates, vec!["web.default.default.svc.cluster.local.", "web.default.svc.cluster.local."]);
         let l = res.result.unwrap();
-        assert_eq!(l.candidates, vec!["web.default.default.svc.cluster.local.", "web.default.svc.cluster.local."]);
         assert_eq!(l.addrs, vec!["10.96.0.100".parse::<IpAddr>().unwrap()]);
     }
 
@@ -797,9 +761,9 @@ pub mod tests {
     fn external_name_costs_search_queries_first() {
         let mut r = resolver(&[("api.example.com.", ResponseCode::NoError, &["172.18.0.241"], &[])]);
         let res = r.lookup_ip("api.example.com", Family::V4);
-        let l = res.result.unwrap();
-        assert_eq!(l.candidates.len(), 4);
-        assert_eq!(l.candidates.last().unwrap(), "api.example.com.");
+        assert!(res.result.is_ok());
+        assert_eq!(res.candidates.len(), 4);
+        assert_eq!(res.candidates.last().unwrap(), "api.example.com.");
         assert_eq!(r.transport.asked.len(), 4);
     }
 

@@ -47,8 +47,4 @@ impl Connect {
             None => Ok(()),
         }
     }
-
-    pub fn local_addr(&self) -> Option<SocketAddr> {
-        self.sock.local_addr().ok().and_then(|a| a.as_socket())
-    }
 }

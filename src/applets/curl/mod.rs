@@ -10,7 +10,7 @@ pub mod model;
 pub mod tls;
 
 use crate::dns::{self, Family};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::output;
 use crate::sys::conn::{self, Stream, TlsError, TlsInfo};
 use cli::{Config, Data, Parsed};

@@ -192,7 +192,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
     let mut have_type_for_last = false;
     while i < args.len() {
         let a = args[i].as_str();
-        let mut value = |i: &mut usize| -> std::result::Result<String, Error> {
+        let value = |i: &mut usize| -> std::result::Result<String, Error> {
             *i += 1;
             args.get(*i).cloned().ok_or_else(|| usage_error(format!("Option {a} needs a value")))
         };

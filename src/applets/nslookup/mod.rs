@@ -344,11 +344,8 @@ pub fn explain<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Explai
             let w = resolver.search(&cfg.name, &[t], &opts, Policy::Glibc);
             let result = match &w.hit {
                 Some(h) => Ok(dns::resolver::Lookup {
-                    query: cfg.name.clone(),
                     canonical: h.candidate.trim_end_matches('.').to_string(),
                     addrs: Vec::new(),
-                    trace: w.trace.clone(),
-                    candidates: w.candidates.clone(),
                     from_hosts: false,
                     literal: false,
                 }),

@@ -1,0 +1,314 @@
+//! `kubectl debugbox`: the kubectl plugin (found on PATH as `kubectl-debugbox`). It builds the
+//! right `kubectl run` or `kubectl debug` for where you want to debug from, and runs kubectl:
+//!
+//! * a new pod in a namespace (restricted Pod Security Standard, ping allowed by sysctl);
+//! * a hostNetwork pod on one node (`--node`): nodeName (the override netshoot's README gets
+//!   wrong), ClusterFirstWithHostNet so cluster DNS still works, tolerations, NET_RAW;
+//! * an ephemeral container in an existing pod (`POD`), sharing its network namespace.
+//!
+//! `--dry-run` prints the command instead; `-o yaml` prints the Pod manifest.
+
+use crate::error::{Error, Result};
+use crate::output;
+use clap::{Arg, ArgAction, Command};
+use serde_json::{Value, json};
+use std::ffi::OsString;
+
+pub const DEFAULT_IMAGE: &str = concat!("ghcr.io/debugbox/debugbox:", env!("CARGO_PKG_VERSION"));
+
+pub fn command() -> Command {
+    Command::new("kubectl-debugbox")
+        .about("kubectl plugin: open debugbox in a new pod, on a node, or next to a pod")
+        .override_usage("kubectl debugbox [POD] [--node NODE] [--host-network] [-n NS] [--image IMG] [--dry-run] [-o yaml] [-- CMD...]")
+        .arg(Arg::new("pod").value_name("POD").help("debug next to this pod (ephemeral container, kubectl debug)"))
+        .arg(Arg::new("node").long("node").value_name("NODE").help("run on this node (nodeName), with the host's network"))
+        .arg(Arg::new("host-network").long("host-network").action(ArgAction::SetTrue).help("use the node's network namespace"))
+        .arg(Arg::new("namespace").short('n').long("namespace").value_name("NS").help("namespace"))
+        .arg(Arg::new("image").long("image").value_name("IMG").default_value(DEFAULT_IMAGE).help("debugbox image"))
+        .arg(Arg::new("target").long("target").value_name("CONTAINER").help("with POD: share this container's process namespace"))
+        .arg(Arg::new("name").long("name").value_name("NAME").help("name of the new pod"))
+        .arg(Arg::new("dry-run").long("dry-run").action(ArgAction::SetTrue).help("print the kubectl command instead of running it"))
+        .arg(Arg::new("output").short('o').long("output").value_name("FORMAT").value_parser(["yaml", "json"]).help("print the Pod manifest"))
+        .arg(Arg::new("command").num_args(0..).last(true).value_name("CMD").help("applet and arguments to run instead of the prompt"))
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub pod: Option<String>,
+    pub node: Option<String>,
+    pub host_network: bool,
+    pub namespace: Option<String>,
+    pub image: String,
+    pub target: Option<String>,
+    pub name: String,
+    pub command: Vec<String>,
+}
+
+/// The Pod manifest for the run modes.
+pub fn manifest(p: &Plan) -> Value {
+    let host = p.host_network || p.node.is_some();
+    let mut container = json!({
+        "name": "debugbox",
+        "image": p.image,
+        "stdin": p.command.is_empty(),
+        "tty": p.command.is_empty(),
+        "securityContext": {
+            "allowPrivilegeEscalation": false,
+            "readOnlyRootFilesystem": true,
+            "runAsNonRoot": true,
+            "capabilities": if host { json!({"drop": ["ALL"], "add": ["NET_RAW"]}) } else { json!({"drop": ["ALL"]}) },
+        },
+    });
+    if !p.command.is_empty() {
+        container["args"] = json!(p.command);
+    }
+    let mut pod_security = json!({
+        "runAsNonRoot": true,
+        "runAsUser": 65532,
+        "runAsGroup": 65532,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    });
+    if !host {
+        // A safe, namespaced sysctl: lets the unprivileged user open ICMP sockets.
+        pod_security["sysctls"] = json!([{"name": "net.ipv4.ping_group_range", "value": "0 2147483647"}]);
+    }
+    let mut spec = json!({
+        "restartPolicy": "Never",
+        "automountServiceAccountToken": true,
+        "securityContext": pod_security,
+        "containers": [container],
+    });
+    if host {
+        spec["hostNetwork"] = json!(true);
+        // Without this a hostNetwork pod gets the node's resolv.conf, not cluster DNS.
+        spec["dnsPolicy"] = json!("ClusterFirstWithHostNet");
+        spec["tolerations"] = json!([{"operator": "Exists"}]);
+    }
+    if let Some(n) = &p.node {
+        spec["nodeName"] = json!(n);
+    }
+    let mut metadata = json!({"name": p.name, "labels": {"app.kubernetes.io/name": "debugbox"}});
+    if let Some(ns) = &p.namespace {
+        metadata["namespace"] = json!(ns);
+    }
+    json!({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": spec})
+}
+
+/// The kubectl argv for the plan.
+pub fn kubectl_args(p: &Plan, interactive: bool) -> Vec<String> {
+    let mut a: Vec<String> = Vec::new();
+    match &p.pod {
+        Some(pod) => {
+            a.extend(["debug".into(), pod.clone()]);
+            if interactive {
+                a.push("-it".into());
+            }
+            if let Some(ns) = &p.namespace {
+                a.extend(["-n".into(), ns.clone()]);
+            }
+            a.push(format!("--image={}", p.image));
+            if let Some(t) = &p.target {
+                a.push(format!("--target={t}"));
+            }
+            if !p.command.is_empty() {
+                a.push("--".into());
+                a.extend(p.command.iter().cloned());
+            }
+        }
+        None => {
+            a.extend(["run".into(), p.name.clone()]);
+            if let Some(ns) = &p.namespace {
+                a.extend(["-n".into(), ns.clone()]);
+            }
+            a.push("--rm".into());
+            a.push(if interactive && p.command.is_empty() { "-it".into() } else { "-i".into() });
+            a.push("--restart=Never".into());
+            a.push(format!("--image={}", p.image));
+            let m = manifest(p);
+            let overrides = json!({"apiVersion": "v1", "spec": m["spec"]});
+            a.push(format!("--overrides={overrides}"));
+        }
+    }
+    a
+}
+
+/// A small YAML writer for the manifests: maps, lists, strings, numbers, booleans. (The
+/// serde_yaml crate is archived; this output only ever holds JSON-shaped data.)
+pub fn to_yaml(v: &Value) -> String {
+    let mut out = String::new();
+    write_yaml(v, 0, &mut out);
+    out
+}
+
+fn scalar(v: &Value) -> String {
+    match v {
+        Value::String(s) => {
+            let plain = !s.is_empty()
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+                && !matches!(s.as_str(), "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
+                && s.parse::<f64>().is_err();
+            if plain { s.clone() } else { Value::String(s.clone()).to_string() }
+        }
+        other => other.to_string(),
+    }
+}
+
+fn write_yaml(v: &Value, indent: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    match v {
+        Value::Object(m) => {
+            for (k, val) in m {
+                match val {
+                    Value::Object(inner) if !inner.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        write_yaml(val, indent + 2, out);
+                    }
+                    Value::Array(items) if !items.is_empty() => {
+                        out.push_str(&format!("{pad}{k}:\n"));
+                        write_yaml(val, indent, out);
+                    }
+                    Value::Object(_) => out.push_str(&format!("{pad}{k}: {{}}\n")),
+                    Value::Array(_) => out.push_str(&format!("{pad}{k}: []\n")),
+                    _ => out.push_str(&format!("{pad}{k}: {}\n", scalar(val))),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                match item {
+                    Value::Object(m) if !m.is_empty() => {
+                        let mut inner = String::new();
+                        write_yaml(item, indent + 2, &mut inner);
+                        // The first key goes on the dash line.
+                        let rest = inner.trim_start_matches(' ');
+                        out.push_str(&format!("{pad}- {rest}"));
+                    }
+                    _ => out.push_str(&format!("{pad}- {}\n", scalar(item))),
+                }
+            }
+        }
+        other => out.push_str(&format!("{pad}{}\n", scalar(other))),
+    }
+}
+
+fn pod_name() -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) ^ std::process::id();
+    let alphabet = b"bcdfghjklmnpqrstvwxz2456789";
+    let suffix: String = (0..5).map(|i| alphabet[((n >> (i * 5)) as usize) % alphabet.len()] as char).collect();
+    format!("debugbox-{suffix}")
+}
+
+pub fn run(args: &[OsString]) -> Result<i32> {
+    let argv = std::iter::once(OsString::from("kubectl-debugbox")).chain(args.iter().cloned());
+    let m = match command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
+            output::print(&e.render().to_string())?;
+            return Ok(0);
+        }
+        Err(e) => {
+            let text = e.render().to_string();
+            return Err(Error::usage(text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ").to_string()).hint("kubectl debugbox --help"));
+        }
+    };
+    let plan = Plan {
+        pod: m.get_one::<String>("pod").cloned(),
+        node: m.get_one::<String>("node").cloned(),
+        host_network: m.get_flag("host-network"),
+        namespace: m.get_one::<String>("namespace").cloned(),
+        image: m.get_one::<String>("image").cloned().unwrap_or_else(|| DEFAULT_IMAGE.into()),
+        target: m.get_one::<String>("target").cloned(),
+        name: m.get_one::<String>("name").cloned().unwrap_or_else(pod_name),
+        command: m.get_many::<String>("command").map(|v| v.cloned().collect()).unwrap_or_default(),
+    };
+    if plan.pod.is_some() && (plan.node.is_some() || plan.host_network) {
+        return Err(Error::usage("POD and --node/--host-network do not go together").hint("an ephemeral container shares the pod's network"));
+    }
+    if let Some(fmt) = m.get_one::<String>("output") {
+        if plan.pod.is_some() {
+            return Err(Error::usage("-o prints a Pod manifest; with POD, kubectl debug adds an ephemeral container instead").hint("use --dry-run"));
+        }
+        let manifest = manifest(&plan);
+        let text = if fmt == "json" { format!("{manifest:#}\n") } else { to_yaml(&manifest) };
+        output::print(&text)?;
+        return Ok(0);
+    }
+    use std::io::IsTerminal;
+    let interactive = std::io::stdin().is_terminal();
+    let kargs = kubectl_args(&plan, interactive || m.get_flag("dry-run"));
+    if m.get_flag("dry-run") {
+        let line = shlex::try_join(std::iter::once("kubectl").chain(kargs.iter().map(String::as_str))).unwrap_or_default();
+        output::print(&format!("{line}\n"))?;
+        return Ok(0);
+    }
+    use std::os::unix::process::CommandExt;
+    let err = std::process::Command::new("kubectl").args(&kargs).exec();
+    Err(Error::local(format!("cannot run kubectl: {err}")).hint("install kubectl, or use --dry-run to see the command"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan() -> Plan {
+        Plan {
+            pod: None,
+            node: None,
+            host_network: false,
+            namespace: Some("shop".into()),
+            image: "debugbox:test".into(),
+            target: None,
+            name: "debugbox-x".into(),
+            command: vec![],
+        }
+    }
+
+    #[test]
+    fn restricted_pod() {
+        let m = manifest(&plan());
+        assert_eq!(m["spec"]["securityContext"]["runAsNonRoot"], true);
+        assert_eq!(m["spec"]["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+        assert_eq!(m["spec"]["containers"][0]["securityContext"]["capabilities"]["drop"][0], "ALL");
+        assert_eq!(m["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"], true);
+        assert_eq!(m["spec"]["securityContext"]["sysctls"][0]["name"], "net.ipv4.ping_group_range");
+        assert!(m["spec"].get("hostNetwork").is_none());
+    }
+
+    #[test]
+    fn node_pod_uses_the_overrides_that_work() {
+        let mut p = plan();
+        p.node = Some("node-1".into());
+        let m = manifest(&p);
+        assert_eq!(m["spec"]["nodeName"], "node-1");
+        assert_eq!(m["spec"]["hostNetwork"], true);
+        assert_eq!(m["spec"]["dnsPolicy"], "ClusterFirstWithHostNet");
+        assert_eq!(m["spec"]["tolerations"][0]["operator"], "Exists");
+        assert_eq!(m["spec"]["containers"][0]["securityContext"]["capabilities"]["add"][0], "NET_RAW");
+        let args = kubectl_args(&p, true);
+        assert_eq!(&args[..4], &["run", "debugbox-x", "-n", "shop"]);
+        let overrides = args.iter().find_map(|a| a.strip_prefix("--overrides=")).unwrap();
+        let v: Value = serde_json::from_str(overrides).unwrap();
+        assert_eq!(v["spec"]["nodeName"], "node-1");
+    }
+
+    #[test]
+    fn ephemeral_container_next_to_a_pod() {
+        let mut p = plan();
+        p.pod = Some("web-1".into());
+        p.target = Some("app".into());
+        p.command = vec!["ping".into(), "-c1".into(), "web".into()];
+        assert_eq!(
+            kubectl_args(&p, true),
+            vec!["debug", "web-1", "-it", "-n", "shop", "--image=debugbox:test", "--target=app", "--", "ping", "-c1", "web"]
+        );
+    }
+
+    #[test]
+    fn yaml_round_trips_through_a_parser_shape() {
+        let y = to_yaml(&manifest(&plan()));
+        assert!(y.starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n"), "{y}");
+        assert!(y.contains("  containers:\n  - name: debugbox\n    image: debugbox:test\n"), "{y}");
+        assert!(y.contains("      value: \"0 2147483647\"\n"), "{y}");
+        assert!(y.contains("        drop:\n        - ALL\n"), "{y}");
+    }
+}
