@@ -21,6 +21,10 @@ import sys
 class DualStackServer(http.server.ThreadingHTTPServer):
     address_family = socket.AF_INET6
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of connections (diagnose probing many
+    # endpoints at once) would overflow it and wait for SYN retransmits. Servers in pods listen
+    # with the kernel's somaxconn.
+    request_queue_size = 1024
 
     def server_bind(self):
         self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)

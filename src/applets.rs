@@ -7,6 +7,7 @@ use clap::Command;
 use std::ffi::OsString;
 
 pub mod curl;
+pub mod diagnose;
 pub mod dig;
 pub mod ip;
 pub mod kubectl_debugbox;
@@ -31,6 +32,13 @@ pub const APPLETS: &[Applet] = &[
         about: "HTTP and HTTPS transfers, curl compatible, with -w timings (rustls)",
         command: curl::command,
         run: curl::run,
+    },
+    Applet {
+        name: "diagnose",
+        aliases: &[],
+        about: "walk a Service's paths (DNS, ClusterIP, endpoints, NodePort, LB, Ingress) and name the broken hop",
+        command: diagnose::command,
+        run: diagnose::run,
     },
     Applet {
         name: "dig",
@@ -78,12 +86,16 @@ pub const APPLETS: &[Applet] = &[
 
 /// The applet called `name`, by its name or one of its aliases.
 pub fn find(name: &str) -> Option<&'static Applet> {
-    APPLETS.iter().find(|a| a.name == name || a.aliases.contains(&name))
+    APPLETS
+        .iter()
+        .find(|a| a.name == name || a.aliases.contains(&name))
 }
 
 /// Every name an applet answers to: what `--install` links and `--list` prints.
 pub fn all_names() -> impl Iterator<Item = &'static str> {
-    APPLETS.iter().flat_map(|a| std::iter::once(a.name).chain(a.aliases.iter().copied()))
+    APPLETS
+        .iter()
+        .flat_map(|a| std::iter::once(a.name).chain(a.aliases.iter().copied()))
 }
 
 #[cfg(test)]
@@ -98,7 +110,10 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), n, "an applet name or alias is used twice");
         for name in names {
-            assert!(!name.is_empty() && !name.contains('/'), "bad applet name {name:?}");
+            assert!(
+                !name.is_empty() && !name.contains('/'),
+                "bad applet name {name:?}"
+            );
         }
     }
 

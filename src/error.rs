@@ -32,12 +32,22 @@ impl Error {
     }
 
     pub fn new(code: i32, message: impl Into<String>) -> Self {
-        Error { code, message: message.into(), hint: None, verbatim: false }
+        Error {
+            code,
+            message: message.into(),
+            hint: None,
+            verbatim: false,
+        }
     }
 
     /// An error line already in the imitated tool's own format, printed as is.
     pub fn verbatim(code: i32, line: impl Into<String>) -> Self {
-        Error { code, message: line.into(), hint: None, verbatim: true }
+        Error {
+            code,
+            message: line.into(),
+            hint: None,
+            verbatim: true,
+        }
     }
 
     pub fn hint(mut self, hint: impl Into<String>) -> Self {
@@ -76,7 +86,10 @@ mod tests {
     #[test]
     fn line_has_prefix_and_hint() {
         let e = Error::local("no CAP_NET_RAW").hint("use --tcp PORT");
-        assert_eq!(e.line("ping"), "debugbox ping: no CAP_NET_RAW (use --tcp PORT)");
+        assert_eq!(
+            e.line("ping"),
+            "debugbox ping: no CAP_NET_RAW (use --tcp PORT)"
+        );
         assert_eq!(e.code, EXIT_USAGE);
     }
 

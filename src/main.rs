@@ -47,7 +47,10 @@ fn run_applet(applet: &applets::Applet, args: &[OsString]) -> i32 {
 }
 
 fn basename(arg: &OsStr) -> String {
-    Path::new(arg).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    Path::new(arg)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 fn toplevel_error_line(e: &Error) -> String {
@@ -91,7 +94,11 @@ fn toplevel_command() -> Command {
             ),
         );
     for a in applets::APPLETS {
-        cmd = cmd.subcommand((a.command)().about(a.about).aliases(a.aliases.iter().copied()));
+        cmd = cmd.subcommand(
+            (a.command)()
+                .about(a.about)
+                .aliases(a.aliases.iter().copied()),
+        );
     }
     cmd
 }
@@ -103,7 +110,8 @@ fn toplevel(args: &[OsString]) -> Result<i32> {
             return Ok(run_applet(applet, &args[1..]));
         }
         if !first.starts_with('-') && first != "completions" && first != "help" {
-            return Err(Error::usage(format!("unknown applet \"{first}\"")).hint("debugbox --list shows the applets"));
+            return Err(Error::usage(format!("unknown applet \"{first}\""))
+                .hint("debugbox --list shows the applets"));
         }
     }
     let argv = std::iter::once(OsString::from("debugbox")).chain(args.iter().cloned());
@@ -121,7 +129,10 @@ fn toplevel(args: &[OsString]) -> Result<i32> {
         }
     };
     if let Some(sub) = m.subcommand_matches("completions") {
-        let shell = sub.get_one::<String>("shell").map(String::as_str).unwrap_or("bash");
+        let shell = sub
+            .get_one::<String>("shell")
+            .map(String::as_str)
+            .unwrap_or("bash");
         output::print(&completions(shell))?;
         return Ok(0);
     }
@@ -133,7 +144,9 @@ fn toplevel(args: &[OsString]) -> Result<i32> {
         let text = if m.get_flag("json") {
             let rows: Vec<_> = applets::APPLETS
                 .iter()
-                .map(|a| serde_json::json!({"name": a.name, "aliases": a.aliases, "about": a.about}))
+                .map(
+                    |a| serde_json::json!({"name": a.name, "aliases": a.aliases, "about": a.about}),
+                )
                 .collect();
             output::json_line(&rows)
         } else {
@@ -147,7 +160,10 @@ fn toplevel(args: &[OsString]) -> Result<i32> {
 }
 
 fn first_line(s: &str) -> String {
-    let line = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+    let line = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid arguments");
     line.trim_start_matches("error: ").trim().to_string()
 }
 
@@ -175,11 +191,14 @@ fn completions(shell: &str) -> String {
 /// anything that is not already a symlink to this binary, so a half-done install cannot happen
 /// because of a conflict.
 fn install(dir: &Path) -> Result<()> {
-    let exe = std::env::current_exe().map_err(|e| Error::local(format!("cannot find this binary: {e}")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::local(format!("cannot find this binary: {e}")))?;
     let exe_real = std::fs::canonicalize(&exe).unwrap_or_else(|_| exe.clone());
     if !dir.is_dir() {
-        return Err(Error::local(format!("--install: {} is not a directory", dir.display()))
-            .hint("create it first"));
+        return Err(
+            Error::local(format!("--install: {} is not a directory", dir.display()))
+                .hint("create it first"),
+        );
     }
     // Inside the binary's own directory the links are relative (`ip -> debugbox`), which keeps an
     // image or a copied tree working wherever it is mounted.
@@ -203,14 +222,18 @@ fn install(dir: &Path) -> Result<()> {
                 }
             }
             Ok(_) => {
-                return Err(Error::local(format!("--install: {} exists and is not a debugbox symlink", link.display()))
-                    .hint("remove it or install into another directory"));
+                return Err(Error::local(format!(
+                    "--install: {} exists and is not a debugbox symlink",
+                    link.display()
+                ))
+                .hint("remove it or install into another directory"));
             }
         }
     }
     for link in todo {
-        std::os::unix::fs::symlink(&target, &link)
-            .map_err(|e| Error::local(format!("--install: cannot create {}: {e}", link.display())))?;
+        std::os::unix::fs::symlink(&target, &link).map_err(|e| {
+            Error::local(format!("--install: cannot create {}: {e}", link.display()))
+        })?;
     }
     Ok(())
 }
@@ -220,5 +243,8 @@ fn is_our_symlink(link: &Path, exe_real: &Path) -> bool {
         return real == exe_real;
     }
     // A dangling link left by an earlier install of a moved binary still counts as ours.
-    std::fs::read_link(link).ok().and_then(|t| t.file_name().map(|n| n == "debugbox")).unwrap_or(false)
+    std::fs::read_link(link)
+        .ok()
+        .and_then(|t| t.file_name().map(|n| n == "debugbox"))
+        .unwrap_or(false)
 }

@@ -20,7 +20,11 @@ pub struct IprouteFormatter {
 
 impl IprouteFormatter {
     pub fn new(pretty: bool) -> Self {
-        IprouteFormatter { pretty, depth: 0, filled: Vec::new() }
+        IprouteFormatter {
+            pretty,
+            depth: 0,
+            filled: Vec::new(),
+        }
     }
 
     fn newline<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
@@ -121,7 +125,9 @@ pub fn print(text: &str) -> crate::error::Result<()> {
     match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(crate::error::Error::local(format!("cannot write output: {e}"))),
+        Err(e) => Err(crate::error::Error::local(format!(
+            "cannot write output: {e}"
+        ))),
     }
 }
 
@@ -150,9 +156,23 @@ mod tests {
                 ifindex: 1,
                 flags: vec!["LOOPBACK", "UP"],
                 empty: vec![],
-                addr_info: vec![Addr { family: "inet", prefixlen: 8 }, Addr { family: "inet6", prefixlen: 128 }],
+                addr_info: vec![
+                    Addr {
+                        family: "inet",
+                        prefixlen: 8,
+                    },
+                    Addr {
+                        family: "inet6",
+                        prefixlen: 128,
+                    },
+                ],
             },
-            Link { ifindex: 2, flags: vec![], empty: vec![], addr_info: vec![] },
+            Link {
+                ifindex: 2,
+                flags: vec![],
+                empty: vec![],
+                addr_info: vec![],
+            },
         ]
     }
 

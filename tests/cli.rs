@@ -11,7 +11,11 @@ fn applet_by_symlink_name_and_by_argument() {
     let by_arg = run(Command::new(bin()).args(["ip", "-V"]));
     assert_eq!(by_name.code, 0, "{}", by_name.stderr);
     assert_eq!(by_name.stdout, by_arg.stdout);
-    assert!(by_name.stdout.starts_with("ip utility, debugbox-"), "{}", by_name.stdout);
+    assert!(
+        by_name.stdout.starts_with("ip utility, debugbox-"),
+        "{}",
+        by_name.stdout
+    );
 }
 
 #[test]
@@ -30,7 +34,10 @@ fn list_names_every_applet() {
 fn version() {
     let r = run(Command::new(bin()).arg("--version"));
     assert_eq!(r.code, 0);
-    assert_eq!(r.stdout.trim(), format!("debugbox {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        r.stdout.trim(),
+        format!("debugbox {}", env!("CARGO_PKG_VERSION"))
+    );
 }
 
 #[test]
@@ -38,7 +45,11 @@ fn unknown_applet_is_one_line_and_exit_2() {
     let r = run(Command::new(bin()).arg("frobnicate"));
     assert_eq!(r.code, 2);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
-    assert!(r.stderr.contains("unknown applet \"frobnicate\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown applet \"frobnicate\""),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("--list"), "{}", r.stderr);
     let r = run(Command::new(bin()).arg("--bogus-flag"));
     assert_eq!(r.code, 2);
@@ -53,7 +64,12 @@ fn completions_for_each_shell() {
         assert!(r.stdout.contains("debugbox"), "{shell}");
     }
     let bash = run(Command::new(bin()).args(["completions", "bash"])).stdout;
-    assert!(bash.contains("complete -F _ip") || bash.contains(" ip\n") || bash.contains("-o default ip"), "bash completes the ip symlink too");
+    assert!(
+        bash.contains("complete -F _ip")
+            || bash.contains(" ip\n")
+            || bash.contains("-o default ip"),
+        "bash completes the ip symlink too"
+    );
     let r = run(Command::new(bin()).args(["completions", "tcsh"]));
     assert_eq!(r.code, 2);
 }
@@ -73,7 +89,12 @@ fn install_creates_symlinks_and_is_idempotent() {
         assert_eq!(r.code, 0, "{}", r.stderr);
     }
     let link = dir.join("ip");
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let r = run(&mut Command::new(&link).arg("-V"));
     assert_eq!(r.code, 0);
     let _ = std::fs::remove_dir_all(&dir);
@@ -93,7 +114,11 @@ fn install_never_overwrites_a_foreign_file() {
     std::os::unix::fs::symlink("/bin/true", dir.join("ip")).unwrap();
     let r = run(Command::new(bin()).arg("--install").arg(&dir));
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("symlink to something else"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("symlink to something else"),
+        "{}",
+        r.stderr
+    );
     let _ = std::fs::remove_dir_all(&dir);
     let r = run(Command::new(bin()).args(["--install", "/nonexistent/dir"]));
     assert_eq!(r.code, 2);
@@ -101,11 +126,22 @@ fn install_never_overwrites_a_foreign_file() {
 
 #[test]
 fn ip_usage_errors_are_one_line_exit_2() {
-    for args in [vec!["-x"], vec!["bogus"], vec!["route", "frobnicate"], vec!["-f"], vec!["route", "get"], vec!["rule"]] {
+    for args in [
+        vec!["-x"],
+        vec!["bogus"],
+        vec!["route", "frobnicate"],
+        vec!["-f"],
+        vec!["route", "get"],
+        vec!["rule"],
+    ] {
         let r = run(Command::new(applet("ip")).args(&args));
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
-        assert!(r.stderr.starts_with("debugbox ip: "), "{args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with("debugbox ip: "),
+            "{args:?}: {}",
+            r.stderr
+        );
         assert!(r.stdout.is_empty());
     }
     // No object: usage on stderr, exit 2, like iproute2.
@@ -129,8 +165,16 @@ fn closed_stdout_pipe_is_quiet() {
     // `debugbox ip -s link | head -c1`: the writer must not panic or print an error.
     let out = Command::new("sh")
         .arg("-c")
-        .arg(format!("{} -s -s link | head -c 1 >/dev/null; {} -s -s link | true", applet("ip").display(), applet("ip").display()))
+        .arg(format!(
+            "{} -s -s link | head -c 1 >/dev/null; {} -s -s link | true",
+            applet("ip").display(),
+            applet("ip").display()
+        ))
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&out.stderr).is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

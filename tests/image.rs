@@ -21,8 +21,13 @@ fn image() -> &'static str {
     static BUILT: OnceLock<()> = OnceLock::new();
     BUILT.get_or_init(|| {
         require_root();
-        let r = run(Command::new(repo().join("scripts/build-image")).env("CONTAINERS_CONF", repo().join("image/containers.conf")));
-        assert_eq!(r.code, 0, "scripts/build-image failed:\n{}\n{}", r.stdout, r.stderr);
+        let r = run(Command::new(repo().join("scripts/build-image"))
+            .env("CONTAINERS_CONF", repo().join("image/containers.conf")));
+        assert_eq!(
+            r.code, 0,
+            "scripts/build-image failed:\n{}\n{}",
+            r.stdout, r.stderr
+        );
         assert!(r.stdout.contains("compressed"), "{}", r.stdout);
     });
     IMAGE
@@ -45,7 +50,10 @@ fn image_config_is_non_root_with_the_prompt_as_default() {
     let img = image();
     let r = run(podman().args(["image", "inspect", img, "--format", "{{.Config.User}}|{{.Config.Entrypoint}}|{{.Config.Cmd}}|{{index .Config.Labels \"org.opencontainers.image.licenses\"}}"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(r.stdout.trim(), "65532:65532|[/bin/debugbox]|[shell]|Apache-2.0");
+    assert_eq!(
+        r.stdout.trim(),
+        "65532:65532|[/bin/debugbox]|[shell]|Apache-2.0"
+    );
     // Nothing but the binary, its links, passwd/group and /tmp.
     let r = podman_run(&["--entrypoint", "/bin/ls", "IMG"]);
     assert_ne!(r.code, 0, "there is no ls in the image");
@@ -53,7 +61,15 @@ fn image_config_is_non_root_with_the_prompt_as_default() {
 
 #[test]
 fn applets_by_name_read_only_no_capabilities() {
-    let hard = ["--read-only", "--cap-drop", "ALL", "--user", "65532:65532", "--security-opt", "no-new-privileges"];
+    let hard = [
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        "--user",
+        "65532:65532",
+        "--security-opt",
+        "no-new-privileges",
+    ];
     let mut args: Vec<&str> = hard.to_vec();
     args.extend(["--entrypoint", "/bin/ip", "IMG", "-br", "a"]);
     let r = podman_run(&args);
@@ -63,21 +79,53 @@ fn applets_by_name_read_only_no_capabilities() {
     let mut args: Vec<&str> = hard.to_vec();
     args.extend(["IMG", "--list"]);
     let r = podman_run(&args);
-    for applet in ["ip", "ping", "nslookup", "dig", "curl", "shell", "kubectl-debugbox"] {
-        assert!(r.stdout.lines().any(|l| l == applet), "{applet} missing from --list: {}", r.stdout);
+    for applet in [
+        "ip",
+        "ping",
+        "nslookup",
+        "dig",
+        "curl",
+        "shell",
+        "kubectl-debugbox",
+    ] {
+        assert!(
+            r.stdout.lines().any(|l| l == applet),
+            "{applet} missing from --list: {}",
+            r.stdout
+        );
     }
     // ping with every capability dropped: a ping socket when the sysctl allows it…
     let mut args: Vec<&str> = hard.to_vec();
-    args.extend(["--sysctl", "net.ipv4.ping_group_range=0 2147483647", "IMG", "ping", "-c", "1", "127.0.0.1"]);
+    args.extend([
+        "--sysctl",
+        "net.ipv4.ping_group_range=0 2147483647",
+        "IMG",
+        "ping",
+        "-c",
+        "1",
+        "127.0.0.1",
+    ]);
     let r = podman_run(&args);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("1 received"), "{}", r.stdout);
     // …the clear error when it does not, and TCP probes in any case.
     let mut args: Vec<&str> = hard.to_vec();
-    args.extend(["--sysctl", "net.ipv4.ping_group_range=1 0", "IMG", "ping", "-c", "1", "127.0.0.1"]);
+    args.extend([
+        "--sysctl",
+        "net.ipv4.ping_group_range=1 0",
+        "IMG",
+        "ping",
+        "-c",
+        "1",
+        "127.0.0.1",
+    ]);
     let r = podman_run(&args);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("no CAP_NET_RAW") && r.stderr.contains("--tcp PORT"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("no CAP_NET_RAW") && r.stderr.contains("--tcp PORT"),
+        "{}",
+        r.stderr
+    );
     let mut args: Vec<&str> = hard.to_vec();
     args.extend(["IMG", "ping", "--tcp", "9", "-c", "1", "127.0.0.1"]);
     let r = podman_run(&args);
@@ -89,27 +137,70 @@ fn applets_by_name_read_only_no_capabilities() {
 fn the_prompt_runs_applets_and_says_where_it_is() {
     let img = image();
     let mut c = podman();
-    c.args(["run", "--rm", "-i", "--network", "none", "--read-only", "--cap-drop", "ALL", img]);
-    c.stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    c.args([
+        "run",
+        "--rm",
+        "-i",
+        "--network",
+        "none",
+        "--read-only",
+        "--cap-drop",
+        "ALL",
+        img,
+    ]);
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
     let mut child = c.spawn().unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(b"ip -br a\nnosuchapplet\nhelp\nexit\n").unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"ip -br a\nnosuchapplet\nhelp\nexit\n")
+        .unwrap();
     let out: Run = child.wait_with_output().unwrap().into();
     assert_eq!(out.code, 0, "{}", out.stderr);
-    assert!(out.stdout.starts_with(&format!("debugbox {} on ", env!("CARGO_PKG_VERSION"))), "{}", out.stdout);
+    assert!(
+        out.stdout
+            .starts_with(&format!("debugbox {} on ", env!("CARGO_PKG_VERSION"))),
+        "{}",
+        out.stdout
+    );
     assert!(out.stdout.contains("\nlo "), "{}", out.stdout);
-    assert!(out.stderr.contains("nosuchapplet: not an applet"), "{}", out.stderr);
-    assert!(out.stdout.contains("Applets (each runs as it would from a shell)"), "{}", out.stdout);
+    assert!(
+        out.stderr.contains("nosuchapplet: not an applet"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stdout
+            .contains("Applets (each runs as it would from a shell)"),
+        "{}",
+        out.stdout
+    );
 }
 
 /// The manifest with the test image, a command instead of the prompt, and no terminal.
 fn for_test(yaml: &str, args: &[&str]) -> String {
-    let args_line = format!("args: [{}]", args.iter().map(|a| format!("\"{a}\"")).collect::<Vec<_>>().join(", "));
+    let args_line = format!(
+        "args: [{}]",
+        args.iter()
+            .map(|a| format!("\"{a}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let mut out = Vec::new();
-    for line in yaml.replace("ghcr.io/debugbox/debugbox:0.1.0", IMAGE).lines() {
+    for line in yaml
+        .replace("ghcr.io/debugbox/debugbox:0.1.0", IMAGE)
+        .lines()
+    {
         let trimmed = line.trim_start();
         let indent = &line[..line.len() - trimmed.len()];
-        if trimmed.starts_with("args:") || trimmed.starts_with("stdin:") || trimmed.starts_with("tty:") {
+        if trimmed.starts_with("args:")
+            || trimmed.starts_with("stdin:")
+            || trimmed.starts_with("tty:")
+        {
             continue;
         }
         out.push(line.to_string());
@@ -123,7 +214,10 @@ fn for_test(yaml: &str, args: &[&str]) -> String {
 /// A DaemonSet's pod, as the controller would create it (podman 4.3 cannot play DaemonSets).
 fn daemonset_pod(yaml: &str) -> String {
     let lines: Vec<&str> = yaml.lines().collect();
-    let start = lines.iter().position(|l| l.trim_end() == "  template:").expect("a pod template");
+    let start = lines
+        .iter()
+        .position(|l| l.trim_end() == "  template:")
+        .expect("a pod template");
     let mut out = vec!["apiVersion: v1".to_string(), "kind: Pod".to_string()];
     for l in &lines[start + 1..] {
         let l = l.strip_prefix("    ").unwrap_or(l);
@@ -139,7 +233,8 @@ fn daemonset_pod(yaml: &str) -> String {
 /// Play a manifest, wait for its container to finish, return its logs, and take it down.
 fn kube_play(tag: &str, yaml: &str, network_none: bool) -> String {
     image();
-    let file = std::env::temp_dir().join(format!("debugbox-kube-{tag}-{}.yaml", std::process::id()));
+    let file =
+        std::env::temp_dir().join(format!("debugbox-kube-{tag}-{}.yaml", std::process::id()));
     std::fs::write(&file, yaml).unwrap();
     let f = file.to_str().unwrap();
     let mut play = podman();
@@ -148,9 +243,25 @@ fn kube_play(tag: &str, yaml: &str, network_none: bool) -> String {
         play.args(["--network", "none"]);
     }
     let r = run(play.arg(f));
-    assert_eq!(r.code, 0, "kube play {tag}: {}\n{}\n{yaml}", r.stdout, r.stderr);
-    let ps = run(podman().args(["ps", "-a", "--filter", &format!("label=io.kubernetes.pod.name"), "--format", "{{.Names}} {{.PodName}}"]));
-    let pod_name = yaml.lines().skip_while(|l| *l != "metadata:").find_map(|l| l.trim().strip_prefix("name: ")).unwrap().to_string();
+    assert_eq!(
+        r.code, 0,
+        "kube play {tag}: {}\n{}\n{yaml}",
+        r.stdout, r.stderr
+    );
+    let ps = run(podman().args([
+        "ps",
+        "-a",
+        "--filter",
+        &format!("label=io.kubernetes.pod.name"),
+        "--format",
+        "{{.Names}} {{.PodName}}",
+    ]));
+    let pod_name = yaml
+        .lines()
+        .skip_while(|l| *l != "metadata:")
+        .find_map(|l| l.trim().strip_prefix("name: "))
+        .unwrap()
+        .to_string();
     let container = ps
         .stdout
         .lines()
@@ -167,7 +278,14 @@ fn kube_play(tag: &str, yaml: &str, network_none: bool) -> String {
 #[test]
 fn restricted_pod_manifest_runs() {
     let yaml = std::fs::read_to_string(repo().join("image/k8s/pod.yaml")).unwrap();
-    for needle in ["runAsNonRoot: true", "type: RuntimeDefault", "allowPrivilegeEscalation: false", "readOnlyRootFilesystem: true", "- ALL", "net.ipv4.ping_group_range"] {
+    for needle in [
+        "runAsNonRoot: true",
+        "type: RuntimeDefault",
+        "allowPrivilegeEscalation: false",
+        "readOnlyRootFilesystem: true",
+        "- ALL",
+        "net.ipv4.ping_group_range",
+    ] {
         assert!(yaml.contains(needle), "pod.yaml lacks {needle}");
     }
     let logs = kube_play("pod", &for_test(&yaml, &["ip", "-br", "a"]), true);
@@ -177,18 +295,38 @@ fn restricted_pod_manifest_runs() {
 #[test]
 fn host_network_pod_sees_the_hosts_interfaces() {
     let yaml = std::fs::read_to_string(repo().join("image/k8s/node-pod.yaml")).unwrap();
-    for needle in ["hostNetwork: true", "dnsPolicy: ClusterFirstWithHostNet", "nodeName: NODE_NAME", "operator: Exists", "- NET_RAW"] {
+    for needle in [
+        "hostNetwork: true",
+        "dnsPolicy: ClusterFirstWithHostNet",
+        "nodeName: NODE_NAME",
+        "operator: Exists",
+        "- NET_RAW",
+    ] {
         assert!(yaml.contains(needle), "node-pod.yaml lacks {needle}");
     }
     let logs = kube_play("node", &for_test(&yaml, &["ip", "-br", "a"]), false);
     let host = run(Command::new("ip").args(["-br", "a"]));
-    let host_ifaces: Vec<&str> = host.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    let seen: Vec<&str> = logs.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let host_ifaces: Vec<&str> = host
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let seen: Vec<&str> = logs
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(seen, host_ifaces, "{logs}");
     let ds = std::fs::read_to_string(repo().join("image/k8s/daemonset.yaml")).unwrap();
     assert!(ds.contains("kind: DaemonSet") && ds.contains("hostNetwork: true"));
-    let logs = kube_play("ds", &for_test(&daemonset_pod(&ds), &["ip", "-br", "a"]), false);
-    let seen: Vec<&str> = logs.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let logs = kube_play(
+        "ds",
+        &for_test(&daemonset_pod(&ds), &["ip", "-br", "a"]),
+        false,
+    );
+    let seen: Vec<&str> = logs
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(seen, host_ifaces, "{logs}");
 }
 
@@ -196,21 +334,76 @@ fn host_network_pod_sees_the_hosts_interfaces() {
 fn plugin_manifests_run() {
     image();
     let plugin = applet("kubectl-debugbox");
-    let r = run(Command::new(&plugin).args(["-o", "yaml", "--image", IMAGE, "--name", "dbx-plugin", "--", "ip", "-br", "a"]));
+    let r = run(Command::new(&plugin).args([
+        "-o",
+        "yaml",
+        "--image",
+        IMAGE,
+        "--name",
+        "dbx-plugin",
+        "--",
+        "ip",
+        "-br",
+        "a",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let logs = kube_play("plugin", &r.stdout, true);
     assert!(logs.starts_with("lo "), "{logs}\n{}", r.stdout);
-    let r = run(Command::new(&plugin).args(["--node", "node-1", "-o", "yaml", "--image", IMAGE, "--name", "dbx-plugin-node", "--", "ip", "-br", "a"]));
+    let r = run(Command::new(&plugin).args([
+        "--node",
+        "node-1",
+        "-o",
+        "yaml",
+        "--image",
+        IMAGE,
+        "--name",
+        "dbx-plugin-node",
+        "--",
+        "ip",
+        "-br",
+        "a",
+    ]));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("nodeName: node-1") && r.stdout.contains("dnsPolicy: ClusterFirstWithHostNet"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("nodeName: node-1")
+            && r.stdout.contains("dnsPolicy: ClusterFirstWithHostNet"),
+        "{}",
+        r.stdout
+    );
     let logs = kube_play("plugin-node", &r.stdout, false);
     let host = run(Command::new("ip").args(["-br", "a"]));
-    let host_ifaces: Vec<&str> = host.stdout.lines().filter_map(|l| l.split_whitespace().next()).collect();
-    let seen: Vec<&str> = logs.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    let host_ifaces: Vec<&str> = host
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    let seen: Vec<&str> = logs
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
     assert_eq!(seen, host_ifaces, "{logs}");
     // --dry-run prints the kubectl command: the new-pod and the ephemeral-container forms.
     let r = run(Command::new(&plugin).args(["--dry-run", "-n", "shop", "--name", "dbx"]));
-    assert!(r.stdout.starts_with("kubectl run dbx -n shop --rm -it '--restart=Never' '--image="), "{}", r.stdout);
-    let r = run(Command::new(&plugin).args(["web-1", "--target", "app", "--dry-run", "--", "ping", "-c1", "web"]));
-    assert!(r.stdout.starts_with("kubectl debug web-1 -it '--image=") && r.stdout.contains("'--target=app' -- ping -c1 web"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .starts_with("kubectl run dbx -n shop --rm -it '--restart=Never' '--image="),
+        "{}",
+        r.stdout
+    );
+    let r = run(Command::new(&plugin).args([
+        "web-1",
+        "--target",
+        "app",
+        "--dry-run",
+        "--",
+        "ping",
+        "-c1",
+        "web",
+    ]));
+    assert!(
+        r.stdout.starts_with("kubectl debug web-1 -it '--image=")
+            && r.stdout.contains("'--target=app' -- ping -c1 web"),
+        "{}",
+        r.stdout
+    );
 }

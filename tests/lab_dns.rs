@@ -53,7 +53,11 @@ fn both(lab: &Lab, tool: &str, args: &[&str]) -> (Run, Run) {
 fn same(lab: &Lab, tool: &str, args: &str) {
     let argv: Vec<&str> = args.split_whitespace().collect();
     let (ours, theirs) = both(lab, tool, &argv);
-    assert_eq!(ours.code, theirs.code, "{tool} {args}: exit codes\nours:\n{}{}\nbind:\n{}{}", ours.stdout, ours.stderr, theirs.stdout, theirs.stderr);
+    assert_eq!(
+        ours.code, theirs.code,
+        "{tool} {args}: exit codes\nours:\n{}{}\nbind:\n{}{}",
+        ours.stdout, ours.stderr, theirs.stdout, theirs.stderr
+    );
     assert_eq!(
         sections(&ours.stdout),
         sections(&theirs.stdout),
@@ -122,8 +126,17 @@ fn truncated_udp_answers_are_retried_over_tcp() {
     // Without EDNS the 871-byte TXT answer does not fit in 512 bytes of UDP.
     same(&lab, "dig", "TXT big.default.svc.cluster.local +noedns");
     same(&lab, "nslookup", "-type=TXT big");
-    let (ours, _) = both(&lab, "dig", &["TXT", "big.default.svc.cluster.local", "+noedns"]);
-    assert!(ours.stdout.starts_with(";; Truncated, retrying in TCP mode."), "{}", ours.stdout);
+    let (ours, _) = both(
+        &lab,
+        "dig",
+        &["TXT", "big.default.svc.cluster.local", "+noedns"],
+    );
+    assert!(
+        ours.stdout
+            .starts_with(";; Truncated, retrying in TCP mode."),
+        "{}",
+        ours.stdout
+    );
     assert!(ours.stdout.contains("(TCP)"), "{}", ours.stdout);
 }
 
@@ -155,7 +168,19 @@ fn bad_input_fails_like_bind() {
 /// in order, from a capture on the debug pod's eth0.
 fn glibc_queries(lab: &Lab, name: &str) -> Vec<String> {
     let mut cap = Command::new("ip")
-        .args(["netns", "exec", &lab.ns("debug"), "tcpdump", "-l", "-nn", "-i", "eth0", "udp", "port", "53"])
+        .args([
+            "netns",
+            "exec",
+            &lab.ns("debug"),
+            "tcpdump",
+            "-l",
+            "-nn",
+            "-i",
+            "eth0",
+            "udp",
+            "port",
+            "53",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -173,7 +198,9 @@ fn glibc_queries(lab: &Lab, name: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     for l in String::from_utf8_lossy(&out.stdout).lines() {
         // "... > 10.96.0.10.53: 1234+ A? web.default.svc.cluster.local. (47)"
-        let Some(q) = l.split(" A? ").nth(1).or_else(|| l.split(" AAAA? ").nth(1)) else { continue };
+        let Some(q) = l.split(" A? ").nth(1).or_else(|| l.split(" AAAA? ").nth(1)) else {
+            continue;
+        };
         let n = q.split_whitespace().next().unwrap_or("").to_string();
         if names.last() != Some(&n) && !names.contains(&n) {
             names.push(n);
@@ -185,12 +212,25 @@ fn glibc_queries(lab: &Lab, name: &str) -> Vec<String> {
 #[test]
 fn explain_lists_the_candidates_glibc_tries() {
     let lab = lab();
-    for name in ["web", "web.default", "api.example.com", "nosuch", "api.example.com.", "kubernetes.default"] {
+    for name in [
+        "web",
+        "web.default",
+        "api.example.com",
+        "nosuch",
+        "api.example.com.",
+        "kubernetes.default",
+    ] {
         let glibc = glibc_queries(&lab, name);
         assert!(!glibc.is_empty(), "no DNS queries captured for {name}");
         let r = lab.applet("debug", "nslookup", &["--explain", "-j", name]);
-        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
-        let ours: Vec<String> = v["explain"]["candidates"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+        let v: serde_json::Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+        let ours: Vec<String> = v["explain"]["candidates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
         assert_eq!(ours, glibc, "{name}");
     }
 }
@@ -199,21 +239,49 @@ fn explain_lists_the_candidates_glibc_tries() {
 fn explain_findings_in_plain_words() {
     let lab = lab();
     let r = lab.applet("debug", "nslookup", &["--explain", "api.example.com"]);
-    assert!(r.stdout.contains("has 2 dots < ndots:5: 3 search-list candidates went to NXDOMAIN"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("has 2 dots < ndots:5: 3 search-list candidates went to NXDOMAIN"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("`api.example.com.`"), "{}", r.stdout);
     let r = lab.applet("debug", "nslookup", &["--explain", "web.default"]);
-    assert!(r.stdout.contains("resolved through search domain `svc.cluster.local`"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("resolved through search domain `svc.cluster.local`"),
+        "{}",
+        r.stdout
+    );
     let r = lab.applet("debug", "dig", &["+explain", "+short", "web"]);
-    assert!(r.stdout.lines().any(|l| l.starts_with(";; ") && l.contains("<- answer")), "{}", r.stdout);
-    let r = lab.applet("debug", "nslookup", &["--explain", "-timeout=1", "web", "10.244.1.99"]);
-    assert!(r.stdout.contains("the cluster DNS is unreachable"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with(";; ") && l.contains("<- answer")),
+        "{}",
+        r.stdout
+    );
+    let r = lab.applet(
+        "debug",
+        "nslookup",
+        &["--explain", "-timeout=1", "web", "10.244.1.99"],
+    );
+    assert!(
+        r.stdout.contains("the cluster DNS is unreachable"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn batch_mode() {
     let lab = lab();
     let file = std::env::temp_dir().join(format!("debugbox-dig-batch-{}", std::process::id()));
-    std::fs::write(&file, "web.default.svc.cluster.local\n-x 10.96.0.100\nnosuch.default.svc.cluster.local\n").unwrap();
+    std::fs::write(
+        &file,
+        "web.default.svc.cluster.local\n-x 10.96.0.100\nnosuch.default.svc.cluster.local\n",
+    )
+    .unwrap();
     same(&lab, "dig", &format!("+short -f {}", file.display()));
     same(&lab, "dig", &format!("-f {}", file.display()));
     let _ = std::fs::remove_file(file);

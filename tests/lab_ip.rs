@@ -13,13 +13,27 @@ fn same_as_iproute2(lab: &Lab, host: &str, args: &str) {
         let before = lab.exec(host, &ip);
         let ours = lab.applet(host, "ip", &argv);
         let after = lab.exec(host, &ip);
-        assert_eq!(before.code, 0, "iproute2 `ip {args}` failed in {host}: {}", before.stderr);
+        assert_eq!(
+            before.code, 0,
+            "iproute2 `ip {args}` failed in {host}: {}",
+            before.stderr
+        );
         if before.stdout != after.stdout {
             continue;
         }
-        assert_eq!(ours.code, 0, "debugbox `ip {args}` failed in {host}: {}", ours.stderr);
-        assert_eq!(ours.stdout, before.stdout, "`ip {args}` in {host} differs from iproute2");
-        assert!(!ours.stdout.is_empty() || args.contains("neigh"), "`ip {args}` printed nothing");
+        assert_eq!(
+            ours.code, 0,
+            "debugbox `ip {args}` failed in {host}: {}",
+            ours.stderr
+        );
+        assert_eq!(
+            ours.stdout, before.stdout,
+            "`ip {args}` in {host} differs from iproute2"
+        );
+        assert!(
+            !ours.stdout.is_empty() || args.contains("neigh"),
+            "`ip {args}` printed nothing"
+        );
         return;
     }
     panic!("iproute2's `ip {args}` output kept changing in {host}");
@@ -91,7 +105,15 @@ fn json_matches_iproute2_in_a_pod() {
     for form in FORMS {
         same_as_iproute2(&lab, "debug", &format!("-j {form}"));
     }
-    for form in ["a", "r", "-6 r", "link", "route get 10.96.0.100", "-s link", "neigh"] {
+    for form in [
+        "a",
+        "r",
+        "-6 r",
+        "link",
+        "route get 10.96.0.100",
+        "-s link",
+        "neigh",
+    ] {
         same_as_iproute2(&lab, "debug", &format!("-j -p {form}"));
     }
 }
@@ -100,7 +122,19 @@ fn json_matches_iproute2_in_a_pod() {
 fn node_view_matches_iproute2() {
     let lab = lab();
     // A node has a bridge, veths to pods in other namespaces, a blackhole and gateway routes.
-    for form in ["a", "-br a", "link", "r", "-6 r", "r show table all", "-j a", "-j r", "-j -p link", "route get 10.244.2.10", "-o link"] {
+    for form in [
+        "a",
+        "-br a",
+        "link",
+        "r",
+        "-6 r",
+        "r show table all",
+        "-j a",
+        "-j r",
+        "-j -p link",
+        "route get 10.244.2.10",
+        "-o link",
+    ] {
         same_as_iproute2(&lab, "node1", form);
     }
 }
@@ -111,7 +145,12 @@ fn pod_eth0_shows_its_peer_namespace() {
     let r = lab.applet("debug", "ip", &["link", "show", "eth0"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("eth0@if"), "{}", r.stdout);
-    assert!(r.stdout.contains(&format!("link-netns {}", lab.ns("node1"))), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains(&format!("link-netns {}", lab.ns("node1"))),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -120,16 +159,25 @@ fn errors_match_iproute2_exit_codes_as_ours() {
     // Unknown device: iproute2 says `Device "nosuch" does not exist.`; we say the same, exit 2.
     let r = lab.applet("debug", "ip", &["a", "show", "nosuch"]);
     assert_eq!(r.code, 2);
-    assert_eq!(r.stderr.trim(), "debugbox ip: Device \"nosuch\" does not exist.");
+    assert_eq!(
+        r.stderr.trim(),
+        "debugbox ip: Device \"nosuch\" does not exist."
+    );
     let r = lab.applet("debug", "ip", &["route", "show", "dev", "nosuch"]);
     assert_eq!(r.code, 2);
-    assert_eq!(r.stderr.trim(), "debugbox ip: Cannot find device \"nosuch\"");
+    assert_eq!(
+        r.stderr.trim(),
+        "debugbox ip: Cannot find device \"nosuch\""
+    );
     // A blackholed ClusterIP: the kernel refuses the lookup on the node, as with iproute2.
     let ours = lab.applet("node1", "ip", &["route", "get", "10.96.0.100"]);
     let theirs = lab.exec("node1", &["ip", "route", "get", "10.96.0.100"]);
     assert_ne!(theirs.code, 0);
     assert_eq!(ours.code, 2);
-    assert_eq!(ours.stderr.trim(), format!("debugbox ip: {}", theirs.stderr.trim()));
+    assert_eq!(
+        ours.stderr.trim(),
+        format!("debugbox ip: {}", theirs.stderr.trim())
+    );
 }
 
 #[test]
@@ -146,7 +194,11 @@ fn read_only_verbs_change_nothing() {
         let argv: Vec<&str> = cmd.split_whitespace().collect();
         let r = lab.applet("debug", "ip", &argv);
         assert_eq!(r.code, 2, "{cmd}");
-        assert!(r.stderr.contains("debugbox is read-only"), "{cmd}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("debugbox is read-only"),
+            "{cmd}: {}",
+            r.stderr
+        );
     }
     assert_eq!(lab.exec("debug", &["ip", "-j", "a"]).stdout, before);
     assert!(!lab.exec("debug", &["ip", "r"]).stdout.contains("10.9.0.0"));
@@ -159,7 +211,17 @@ fn works_without_privileges() {
     let path = applet("ip");
     let r = lab.exec(
         "debug",
-        &["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", path.to_str().unwrap(), "-br", "a"],
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            path.to_str().unwrap(),
+            "-br",
+            "a",
+        ],
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("10.244.1.5/24"), "{}", r.stdout);

@@ -35,21 +35,38 @@ fn parse(r: &Run) -> Summary {
     for line in r.stdout.lines() {
         if line.contains(" bytes from ") || line.starts_with("from ") {
             let field = |k: &str| {
-                line.split_whitespace().find_map(|w| w.strip_prefix(k)).and_then(|v| v.parse::<u32>().ok())
+                line.split_whitespace()
+                    .find_map(|w| w.strip_prefix(k))
+                    .and_then(|v| v.parse::<u32>().ok())
             };
-            let seq = field("icmp_seq=").or_else(|| field("tcp_seq=")).expect("a sequence number");
+            let seq = field("icmp_seq=")
+                .or_else(|| field("tcp_seq="))
+                .expect("a sequence number");
             let time = line.split("time=").nth(1).expect("a time");
-            let ms: f64 = time.split_whitespace().next().unwrap().parse().expect("a numeric time");
+            let ms: f64 = time
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .parse()
+                .expect("a numeric time");
             assert!(ms >= 0.0, "{line}");
             s.replies.push((seq, field("ttl=")));
         } else if line.starts_with("From ") {
             // "From ADDR icmp_seq=N TEXT": keep the text.
-            s.errors.push(line.splitn(4, ' ').nth(3).unwrap_or("").to_string());
+            s.errors
+                .push(line.splitn(4, ' ').nth(3).unwrap_or("").to_string());
         } else if line.contains("packets transmitted") {
-            let nums: Vec<u32> = line.split(|c: char| !c.is_ascii_digit()).filter_map(|w| w.parse().ok()).collect();
+            let nums: Vec<u32> = line
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|w| w.parse().ok())
+                .collect();
             s.transmitted = nums[0];
             s.received = nums[1];
-            s.loss = line.split(", ").find(|p| p.ends_with("packet loss")).unwrap_or("").to_string();
+            s.loss = line
+                .split(", ")
+                .find(|p| p.ends_with("packet loss"))
+                .unwrap_or("")
+                .to_string();
         } else if line.starts_with("rtt min/avg/max/mdev = ") {
             s.has_rtt_line = true;
         }
@@ -71,7 +88,14 @@ fn iputils_nocap() -> PathBuf {
     .clone()
 }
 
-const NOBODY: &[&str] = &["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"];
+const NOBODY: &[&str] = &[
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "--inh-caps=-all",
+    "--bounding-set=-all",
+];
 
 fn as_nobody(lab: &Lab, host: &str, argv: &[&str]) -> Run {
     let mut all: Vec<&str> = NOBODY.to_vec();
@@ -91,13 +115,23 @@ fn theirs(lab: &Lab, args: &[&str]) -> Run {
 
 fn compare(a: &Run, b: &Run, what: &str) {
     let (x, y) = (parse(a), parse(b));
-    assert_eq!(x, y, "{what}\n--- debugbox:\n{}{}\n--- iputils:\n{}{}", a.stdout, a.stderr, b.stdout, b.stderr);
+    assert_eq!(
+        x, y,
+        "{what}\n--- debugbox:\n{}{}\n--- iputils:\n{}{}",
+        a.stdout, a.stderr, b.stdout, b.stderr
+    );
 }
 
 #[test]
 fn raw_socket_as_root_matches_iputils() {
     let lab = lab();
-    for target in ["10.244.1.10", "10.244.2.10", "fd00:10:244:2::10", "-6 fd00:10:244:1::10", "web.default.svc.cluster.local -c 1 -W 1"] {
+    for target in [
+        "10.244.1.10",
+        "10.244.2.10",
+        "fd00:10:244:2::10",
+        "-6 fd00:10:244:1::10",
+        "web.default.svc.cluster.local -c 1 -W 1",
+    ] {
         let mut args: Vec<&str> = vec!["-c", "3", "-i", "0.2"];
         args.extend(target.split_whitespace());
         let a = ours(&lab, &args);
@@ -115,7 +149,11 @@ fn datagram_socket_unprivileged_matches_iputils() {
     let lab = lab();
     let ping = applet("ping");
     let nocap = iputils_nocap();
-    for target in ["10.244.2.10", "fd00:10:244:2::10", "10-244-1-10.default.pod.cluster.local"] {
+    for target in [
+        "10.244.2.10",
+        "fd00:10:244:2::10",
+        "10-244-1-10.default.pod.cluster.local",
+    ] {
         let mut a_args: Vec<&str> = vec![ping.to_str().unwrap(), "-c", "3", "-i", "0.2"];
         a_args.extend(target.split_whitespace());
         let mut b_args: Vec<&str> = vec![nocap.to_str().unwrap(), "-c", "3", "-i", "0.2"];
@@ -125,8 +163,16 @@ fn datagram_socket_unprivileged_matches_iputils() {
         compare(&a, &b, target);
         assert_eq!(parse(&a).received, 3, "{}", a.stdout);
     }
-    let j = as_nobody(&lab, "debug", &[ping.to_str().unwrap(), "-j", "-c", "1", "10.244.1.10"]);
-    assert!(j.stdout.contains("\"probe\":\"icmp (datagram socket)\""), "{}", j.stdout);
+    let j = as_nobody(
+        &lab,
+        "debug",
+        &[ping.to_str().unwrap(), "-j", "-c", "1", "10.244.1.10"],
+    );
+    assert!(
+        j.stdout.contains("\"probe\":\"icmp (datagram socket)\""),
+        "{}",
+        j.stdout
+    );
 }
 
 #[test]
@@ -134,16 +180,50 @@ fn no_icmp_socket_at_all_says_why_and_tcp_still_works() {
     let lab = lab();
     // web2's namespace is ours to change: no group may open ping sockets there.
     let host = "web2";
-    let restore = lab.exec(host, &["sysctl", "-n", "net.ipv4.ping_group_range"]).stdout;
+    let restore = lab
+        .exec(host, &["sysctl", "-n", "net.ipv4.ping_group_range"])
+        .stdout;
     lab.exec(host, &["sysctl", "-qw", "net.ipv4.ping_group_range=1 0"]);
     let ping = applet("ping");
-    let r = as_nobody(&lab, host, &[ping.to_str().unwrap(), "-c", "1", "10.244.1.10"]);
-    let t = as_nobody(&lab, host, &[ping.to_str().unwrap(), "-c", "2", "-i", "0.2", "--tcp", "8080", "10.244.1.10"]);
-    lab.exec(host, &["sysctl", "-qw", &format!("net.ipv4.ping_group_range={}", restore.trim().replace('\t', " "))]);
+    let r = as_nobody(
+        &lab,
+        host,
+        &[ping.to_str().unwrap(), "-c", "1", "10.244.1.10"],
+    );
+    let t = as_nobody(
+        &lab,
+        host,
+        &[
+            ping.to_str().unwrap(),
+            "-c",
+            "2",
+            "-i",
+            "0.2",
+            "--tcp",
+            "8080",
+            "10.244.1.10",
+        ],
+    );
+    lab.exec(
+        host,
+        &[
+            "sysctl",
+            "-qw",
+            &format!(
+                "net.ipv4.ping_group_range={}",
+                restore.trim().replace('\t', " ")
+            ),
+        ],
+    );
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("CAP_NET_RAW"), "{}", r.stderr);
-    assert!(r.stderr.contains("ping_group_range (1 0) excludes gid 65534"), "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("ping_group_range (1 0) excludes gid 65534"),
+        "{}",
+        r.stderr
+    );
     assert!(r.stderr.contains("--tcp PORT"), "{}", r.stderr);
     assert_eq!(t.code, 0, "{}{}", t.stdout, t.stderr);
     assert_eq!(parse(&t).replies.len(), 2, "{}", t.stdout);
@@ -160,9 +240,23 @@ fn host_that_does_not_exist() {
     assert_eq!(x.code, 1);
     assert_eq!(y.code, 1);
     assert_eq!(x.received, 0);
-    assert!(!x.errors.is_empty(), "no Destination Host Unreachable:\n{}", a.stdout);
-    assert!(x.errors.iter().all(|e| e == "Destination Host Unreachable"), "{:?}", x.errors);
-    assert_eq!(x.errors.iter().collect::<std::collections::HashSet<_>>(), y.errors.iter().collect(), "{}\n{}", a.stdout, b.stdout);
+    assert!(
+        !x.errors.is_empty(),
+        "no Destination Host Unreachable:\n{}",
+        a.stdout
+    );
+    assert!(
+        x.errors.iter().all(|e| e == "Destination Host Unreachable"),
+        "{:?}",
+        x.errors
+    );
+    assert_eq!(
+        x.errors.iter().collect::<std::collections::HashSet<_>>(),
+        y.errors.iter().collect(),
+        "{}\n{}",
+        a.stdout,
+        b.stdout
+    );
     assert_eq!(x.header, y.header);
     // -W: one probe, one second of waiting, then the summary, like iputils.
     let a = ours(&lab, &["-c", "1", "-W", "1", "10.244.1.99"]);
@@ -182,20 +276,46 @@ fn clusterip_loses_everything_says_so_and_tcp_works() {
     let b = theirs(&lab, &["-c", "2", "-i", "0.2", "-W", "1", "10.96.0.100"]);
     compare(&a, &b, "ClusterIP");
     assert_eq!(a.code, 1);
-    assert!(a.stderr.contains("web.default.svc.cluster.local, a Service ClusterIP"), "{}", a.stderr);
+    assert!(
+        a.stderr
+            .contains("web.default.svc.cluster.local, a Service ClusterIP"),
+        "{}",
+        a.stderr
+    );
     assert!(a.stderr.contains("ping --tcp PORT"), "{}", a.stderr);
-    let t = ours(&lab, &["-c", "3", "-i", "0.2", "--tcp", "3000", "10.96.0.100"]);
+    let t = ours(
+        &lab,
+        &["-c", "3", "-i", "0.2", "--tcp", "3000", "10.96.0.100"],
+    );
     assert_eq!(t.code, 0, "{}{}", t.stdout, t.stderr);
     let p = parse(&t);
-    assert_eq!(p.replies.iter().map(|r| r.0).collect::<Vec<_>>(), vec![1, 2, 3]);
-    assert!(t.stdout.lines().nth(1).unwrap().starts_with("from 10.96.0.100:3000: tcp_seq=1 time="), "{}", t.stdout);
+    assert_eq!(
+        p.replies.iter().map(|r| r.0).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
+    assert!(
+        t.stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("from 10.96.0.100:3000: tcp_seq=1 time="),
+        "{}",
+        t.stdout
+    );
     // By name, through the search list.
     let t = ours(&lab, &["-c", "1", "--tcp", "3000", "web"]);
     assert_eq!(t.code, 0, "{}{}", t.stdout, t.stderr);
     // glibc's order puts the ULA IPv6 ClusterIP first here; either family is the Service.
     let header = t.stdout.lines().next().unwrap();
-    assert!(header.starts_with("PING web.default.svc.cluster.local (") && header.contains(") port 3000:"), "{header}");
-    assert!(header.contains("10.96.0.100") || header.contains("fd00:10:96::100"), "{header}");
+    assert!(
+        header.starts_with("PING web.default.svc.cluster.local (")
+            && header.contains(") port 3000:"),
+        "{header}"
+    );
+    assert!(
+        header.contains("10.96.0.100") || header.contains("fd00:10:96::100"),
+        "{header}"
+    );
     // A closed port on a live pod is a reply, and says so.
     let t = ours(&lab, &["-c", "1", "--tcp", "9999", "10.244.1.10"]);
     assert_eq!(t.code, 0, "{}", t.stdout);
@@ -206,9 +326,18 @@ fn clusterip_loses_everything_says_so_and_tcp_works() {
 fn names_resolve_like_glibc() {
     let lab = lab();
     for (args, what) in [
-        (vec!["-c", "1", "10-244-2-10.default.pod.cluster.local"], "FQDN"),
-        (vec!["-c", "1", "-n", "10-244-2-10.default.pod.cluster.local"], "-n"),
-        (vec!["-c", "1", "-W", "1", "web.default"], "svc.ns through the search list"),
+        (
+            vec!["-c", "1", "10-244-2-10.default.pod.cluster.local"],
+            "FQDN",
+        ),
+        (
+            vec!["-c", "1", "-n", "10-244-2-10.default.pod.cluster.local"],
+            "-n",
+        ),
+        (
+            vec!["-c", "1", "-W", "1", "web.default"],
+            "svc.ns through the search list",
+        ),
     ] {
         compare(&ours(&lab, &args), &theirs(&lab, &args), what);
     }
@@ -216,7 +345,12 @@ fn names_resolve_like_glibc() {
     let b = theirs(&lab, &["-c", "1", "no-such-service"]);
     assert_eq!((a.code, b.code), (2, 2));
     let theirs_msg = b.stderr.trim().trim_start_matches("ping: ");
-    assert!(a.stderr.contains(theirs_msg), "ours: {} iputils: {}", a.stderr, b.stderr);
+    assert!(
+        a.stderr.contains(theirs_msg),
+        "ours: {} iputils: {}",
+        a.stderr,
+        b.stderr
+    );
 }
 
 #[test]
@@ -224,17 +358,38 @@ fn timestamps_quiet_and_outstanding() {
     let lab = lab();
     let r = ours(&lab, &["-D", "-c", "1", "10.244.1.10"]);
     let line = r.stdout.lines().nth(1).unwrap();
-    assert!(line.starts_with('[') && line.contains("] 64 bytes from 10.244.1.10"), "{line}");
+    assert!(
+        line.starts_with('[') && line.contains("] 64 bytes from 10.244.1.10"),
+        "{line}"
+    );
     let r = ours(&lab, &["-q", "-c", "2", "-i", "0.2", "10.244.1.10"]);
-    assert_eq!(r.stdout.lines().filter(|l| l.contains("bytes from")).count(), 0);
+    assert_eq!(
+        r.stdout
+            .lines()
+            .filter(|l| l.contains("bytes from"))
+            .count(),
+        0
+    );
     assert_eq!(parse(&r).received, 2);
-    let r = ours(&lab, &["-O", "-c", "2", "-i", "0.3", "-W", "1", "10.96.0.100"]);
-    assert!(r.stdout.contains("no answer yet for icmp_seq=1"), "{}", r.stdout);
+    let r = ours(
+        &lab,
+        &["-O", "-c", "2", "-i", "0.3", "-W", "1", "10.96.0.100"],
+    );
+    assert!(
+        r.stdout.contains("no answer yet for icmp_seq=1"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
 fn usage_errors_do_not_need_a_network() {
-    for args in [vec!["-c", "0", "x"], vec!["-s", "99999", "x"], vec!["--tcp", "70000", "x"], vec![]] {
+    for args in [
+        vec!["-c", "0", "x"],
+        vec!["-s", "99999", "x"],
+        vec!["--tcp", "70000", "x"],
+        vec![],
+    ] {
         let r = run(Command::new(applet("ping")).args(&args));
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
         assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);

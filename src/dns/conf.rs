@@ -72,7 +72,10 @@ impl ResolvConf {
                     }
                     match parse_nameserver(addr) {
                         Some(sa) => c.nameservers.push(sa),
-                        None => c.warnings.push(format!("line {}: bad nameserver address {addr}", lineno + 1)),
+                        None => c.warnings.push(format!(
+                            "line {}: bad nameserver address {addr}",
+                            lineno + 1
+                        )),
                     }
                 }
                 // The last of `domain` and `search` wins.
@@ -83,7 +86,8 @@ impl ResolvConf {
                     }
                 }
                 "search" => {
-                    let mut list: Vec<String> = words.map(|w| w.trim_end_matches('.').to_string()).collect();
+                    let mut list: Vec<String> =
+                        words.map(|w| w.trim_end_matches('.').to_string()).collect();
                     if list.len() > MAXDNSRCH {
                         c.warnings.push(format!(
                             "line {}: {} search domains; glibc before 2.26 used only the first {MAXDNSRCH}",
@@ -116,7 +120,10 @@ impl ResolvConf {
     /// `LOCALDOMAIN` replaces the search list; `RES_OPTIONS` adds options (glibc semantics).
     pub fn apply_env(&mut self, localdomain: Option<&str>, res_options: Option<&str>) {
         if let Some(ld) = localdomain {
-            self.search = ld.split_whitespace().map(|d| d.trim_end_matches('.').to_string()).collect();
+            self.search = ld
+                .split_whitespace()
+                .map(|d| d.trim_end_matches('.').to_string())
+                .collect();
         }
         if let Some(opts) = res_options {
             for w in opts.split_whitespace() {
@@ -172,7 +179,10 @@ pub fn system() -> ResolvConf {
     let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
     let mut c = ResolvConf::parse(&text, hostname.as_deref().map(str::trim));
-    c.apply_env(std::env::var("LOCALDOMAIN").ok().as_deref(), std::env::var("RES_OPTIONS").ok().as_deref());
+    c.apply_env(
+        std::env::var("LOCALDOMAIN").ok().as_deref(),
+        std::env::var("RES_OPTIONS").ok().as_deref(),
+    );
     c
 }
 
@@ -185,7 +195,14 @@ mod tests {
     #[test]
     fn kubelet_resolv_conf() {
         let c = ResolvConf::parse(KUBELET, Some("dbg"));
-        assert_eq!(c.search, vec!["default.svc.cluster.local", "svc.cluster.local", "cluster.local"]);
+        assert_eq!(
+            c.search,
+            vec![
+                "default.svc.cluster.local",
+                "svc.cluster.local",
+                "cluster.local"
+            ]
+        );
         assert_eq!(c.nameservers, vec!["10.96.0.10:53".parse().unwrap()]);
         assert_eq!(c.ndots, 5);
         assert_eq!(c.timeout, Duration::from_secs(5));
@@ -219,7 +236,10 @@ mod tests {
 
     #[test]
     fn comments_garbage_and_ipv6() {
-        let c = ResolvConf::parse("# hi\n; also\nnameserver fe80::1%eth0\nnameserver not-an-ip\nbogus line\n", None);
+        let c = ResolvConf::parse(
+            "# hi\n; also\nnameserver fe80::1%eth0\nnameserver not-an-ip\nbogus line\n",
+            None,
+        );
         assert_eq!(c.nameservers, vec!["[fe80::1]:53".parse().unwrap()]);
         assert_eq!(c.warnings.len(), 1);
     }

@@ -14,8 +14,12 @@ impl Hosts {
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("");
             let mut words = line.split_whitespace();
-            let (Some(addr), Some(name)) = (words.next(), words.next()) else { continue };
-            let Ok(ip) = addr.split('%').next().unwrap_or(addr).parse::<IpAddr>() else { continue };
+            let (Some(addr), Some(name)) = (words.next(), words.next()) else {
+                continue;
+            };
+            let Ok(ip) = addr.split('%').next().unwrap_or(addr).parse::<IpAddr>() else {
+                continue;
+            };
             entries.push((ip, name.to_string(), words.map(String::from).collect()));
         }
         Hosts { entries }
@@ -32,7 +36,8 @@ impl Hosts {
         let mut canon = None;
         let mut addrs = Vec::new();
         for (ip, canonical, aliases) in &self.entries {
-            let hit = canonical.eq_ignore_ascii_case(want) || aliases.iter().any(|a| a.eq_ignore_ascii_case(want));
+            let hit = canonical.eq_ignore_ascii_case(want)
+                || aliases.iter().any(|a| a.eq_ignore_ascii_case(want));
             if hit {
                 canon.get_or_insert_with(|| canonical.clone());
                 if !addrs.contains(ip) {
@@ -45,7 +50,10 @@ impl Hosts {
 
     /// The canonical name of the first line holding `ip`.
     pub fn reverse(&self, ip: IpAddr) -> Option<String> {
-        self.entries.iter().find(|(a, _, _)| *a == ip).map(|(_, n, _)| n.clone())
+        self.entries
+            .iter()
+            .find(|(a, _, _)| *a == ip)
+            .map(|(_, n, _)| n.clone())
     }
 }
 
@@ -55,12 +63,20 @@ mod tests {
 
     #[test]
     fn lookup_and_reverse() {
-        let h = Hosts::parse("127.0.0.1 localhost\n::1 localhost ip6-localhost # v6\n10.244.1.5\tdbg dbg.default\nbad line\n");
+        let h = Hosts::parse(
+            "127.0.0.1 localhost\n::1 localhost ip6-localhost # v6\n10.244.1.5\tdbg dbg.default\nbad line\n",
+        );
         let (canon, addrs) = h.lookup("LOCALHOST").unwrap();
         assert_eq!(canon, "localhost");
         assert_eq!(addrs.len(), 2);
-        assert_eq!(h.lookup("dbg.default.").unwrap().1, vec!["10.244.1.5".parse::<IpAddr>().unwrap()]);
+        assert_eq!(
+            h.lookup("dbg.default.").unwrap().1,
+            vec!["10.244.1.5".parse::<IpAddr>().unwrap()]
+        );
         assert!(h.lookup("web").is_none());
-        assert_eq!(h.reverse("10.244.1.5".parse().unwrap()).as_deref(), Some("dbg"));
+        assert_eq!(
+            h.reverse("10.244.1.5".parse().unwrap()).as_deref(),
+            Some("dbg")
+        );
     }
 }

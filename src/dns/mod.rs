@@ -11,5 +11,9 @@ pub use resolver::{Family, LookupError, Resolver};
 
 /// The resolver as the system configures it, over real sockets.
 pub fn system() -> Resolver<crate::sys::dns::SocketTransport> {
-    Resolver::new(conf::system(), hosts::Hosts::system(), crate::sys::dns::SocketTransport)
+    Resolver::new(
+        conf::system(),
+        hosts::Hosts::system(),
+        crate::sys::dns::SocketTransport,
+    )
 }

@@ -11,11 +11,29 @@ use std::fmt::Write;
 /// bind's rcode mnemonics.
 pub fn rcode_name(rc: ResponseCode) -> String {
     const NAMES: [&str; 17] = [
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
-        "NOTZONE", "RESERVED11", "RESERVED12", "RESERVED13", "RESERVED14", "RESERVED15", "BADVERS",
+        "NOERROR",
+        "FORMERR",
+        "SERVFAIL",
+        "NXDOMAIN",
+        "NOTIMP",
+        "REFUSED",
+        "YXDOMAIN",
+        "YXRRSET",
+        "NXRRSET",
+        "NOTAUTH",
+        "NOTZONE",
+        "RESERVED11",
+        "RESERVED12",
+        "RESERVED13",
+        "RESERVED14",
+        "RESERVED15",
+        "BADVERS",
     ];
     let n = u16::from(rc) as usize;
-    NAMES.get(n).map(|s| s.to_string()).unwrap_or_else(|| format!("?{n}"))
+    NAMES
+        .get(n)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| format!("?{n}"))
 }
 
 fn quote_txt(bytes: &[u8], out: &mut String) {
@@ -141,7 +159,11 @@ pub fn nslookup_word(t: RecordType, in_answer: bool) -> String {
 
 /// A name without its trailing dot (bind's dns_name_format).
 pub fn bare(name: &str) -> &str {
-    if name == "." { name } else { name.strip_suffix('.').unwrap_or(name) }
+    if name == "." {
+        name
+    } else {
+        name.strip_suffix('.').unwrap_or(name)
+    }
 }
 
 /// nslookup's printsection for one section: `Name:/Address:` for A and AAAA answers, the SOA
@@ -169,7 +191,12 @@ pub fn nslookup_section(records: &[Record], answer_section: bool) -> String {
                 );
             }
             _ => {
-                let _ = writeln!(out, "{name}\t{}{}", nslookup_word(r.record_type(), answer_section), rdata_text(&r.data));
+                let _ = writeln!(
+                    out,
+                    "{name}\t{}{}",
+                    nslookup_word(r.record_type(), answer_section),
+                    rdata_text(&r.data)
+                );
             }
         }
     }
@@ -251,7 +278,9 @@ impl ResponseView {
         let last = asked.exchanges.last();
         let (server, tcp, time) = match asked.answer() {
             Some((x, _)) => (x.server.to_string(), x.proto == Proto::Tcp, x.elapsed),
-            None => last.map(|x| (x.server.to_string(), x.proto == Proto::Tcp, x.elapsed)).unwrap_or_default(),
+            None => last
+                .map(|x| (x.server.to_string(), x.proto == Proto::Tcp, x.elapsed))
+                .unwrap_or_default(),
         };
         let mut v = ResponseView {
             server,
@@ -311,9 +340,19 @@ pub struct Explain {
 }
 
 impl Explain {
-    pub fn new(name: &str, conf: &ResolvConf, result: &Result<Lookup, LookupError>, steps: &[Step], candidates: &[String]) -> Self {
+    pub fn new(
+        name: &str,
+        conf: &ResolvConf,
+        result: &Result<Lookup, LookupError>,
+        steps: &[Step],
+        candidates: &[String],
+    ) -> Self {
         let (answer, canonical, error) = match result {
-            Ok(l) => (Some(l.addrs.iter().map(|a| a.to_string()).collect()), Some(l.canonical.clone()), None),
+            Ok(l) => (
+                Some(l.addrs.iter().map(|a| a.to_string()).collect()),
+                Some(l.canonical.clone()),
+                None,
+            ),
             Err(e) => (None, None, Some(e.gai_message().to_string())),
         };
         let findings = findings(name, conf, result, steps, candidates);
@@ -337,18 +376,36 @@ impl Explain {
     pub fn render(&self, prefix: &str) -> String {
         let mut out = String::new();
         let p = prefix;
-        let _ = writeln!(out, "{p}Explain: how a pod's resolver (glibc, as ping and curl use it) looks up \"{}\"", self.query);
+        let _ = writeln!(
+            out,
+            "{p}Explain: how a pod's resolver (glibc, as ping and curl use it) looks up \"{}\"",
+            self.query
+        );
         let _ = writeln!(
             out,
             "{p}  resolv.conf: nameserver {}; search {}; ndots:{} timeout:{} attempts:{}",
             self.nameservers.join(" "),
-            if self.search.is_empty() { "(none)".to_string() } else { self.search.join(" ") },
+            if self.search.is_empty() {
+                "(none)".to_string()
+            } else {
+                self.search.join(" ")
+            },
             self.ndots,
             self.timeout_s,
             self.attempts
         );
-        let width = self.steps.iter().map(|s| s.name.len()).max().unwrap_or(4).max(4);
-        let _ = writeln!(out, "{p}  {:>2}  {:<width$}  {:<5} {:<17} {:<9} {:>7} {:>9}", "#", "name", "type", "server", "rcode", "answers", "time");
+        let width = self
+            .steps
+            .iter()
+            .map(|s| s.name.len())
+            .max()
+            .unwrap_or(4)
+            .max(4);
+        let _ = writeln!(
+            out,
+            "{p}  {:>2}  {:<width$}  {:<5} {:<17} {:<9} {:>7} {:>9}",
+            "#", "name", "type", "server", "rcode", "answers", "time"
+        );
         let mut n = 0;
         let mut last_name = String::new();
         for s in &self.steps {
@@ -356,7 +413,11 @@ impl Explain {
                 n += 1;
                 last_name = s.name.clone();
             }
-            let rcode = s.rcode.clone().or_else(|| s.error.clone()).unwrap_or_default();
+            let rcode = s
+                .rcode
+                .clone()
+                .or_else(|| s.error.clone())
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
                 "{p}  {:>2}  {:<width$}  {:<5} {:<17} {:<9} {:>7} {:>6.1} ms{}{}",
@@ -373,7 +434,12 @@ impl Explain {
         }
         match (&self.answer, &self.error) {
             (Some(a), _) => {
-                let _ = writeln!(out, "{p}  result: {} -> {}", self.canonical.as_deref().unwrap_or(&self.query), a.join(", "));
+                let _ = writeln!(
+                    out,
+                    "{p}  result: {} -> {}",
+                    self.canonical.as_deref().unwrap_or(&self.query),
+                    a.join(", ")
+                );
             }
             (None, Some(e)) => {
                 let _ = writeln!(out, "{p}  result: {e}");
@@ -391,7 +457,13 @@ impl Explain {
 }
 
 /// Plain-words findings about a walk.
-pub fn findings(name: &str, conf: &ResolvConf, result: &Result<Lookup, LookupError>, steps: &[Step], candidates: &[String]) -> Vec<String> {
+pub fn findings(
+    name: &str,
+    conf: &ResolvConf,
+    result: &Result<Lookup, LookupError>,
+    steps: &[Step],
+    candidates: &[String],
+) -> Vec<String> {
     let mut out = Vec::new();
     let trailing = name.ends_with('.');
     let dots = name.trim_end_matches('.').matches('.').count();
@@ -401,7 +473,9 @@ pub fn findings(name: &str, conf: &ResolvConf, result: &Result<Lookup, LookupErr
             return out;
         }
         if l.from_hosts {
-            out.push(format!("`{name}` was answered by /etc/hosts; DNS was not asked"));
+            out.push(format!(
+                "`{name}` was answered by /etc/hosts; DNS was not asked"
+            ));
             return out;
         }
     }
@@ -416,7 +490,9 @@ pub fn findings(name: &str, conf: &ResolvConf, result: &Result<Lookup, LookupErr
     };
     let nx_before = before.iter().filter(|c| **c != &abs).count();
     if trailing {
-        out.push(format!("`{name}` ends with a dot: it is absolute, one candidate, no search list"));
+        out.push(format!(
+            "`{name}` ends with a dot: it is absolute, one candidate, no search list"
+        ));
     } else if (dots as u32) < conf.ndots && !conf.search.is_empty() {
         if let Some(a) = &answered {
             if *a == abs {
@@ -427,38 +503,64 @@ pub fn findings(name: &str, conf: &ResolvConf, result: &Result<Lookup, LookupErr
                     if nx_before == 1 { "" } else { "s" },
                     steps.iter().filter(|s| s.answered || before.contains(&&s.name)).filter(|s| s.name != abs).count(),
                 ));
-            } else if let Some(domain) = a.trim_end_matches('.').strip_prefix(&format!("{}.", name.trim_end_matches('.'))) {
+            } else if let Some(domain) = a
+                .trim_end_matches('.')
+                .strip_prefix(&format!("{}.", name.trim_end_matches('.')))
+            {
                 let extra = if nx_before > 0 {
-                    format!(" after {nx_before} NXDOMAIN candidate{}", if nx_before == 1 { "" } else { "s" })
+                    format!(
+                        " after {nx_before} NXDOMAIN candidate{}",
+                        if nx_before == 1 { "" } else { "s" }
+                    )
                 } else {
                     String::new()
                 };
-                out.push(format!("`{name}` resolved through search domain `{domain}`{extra}"));
+                out.push(format!(
+                    "`{name}` resolved through search domain `{domain}`{extra}"
+                ));
                 if dots >= 1 && domain.starts_with("svc.") {
                     let parts: Vec<&str> = name.split('.').collect();
                     if parts.len() == 2 {
-                        out.push(format!("read as Service `{}` in namespace `{}`", parts[0], parts[1]));
+                        out.push(format!(
+                            "read as Service `{}` in namespace `{}`",
+                            parts[0], parts[1]
+                        ));
                     }
                 }
             }
         }
     } else if dots as u32 >= conf.ndots {
-        out.push(format!("`{name}` has {dots} dots >= ndots:{}: tried as is first", conf.ndots));
+        out.push(format!(
+            "`{name}` has {dots} dots >= ndots:{}: tried as is first",
+            conf.ndots
+        ));
     }
     match result {
         Ok(_) => {}
         Err(LookupError::NotFound) => {
-            out.push(format!("no candidate exists (NXDOMAIN for all {}): check the spelling and the namespace", candidates.len()));
+            out.push(format!(
+                "no candidate exists (NXDOMAIN for all {}): check the spelling and the namespace",
+                candidates.len()
+            ));
             if dots == 0 {
                 if let Some(first) = conf.search.first() {
                     out.push(format!("a short name only finds Services in this pod's namespace ({first}); for another namespace use `{name}.NAMESPACE`"));
                 }
             }
         }
-        Err(LookupError::NoData) => out.push(format!("`{name}` exists but has no address records of the asked family")),
+        Err(LookupError::NoData) => out.push(format!(
+            "`{name}` exists but has no address records of the asked family"
+        )),
         Err(LookupError::TryAgain) => {
-            if steps.iter().any(|s| s.error.as_deref() == Some(&XError::Timeout.to_string())) {
-                let servers: Vec<&str> = steps.iter().filter(|s| s.error.is_some()).map(|s| s.source.as_str()).collect();
+            if steps
+                .iter()
+                .any(|s| s.error.as_deref() == Some(&XError::Timeout.to_string()))
+            {
+                let servers: Vec<&str> = steps
+                    .iter()
+                    .filter(|s| s.error.is_some())
+                    .map(|s| s.source.as_str())
+                    .collect();
                 let mut uniq = servers.clone();
                 uniq.dedup();
                 out.push(format!(
@@ -468,12 +570,22 @@ pub fn findings(name: &str, conf: &ResolvConf, result: &Result<Lookup, LookupErr
                     conf.attempts,
                     if conf.attempts == 1 { "" } else { "s" }
                 ));
-            } else if steps.iter().any(|s| s.error.as_deref() == Some("connection refused")) {
-                out.push("the nameserver refused the connection: nothing listens on its port 53".into());
+            } else if steps
+                .iter()
+                .any(|s| s.error.as_deref() == Some("connection refused"))
+            {
+                out.push(
+                    "the nameserver refused the connection: nothing listens on its port 53".into(),
+                );
             } else {
                 let bad: Vec<String> = steps
                     .iter()
-                    .filter_map(|s| s.rcode.as_ref().filter(|r| *r != "NOERROR" && *r != "NXDOMAIN").map(|r| format!("{} for {}", r, s.name)))
+                    .filter_map(|s| {
+                        s.rcode
+                            .as_ref()
+                            .filter(|r| *r != "NOERROR" && *r != "NXDOMAIN")
+                            .map(|r| format!("{} for {}", r, s.name))
+                    })
                     .collect();
                 out.push(format!("the server failed to answer: {}", bad.join(", ")));
             }
@@ -497,24 +609,51 @@ mod tests {
     #[test]
     fn dig_columns_like_bind() {
         assert_eq!(
-            dig_record(&rec("web.default.svc.cluster.local.", RData::A(A("10.96.0.100".parse().unwrap())))),
+            dig_record(&rec(
+                "web.default.svc.cluster.local.",
+                RData::A(A("10.96.0.100".parse().unwrap()))
+            )),
             "web.default.svc.cluster.local. 0 IN\tA\t10.96.0.100"
         );
         assert_eq!(
-            dig_record(&rec("100.0.96.10.in-addr.arpa.", RData::PTR(PTR(Name::from_str("web.default.svc.cluster.local.").unwrap())))),
+            dig_record(&rec(
+                "100.0.96.10.in-addr.arpa.",
+                RData::PTR(PTR(
+                    Name::from_str("web.default.svc.cluster.local.").unwrap()
+                ))
+            )),
             "100.0.96.10.in-addr.arpa. 0\tIN\tPTR\tweb.default.svc.cluster.local."
         );
         assert_eq!(
             dig_record(&rec(
                 "_http._tcp.web.default.svc.cluster.local.",
-                RData::SRV(SRV::new(0, 100, 3000, Name::from_str("web.default.svc.cluster.local.").unwrap()))
+                RData::SRV(SRV::new(
+                    0,
+                    100,
+                    3000,
+                    Name::from_str("web.default.svc.cluster.local.").unwrap()
+                ))
             )),
             "_http._tcp.web.default.svc.cluster.local. 0 IN SRV 0 100 3000 web.default.svc.cluster.local."
         );
-        assert_eq!(dig_record(&rec("a.b.", RData::A(A("1.2.3.4".parse().unwrap())))), "a.b.\t\t\t0\tIN\tA\t1.2.3.4");
-        assert_eq!(dig_question("web.default.svc.cluster.local.", RecordType::A, DNSClass::IN), ";web.default.svc.cluster.local.\tIN\tA");
         assert_eq!(
-            dig_question("nosuch.default.svc.cluster.local.", RecordType::A, DNSClass::IN),
+            dig_record(&rec("a.b.", RData::A(A("1.2.3.4".parse().unwrap())))),
+            "a.b.\t\t\t0\tIN\tA\t1.2.3.4"
+        );
+        assert_eq!(
+            dig_question(
+                "web.default.svc.cluster.local.",
+                RecordType::A,
+                DNSClass::IN
+            ),
+            ";web.default.svc.cluster.local.\tIN\tA"
+        );
+        assert_eq!(
+            dig_question(
+                "nosuch.default.svc.cluster.local.",
+                RecordType::A,
+                DNSClass::IN
+            ),
             ";nosuch.default.svc.cluster.local. IN\tA"
         );
     }
@@ -527,11 +666,22 @@ mod tests {
 
     #[test]
     fn nslookup_sections() {
-        let recs = vec![rec("web.default.svc.cluster.local.", RData::A(A("10.96.0.100".parse().unwrap())))];
-        assert_eq!(nslookup_section(&recs, true), "Name:\tweb.default.svc.cluster.local\nAddress: 10.96.0.100\n");
+        let recs = vec![rec(
+            "web.default.svc.cluster.local.",
+            RData::A(A("10.96.0.100".parse().unwrap())),
+        )];
+        assert_eq!(
+            nslookup_section(&recs, true),
+            "Name:\tweb.default.svc.cluster.local\nAddress: 10.96.0.100\n"
+        );
         let srv = vec![rec(
             "_http._tcp.web.default.svc.cluster.local.",
-            RData::SRV(SRV::new(0, 100, 3000, Name::from_str("web.default.svc.cluster.local.").unwrap())),
+            RData::SRV(SRV::new(
+                0,
+                100,
+                3000,
+                Name::from_str("web.default.svc.cluster.local.").unwrap(),
+            )),
         )];
         assert_eq!(
             nslookup_section(&srv, true),

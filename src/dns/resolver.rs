@@ -43,8 +43,14 @@ impl std::fmt::Display for XError {
 /// Moves one DNS message to a server and back. `sys::dns` implements it with sockets; tests use
 /// canned answers.
 pub trait Transport {
-    fn exchange(&mut self, server: SocketAddr, query: &[u8], id: u16, proto: Proto, timeout: Duration)
-    -> Result<Vec<u8>, XError>;
+    fn exchange(
+        &mut self,
+        server: SocketAddr,
+        query: &[u8],
+        id: u16,
+        proto: Proto,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, XError>;
 }
 
 /// How long each try may take.
@@ -128,7 +134,10 @@ pub struct Asked {
 impl Asked {
     /// The answer the resolver settles on: the last message received, if any.
     pub fn answer(&self) -> Option<(&Exchange, &Answer)> {
-        self.exchanges.iter().rev().find_map(|x| x.outcome.as_ref().ok().map(|a| (x, a)))
+        self.exchanges
+            .iter()
+            .rev()
+            .find_map(|x| x.outcome.as_ref().ok().map(|a| (x, a)))
     }
 
     /// What stopped us from getting any answer.
@@ -246,10 +255,19 @@ fn combine(outcomes: &[Outcome], policy: Policy) -> Outcome {
         return Outcome::Found;
     }
     // Any answer that is not NXDOMAIN ends bind's walk (NODATA, SERVFAIL…).
-    if policy == Policy::Bind && outcomes.iter().any(|o| matches!(o, Outcome::NoData | Outcome::ServFail)) {
+    if policy == Policy::Bind
+        && outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::NoData | Outcome::ServFail))
+    {
         return Outcome::Found;
     }
-    for o in [Outcome::Refused, Outcome::Timeout, Outcome::ServFail, Outcome::NoData] {
+    for o in [
+        Outcome::Refused,
+        Outcome::Timeout,
+        Outcome::ServFail,
+        Outcome::NoData,
+    ] {
         if outcomes.contains(&o) {
             return o;
         }
@@ -306,29 +324,48 @@ impl Plan {
         // (RES_DNSRCH); both are on by default.
         let search = !trailing && !conf.search.is_empty();
         let root_on_list = conf.search.iter().any(|d| d.is_empty() || d == ".");
-        Plan { as_is_first, search, as_is_last: !as_is_first && !root_on_list }
+        Plan {
+            as_is_first,
+            search,
+            as_is_last: !as_is_first && !root_on_list,
+        }
     }
 }
 
 fn absolute(name: &str) -> String {
-    if name.ends_with('.') { name.to_string() } else { format!("{name}.") }
+    if name.ends_with('.') {
+        name.to_string()
+    } else {
+        format!("{name}.")
+    }
 }
 
 /// Why the name is not a valid DNS name, if it is not (the checks bind's tools make).
 pub fn check_name(name: &str) -> Result<(), String> {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if trimmed.is_empty() {
-        return if name == "." { Ok(()) } else { Err("empty name".into()) };
+        return if name == "." {
+            Ok(())
+        } else {
+            Err("empty name".into())
+        };
     }
     if trimmed.len() > 253 {
-        return Err(format!("name is {} bytes long, the limit is 253", trimmed.len()));
+        return Err(format!(
+            "name is {} bytes long, the limit is 253",
+            trimmed.len()
+        ));
     }
     for label in trimmed.split('.') {
         if label.is_empty() {
             return Err("empty label".into());
         }
         if label.len() > 63 {
-            return Err(format!("label \"{}…\" is {} bytes long, the limit is 63", &label[..12], label.len()));
+            return Err(format!(
+                "label \"{}…\" is {} bytes long, the limit is 63",
+                &label[..12],
+                label.len()
+            ));
         }
     }
     Ok(())
@@ -338,7 +375,11 @@ fn step_from(asked: &Asked, x: &Exchange) -> Step {
     let (rcode, answers) = match &x.outcome {
         Ok(a) => (
             Some(super::present::rcode_name(a.message.metadata.response_code)),
-            a.message.answers.iter().filter(|r| r.record_type() == asked.qtype).count(),
+            a.message
+                .answers
+                .iter()
+                .filter(|r| r.record_type() == asked.qtype)
+                .count(),
         ),
         Err(_) => (None, 0),
     };
@@ -363,7 +404,12 @@ impl<T: Transport> Resolver<T> {
             h.write_u64(std::process::id() as u64);
             h.finish() as u16
         };
-        Resolver { conf, hosts, transport, next_id: seed }
+        Resolver {
+            conf,
+            hosts,
+            transport,
+            next_id: seed,
+        }
     }
 
     fn id(&mut self) -> u16 {
@@ -374,8 +420,16 @@ impl<T: Transport> Resolver<T> {
     /// Ask one question with res_send's rules: rounds over the servers, the next server on a
     /// timeout, SERVFAIL, REFUSED or NOTIMP, and TCP when the UDP answer is truncated.
     pub fn query(&mut self, name: &Name, qtype: RecordType, opts: &QueryOpts) -> Asked {
-        let mut asked = Asked { name: name.to_ascii(), qtype, exchanges: Vec::new() };
-        let servers = if opts.servers.is_empty() { self.conf.servers() } else { opts.servers.clone() };
+        let mut asked = Asked {
+            name: name.to_ascii(),
+            qtype,
+            exchanges: Vec::new(),
+        };
+        let servers = if opts.servers.is_empty() {
+            self.conf.servers()
+        } else {
+            opts.servers.clone()
+        };
         for round in 0..opts.attempts.max(1) {
             for &server in &servers {
                 let timeout = opts.backoff.per_try(round, servers.len());
@@ -391,11 +445,17 @@ impl<T: Transport> Resolver<T> {
                 match last {
                     Some(Ok(a)) => {
                         let rc = a.message.metadata.response_code;
-                        if !matches!(rc, ResponseCode::ServFail | ResponseCode::NotImp | ResponseCode::Refused) {
+                        if !matches!(
+                            rc,
+                            ResponseCode::ServFail | ResponseCode::NotImp | ResponseCode::Refused
+                        ) {
                             return asked;
                         }
                     }
-                    Some(Err(XError::Refused)) | Some(Err(XError::Timeout)) | Some(Err(XError::Local(_))) | None => {}
+                    Some(Err(XError::Refused))
+                    | Some(Err(XError::Timeout))
+                    | Some(Err(XError::Local(_)))
+                    | None => {}
                 }
             }
         }
@@ -427,12 +487,22 @@ impl<T: Transport> Resolver<T> {
             Ok(bytes) => match self.transport.exchange(server, &bytes, id, proto, timeout) {
                 Err(e) => Err(e),
                 Ok(reply) => match Message::from_vec(&reply) {
-                    Ok(m) => Ok(Answer { message: m, size: reply.len() }),
-                    Err(e) => Err(XError::Local(format!("malformed answer from {server}: {e}"))),
+                    Ok(m) => Ok(Answer {
+                        message: m,
+                        size: reply.len(),
+                    }),
+                    Err(e) => Err(XError::Local(format!(
+                        "malformed answer from {server}: {e}"
+                    ))),
                 },
             },
         };
-        Exchange { server, proto, elapsed: start.elapsed(), outcome }
+        Exchange {
+            server,
+            proto,
+            elapsed: start.elapsed(),
+            outcome,
+        }
     }
 
     fn outcome_of(asked: &Asked) -> Outcome {
@@ -460,7 +530,13 @@ impl<T: Transport> Resolver<T> {
 
     /// Walk the candidate names for `name` (see `candidates`), asking `qtypes` for each, and
     /// stop where `policy` says. Every exchange goes into the trace.
-    pub fn search(&mut self, name: &str, qtypes: &[RecordType], opts: &QueryOpts, policy: Policy) -> Walk {
+    pub fn search(
+        &mut self,
+        name: &str,
+        qtypes: &[RecordType],
+        opts: &QueryOpts,
+        policy: Policy,
+    ) -> Walk {
         let mut walk = Walk::default();
         let mut got_nodata = false;
         let mut got_servfail = false;
@@ -469,14 +545,19 @@ impl<T: Transport> Resolver<T> {
         let order = candidates(name, &self.conf);
         let as_is = absolute(name);
         // The candidates before the first search-list one are the name tried as is first.
-        let search_start = order.iter().position(|c| *c != as_is).unwrap_or(order.len());
+        let search_start = order
+            .iter()
+            .position(|c| *c != as_is)
+            .unwrap_or(order.len());
         let mut skip_search = false;
         for (i, cand) in order.iter().enumerate() {
             let in_search = *cand != as_is;
             if in_search && skip_search {
                 continue;
             }
-            let Ok(mut qname) = Name::from_ascii(cand) else { continue };
+            let Ok(mut qname) = Name::from_ascii(cand) else {
+                continue;
+            };
             qname.set_fqdn(true);
             walk.candidates.push(cand.clone());
             let mut asked_all = Vec::new();
@@ -501,7 +582,10 @@ impl<T: Transport> Resolver<T> {
                 for s in &mut walk.trace[n - k..] {
                     s.answered = s.answers > 0 || (policy == Policy::Bind && s.rcode.is_some());
                 }
-                walk.hit = Some(Hit { candidate: cand.clone(), asked: asked_all });
+                walk.hit = Some(Hit {
+                    candidate: cand.clone(),
+                    asked: asked_all,
+                });
                 return walk;
             }
             walk.last = asked_all;
@@ -551,10 +635,18 @@ impl<T: Transport> Resolver<T> {
             } else {
                 Err(LookupError::NoData)
             };
-            return Resolution { result, trace: Vec::new(), candidates: Vec::new() };
+            return Resolution {
+                result,
+                trace: Vec::new(),
+                candidates: Vec::new(),
+            };
         }
         if let Err(why) = check_name(host) {
-            return Resolution { result: Err(LookupError::BadName(why)), trace: Vec::new(), candidates: Vec::new() };
+            return Resolution {
+                result: Err(LookupError::BadName(why)),
+                trace: Vec::new(),
+                candidates: Vec::new(),
+            };
         }
         let mut trace = Vec::new();
         if let Some((canon, addrs)) = self.hosts.lookup(host) {
@@ -577,7 +669,11 @@ impl<T: Transport> Resolver<T> {
                     from_hosts: true,
                     literal: false,
                 };
-                return Resolution { result: Ok(lookup), trace, candidates: Vec::new() };
+                return Resolution {
+                    result: Ok(lookup),
+                    trace,
+                    candidates: Vec::new(),
+                };
             }
         }
         let opts = QueryOpts::from_conf(&self.conf);
@@ -600,7 +696,9 @@ impl<T: Transport> Resolver<T> {
                         for r in &a.message.answers {
                             let ip = match &r.data {
                                 RData::A(ip) if asked.qtype == RecordType::A => IpAddr::V4(ip.0),
-                                RData::AAAA(ip) if asked.qtype == RecordType::AAAA => IpAddr::V6(ip.0),
+                                RData::AAAA(ip) if asked.qtype == RecordType::AAAA => {
+                                    IpAddr::V6(ip.0)
+                                }
                                 _ => continue,
                             };
                             addrs.push(ip);
@@ -608,7 +706,10 @@ impl<T: Transport> Resolver<T> {
                         }
                     }
                 }
-                let canonical = canonical.unwrap_or_else(|| hit.candidate.clone()).trim_end_matches('.').to_string();
+                let canonical = canonical
+                    .unwrap_or_else(|| hit.candidate.clone())
+                    .trim_end_matches('.')
+                    .to_string();
                 Ok(Lookup {
                     canonical,
                     addrs,
@@ -618,7 +719,11 @@ impl<T: Transport> Resolver<T> {
             }
             None => Err(walk.error.clone().unwrap_or(LookupError::NotFound)),
         };
-        Resolution { result, trace, candidates: walk.candidates }
+        Resolution {
+            result,
+            trace,
+            candidates: walk.candidates,
+        }
     }
 
     /// getnameinfo(): /etc/hosts, then a PTR query (no search list), within `timeout` per try.
@@ -666,13 +771,27 @@ pub mod tests {
     /// A canned DNS server: name -> (rcode, A records, AAAA records); unknown names time out.
     #[derive(Default)]
     pub struct Canned {
-        pub zone: HashMap<String, (ResponseCode, Vec<std::net::Ipv4Addr>, Vec<std::net::Ipv6Addr>)>,
+        pub zone: HashMap<
+            String,
+            (
+                ResponseCode,
+                Vec<std::net::Ipv4Addr>,
+                Vec<std::net::Ipv6Addr>,
+            ),
+        >,
         pub asked: Vec<(String, RecordType, Proto)>,
         pub dead: bool,
     }
 
     impl Transport for Canned {
-        fn exchange(&mut self, _s: SocketAddr, q: &[u8], id: u16, proto: Proto, _t: Duration) -> Result<Vec<u8>, XError> {
+        fn exchange(
+            &mut self,
+            _s: SocketAddr,
+            q: &[u8],
+            id: u16,
+            proto: Proto,
+            _t: Duration,
+        ) -> Result<Vec<u8>, XError> {
             let m = Message::from_vec(q).unwrap();
             let query = m.queries[0].clone();
             let name = query.name().to_ascii();
@@ -688,11 +807,19 @@ pub mod tests {
                     r.metadata.response_code = *rc;
                     if query.query_type() == RecordType::A {
                         for ip in v4 {
-                            r.add_answer(Record::from_rdata(query.name().clone(), 5, RData::A(A(*ip))));
+                            r.add_answer(Record::from_rdata(
+                                query.name().clone(),
+                                5,
+                                RData::A(A(*ip)),
+                            ));
                         }
                     } else if query.query_type() == RecordType::AAAA {
                         for ip in v6 {
-                            r.add_answer(Record::from_rdata(query.name().clone(), 5, RData::AAAA(AAAA(*ip))));
+                            r.add_answer(Record::from_rdata(
+                                query.name().clone(),
+                                5,
+                                RData::AAAA(AAAA(*ip)),
+                            ));
                         }
                     }
                 }
@@ -713,7 +840,11 @@ pub mod tests {
         for (n, rc, v4, v6) in zone {
             c.zone.insert(
                 n.to_string(),
-                (*rc, v4.iter().map(|s| s.parse().unwrap()).collect(), v6.iter().map(|s| s.parse().unwrap()).collect()),
+                (
+                    *rc,
+                    v4.iter().map(|s| s.parse().unwrap()).collect(),
+                    v6.iter().map(|s| s.parse().unwrap()).collect(),
+                ),
             );
         }
         Resolver::new(kube_conf(), Hosts::parse("127.0.0.1 localhost\n"), c)
@@ -724,10 +855,21 @@ pub mod tests {
         let c = kube_conf();
         assert_eq!(
             candidates("web", &c),
-            vec!["web.default.svc.cluster.local.", "web.svc.cluster.local.", "web.cluster.local.", "web."]
+            vec![
+                "web.default.svc.cluster.local.",
+                "web.svc.cluster.local.",
+                "web.cluster.local.",
+                "web."
+            ]
         );
-        assert_eq!(candidates("web.default", &c)[0], "web.default.default.svc.cluster.local.");
-        assert_eq!(candidates("web.default", &c).last().unwrap(), "web.default.");
+        assert_eq!(
+            candidates("web.default", &c)[0],
+            "web.default.default.svc.cluster.local."
+        );
+        assert_eq!(
+            candidates("web.default", &c).last().unwrap(),
+            "web.default."
+        );
         // A trailing dot is absolute: one query.
         assert_eq!(candidates("api.example.com.", &c), vec!["api.example.com."]);
         // Enough dots: as-is first, then the search list.
@@ -739,7 +881,12 @@ pub mod tests {
 
     #[test]
     fn short_name_resolves_through_the_search_list() {
-        let mut r = resolver(&[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &["fd00:10:96::100"])]);
+        let mut r = resolver(&[(
+            "web.default.svc.cluster.local.",
+            ResponseCode::NoError,
+            &["10.96.0.100"],
+            &["fd00:10:96::100"],
+        )]);
         let res = r.lookup_ip("web", Family::Any);
         assert_eq!(res.candidates, vec!["web.default.svc.cluster.local."]);
         assert!(res.trace.iter().any(|s| s.answered));
@@ -750,16 +897,32 @@ pub mod tests {
 
     #[test]
     fn svc_ns_goes_through_two_nxdomains() {
-        let mut r = resolver(&[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &[])]);
+        let mut r = resolver(&[(
+            "web.default.svc.cluster.local.",
+            ResponseCode::NoError,
+            &["10.96.0.100"],
+            &[],
+        )]);
         let res = r.lookup_ip("web.default", Family::Any);
-        assert_eq!(res.candidates, vec!["web.default.default.svc.cluster.local.", "web.default.svc.cluster.local."]);
+        assert_eq!(
+            res.candidates,
+            vec![
+                "web.default.default.svc.cluster.local.",
+                "web.default.svc.cluster.local."
+            ]
+        );
         let l = res.result.unwrap();
         assert_eq!(l.addrs, vec!["10.96.0.100".parse::<IpAddr>().unwrap()]);
     }
 
     #[test]
     fn external_name_costs_search_queries_first() {
-        let mut r = resolver(&[("api.example.com.", ResponseCode::NoError, &["172.18.0.241"], &[])]);
+        let mut r = resolver(&[(
+            "api.example.com.",
+            ResponseCode::NoError,
+            &["172.18.0.241"],
+            &[],
+        )]);
         let res = r.lookup_ip("api.example.com", Family::V4);
         assert!(res.result.is_ok());
         assert_eq!(res.candidates.len(), 4);
@@ -770,9 +933,20 @@ pub mod tests {
     #[test]
     fn nxdomain_everywhere_and_nodata() {
         let mut r = resolver(&[]);
-        assert_eq!(r.lookup_ip("nosuch", Family::Any).result.unwrap_err(), LookupError::NotFound);
-        let mut r = resolver(&[("v6only.default.svc.cluster.local.", ResponseCode::NoError, &[], &["fd00::1"])]);
-        assert_eq!(r.lookup_ip("v6only", Family::V4).result.unwrap_err(), LookupError::NoData);
+        assert_eq!(
+            r.lookup_ip("nosuch", Family::Any).result.unwrap_err(),
+            LookupError::NotFound
+        );
+        let mut r = resolver(&[(
+            "v6only.default.svc.cluster.local.",
+            ResponseCode::NoError,
+            &[],
+            &["fd00::1"],
+        )]);
+        assert_eq!(
+            r.lookup_ip("v6only", Family::V4).result.unwrap_err(),
+            LookupError::NoData
+        );
     }
 
     #[test]
@@ -782,7 +956,10 @@ pub mod tests {
         let res = r.lookup_ip("web", Family::Any);
         assert_eq!(res.result.unwrap_err(), LookupError::TryAgain);
         // glibc stops searching on a timeout, then still tries the name as is.
-        assert_eq!(res.candidates, vec!["web.default.svc.cluster.local.", "web."]);
+        assert_eq!(
+            res.candidates,
+            vec!["web.default.svc.cluster.local.", "web."]
+        );
         // attempts:2 rounds on the one server, A only (the AAAA is not asked after a timeout).
         assert_eq!(r.transport.asked.len(), 4);
     }
@@ -795,17 +972,29 @@ pub mod tests {
         assert!(r.transport.asked.is_empty());
         let l = r.lookup_ip("fd00::1", Family::Any).result.unwrap();
         assert!(l.literal);
-        assert_eq!(r.lookup_ip("10.0.0.1", Family::V6).result.unwrap_err(), LookupError::NoData);
+        assert_eq!(
+            r.lookup_ip("10.0.0.1", Family::V6).result.unwrap_err(),
+            LookupError::NoData
+        );
     }
 
     #[test]
     fn bad_names() {
         let mut r = resolver(&[]);
         let long = "a".repeat(64);
-        assert!(matches!(r.lookup_ip(&long, Family::Any).result, Err(LookupError::BadName(_))));
-        assert!(matches!(r.lookup_ip("a..b", Family::Any).result, Err(LookupError::BadName(_))));
+        assert!(matches!(
+            r.lookup_ip(&long, Family::Any).result,
+            Err(LookupError::BadName(_))
+        ));
+        assert!(matches!(
+            r.lookup_ip("a..b", Family::Any).result,
+            Err(LookupError::BadName(_))
+        ));
         let huge = vec!["abcdefgh"; 40].join(".");
-        assert!(matches!(r.lookup_ip(&huge, Family::Any).result, Err(LookupError::BadName(_))));
+        assert!(matches!(
+            r.lookup_ip(&huge, Family::Any).result,
+            Err(LookupError::BadName(_))
+        ));
         assert!(r.transport.asked.is_empty());
     }
 
@@ -815,6 +1004,9 @@ pub mod tests {
         assert_eq!(b.per_try(0, 3), Duration::from_secs(5));
         assert_eq!(b.per_try(1, 2), Duration::from_secs(5));
         assert_eq!(b.per_try(1, 3), Duration::from_secs(3));
-        assert_eq!(Backoff::Glibc(Duration::from_secs(1)).per_try(1, 3), Duration::from_secs(1));
+        assert_eq!(
+            Backoff::Glibc(Duration::from_secs(1)).per_try(1, 3),
+            Duration::from_secs(1)
+        );
     }
 }

@@ -31,7 +31,11 @@ pub fn precedence(ip: &IpAddr) -> u8 {
     let a = mapped(ip);
     if prefix_match(&a, &LOOPBACK, 128) {
         50
-    } else if prefix_match(&a, &[0x20, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], 16) {
+    } else if prefix_match(
+        &a,
+        &[0x20, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+        16,
+    ) {
         30
     } else if prefix_match(&a, &ZERO, 96) {
         20
@@ -70,7 +74,11 @@ pub fn scope(ip: &IpAddr) -> u8 {
     match ip {
         IpAddr::V4(v4) => {
             let o = v4.octets();
-            if o[0] == 127 || (o[0] == 169 && o[1] == 254) { 2 } else { 14 }
+            if o[0] == 127 || (o[0] == 169 && o[1] == 254) {
+                2
+            } else {
+                14
+            }
         }
         IpAddr::V6(v6) => {
             let o = v6.octets();
@@ -104,8 +112,15 @@ fn common_prefix(a: &IpAddr, b: &IpAddr) -> u32 {
 
 /// Order `addrs` as getaddrinfo does; `source` says which local address the kernel would use
 /// towards a destination (None: no route, the destination is unusable).
-pub fn sort(addrs: &[IpAddr], mut source: impl FnMut(IpAddr) -> Option<IpAddr>) -> Vec<(IpAddr, Option<IpAddr>)> {
-    let mut v: Vec<(usize, IpAddr, Option<IpAddr>)> = addrs.iter().enumerate().map(|(i, a)| (i, *a, source(*a))).collect();
+pub fn sort(
+    addrs: &[IpAddr],
+    mut source: impl FnMut(IpAddr) -> Option<IpAddr>,
+) -> Vec<(IpAddr, Option<IpAddr>)> {
+    let mut v: Vec<(usize, IpAddr, Option<IpAddr>)> = addrs
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (i, *a, source(*a)))
+        .collect();
     v.sort_by(|(ia, a, sa), (ib, b, sb)| {
         use std::cmp::Ordering;
         // Rule 1: avoid unusable destinations.
@@ -161,7 +176,13 @@ mod tests {
     #[test]
     fn glibc_prefers_ula_ipv6_when_it_has_an_ipv6_source() {
         let addrs = [ip("10.96.0.100"), ip("fd00:10:96::100")];
-        let sorted = sort(&addrs, |a| Some(if a.is_ipv4() { ip("10.244.1.5") } else { ip("fd00:10:244:1::5") }));
+        let sorted = sort(&addrs, |a| {
+            Some(if a.is_ipv4() {
+                ip("10.244.1.5")
+            } else {
+                ip("fd00:10:244:1::5")
+            })
+        });
         assert_eq!(sorted[0].0, ip("fd00:10:96::100"));
     }
 
@@ -171,7 +192,13 @@ mod tests {
         let sorted = sort(&addrs, |a| a.is_ipv4().then(|| ip("192.0.2.2")));
         assert_eq!(sorted[0].0, ip("192.0.2.1"));
         // Only a link-local IPv6 source: scope mismatch, IPv4 wins.
-        let sorted = sort(&addrs, |a| Some(if a.is_ipv4() { ip("192.0.2.2") } else { ip("fe80::1") }));
+        let sorted = sort(&addrs, |a| {
+            Some(if a.is_ipv4() {
+                ip("192.0.2.2")
+            } else {
+                ip("fe80::1")
+            })
+        });
         assert_eq!(sorted[0].0, ip("192.0.2.1"));
     }
 

@@ -47,9 +47,16 @@ impl Stream {
 
     /// Wrap this connection in TLS (a CONNECT tunnel becomes an HTTPS connection), completing the
     /// handshake before `deadline`.
-    pub fn into_tls(self, config: Arc<ClientConfig>, name: ServerName<'static>, deadline: Option<Instant>) -> Result<(Stream, TlsInfo), TlsError> {
+    pub fn into_tls(
+        self,
+        config: Arc<ClientConfig>,
+        name: ServerName<'static>,
+        deadline: Option<Instant>,
+    ) -> Result<(Stream, TlsInfo), TlsError> {
         let Stream::Tcp(tcp) = self else {
-            return Err(TlsError::Io(io::Error::other("TLS inside TLS is not supported")));
+            return Err(TlsError::Io(io::Error::other(
+                "TLS inside TLS is not supported",
+            )));
         };
         let mut conn = ClientConnection::new(config, name).map_err(TlsError::Tls)?;
         let mut tcp = tcp;
@@ -60,7 +67,8 @@ impl Stream {
                 Ok(_) => {}
                 Err(e) => {
                     // rustls reports a failed verification as an io error wrapping its own.
-                    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+                    if let Some(inner) = e.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>())
+                    {
                         return Err(TlsError::Tls(inner.clone()));
                     }
                     return Err(TlsError::Io(e));
@@ -68,14 +76,22 @@ impl Stream {
             }
         }
         let info = TlsInfo {
-            version: conn.protocol_version().map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1.")).unwrap_or_default(),
+            version: conn
+                .protocol_version()
+                .map(|v| format!("{v:?}").replace("TLSv1_", "TLSv1."))
+                .unwrap_or_default(),
             // IANA names, as OpenSSL prints them for TLS 1.3 (rustls says TLS13_…).
             cipher: conn
                 .negotiated_cipher_suite()
                 .map(|c| format!("{:?}", c.suite()).replacen("TLS13_", "TLS_", 1))
                 .unwrap_or_default(),
-            alpn: conn.alpn_protocol().map(|p| String::from_utf8_lossy(p).into_owned()),
-            peer_chain: conn.peer_certificates().map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect()).unwrap_or_default(),
+            alpn: conn
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+            peer_chain: conn
+                .peer_certificates()
+                .map(|c| c.iter().map(|d| d.as_ref().to_vec()).collect())
+                .unwrap_or_default(),
         };
         Ok((Stream::Tls(Box::new(StreamOwned::new(conn, tcp))), info))
     }
@@ -129,7 +145,10 @@ pub enum TlsError {
 pub fn connect(addr: SocketAddr, deadline: Instant) -> io::Result<Stream> {
     let left = deadline.saturating_duration_since(Instant::now());
     if left.is_zero() {
-        return Err(io::Error::new(io::ErrorKind::TimedOut, "connect deadline reached"));
+        return Err(io::Error::new(
+            io::ErrorKind::TimedOut,
+            "connect deadline reached",
+        ));
     }
     let s = TcpStream::connect_timeout(&addr, left.max(Duration::from_millis(1)))?;
     s.set_nodelay(true)?;

@@ -71,20 +71,33 @@ impl IcmpSocket {
     /// Open an echo socket; with `prefer` only that kind, otherwise raw first (it also reports
     /// the TTL of IPv4 replies without a control message), then datagram.
     pub fn open(v6: bool, prefer: Option<SocketKind>) -> Result<IcmpSocket, OpenError> {
-        let (domain, proto) = if v6 { (Domain::IPV6, Protocol::ICMPV6) } else { (Domain::IPV4, Protocol::ICMPV4) };
+        let (domain, proto) = if v6 {
+            (Domain::IPV6, Protocol::ICMPV6)
+        } else {
+            (Domain::IPV4, Protocol::ICMPV4)
+        };
         let order: &[SocketKind] = match prefer {
             Some(SocketKind::Raw) => &[SocketKind::Raw],
             Some(SocketKind::Dgram) => &[SocketKind::Dgram],
             None => &[SocketKind::Raw, SocketKind::Dgram],
         };
-        let mut err = OpenError { raw: None, dgram: None };
+        let mut err = OpenError {
+            raw: None,
+            dgram: None,
+        };
         for kind in order {
             let ty = match kind {
                 SocketKind::Raw => Type::RAW,
                 SocketKind::Dgram => Type::DGRAM,
             };
             match Socket::new(domain, ty, Some(proto)) {
-                Ok(sock) => return Ok(IcmpSocket { sock, kind: *kind, v6 }),
+                Ok(sock) => {
+                    return Ok(IcmpSocket {
+                        sock,
+                        kind: *kind,
+                        v6,
+                    });
+                }
                 Err(e) => match kind {
                     SocketKind::Raw => err.raw = Some(e),
                     SocketKind::Dgram => err.dgram = Some(e),
@@ -95,7 +108,12 @@ impl IcmpSocket {
     }
 
     /// Timestamps, TTL reporting, the error queue; then the options the user asked for.
-    pub fn configure(&self, ttl: Option<u8>, device: Option<&str>, source: Option<IpAddr>) -> io::Result<()> {
+    pub fn configure(
+        &self,
+        ttl: Option<u8>,
+        device: Option<&str>,
+        source: Option<IpAddr>,
+    ) -> io::Result<()> {
         let fd = self.sock.as_fd();
         setsockopt(&fd, sockopt::ReceiveTimestampns, &true)?;
         if self.v6 {
@@ -141,7 +159,12 @@ impl IcmpSocket {
         let mut buf = vec![0u8; 65536];
         let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec, libc::c_int, libc::c_int);
         let mut iov = [IoSliceMut::new(&mut buf)];
-        let r = match recvmsg::<SockaddrStorage>(self.sock.as_raw_fd(), &mut iov, Some(&mut cmsg), MsgFlags::MSG_DONTWAIT) {
+        let r = match recvmsg::<SockaddrStorage>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_DONTWAIT,
+        ) {
             Ok(r) => r,
             Err(nix::errno::Errno::EAGAIN) => return Ok(None),
             Err(e) => return Err(e.into()),
@@ -152,7 +175,10 @@ impl IcmpSocket {
             for c in cmsgs {
                 match c {
                     ControlMessageOwned::ScmTimestampns(ts) => {
-                        when = Some(SystemTime::UNIX_EPOCH + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32));
+                        when = Some(
+                            SystemTime::UNIX_EPOCH
+                                + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32),
+                        );
                     }
                     ControlMessageOwned::Ipv4Ttl(t) => ttl = Some(t as u8),
                     ControlMessageOwned::Ipv6HopLimit(h) => ttl = Some(h as u8),
@@ -165,7 +191,12 @@ impl IcmpSocket {
         drop(iov);
         buf.truncate(n);
         let Some(from) = from else { return Ok(None) };
-        Ok(Some(Received { data: buf, from, ttl, when: when.unwrap_or_else(SystemTime::now) }))
+        Ok(Some(Received {
+            data: buf,
+            from,
+            ttl,
+            when: when.unwrap_or_else(SystemTime::now),
+        }))
     }
 
     /// The next entry of the error queue, without blocking.
@@ -174,7 +205,12 @@ impl IcmpSocket {
         let mut cmsg = nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6);
         let mut iov = [IoSliceMut::new(&mut buf)];
         let flags = MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT;
-        let r = match recvmsg::<SockaddrStorage>(self.sock.as_raw_fd(), &mut iov, Some(&mut cmsg), flags) {
+        let r = match recvmsg::<SockaddrStorage>(
+            self.sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            flags,
+        ) {
             Ok(r) => r,
             Err(nix::errno::Errno::EAGAIN) => return Ok(None),
             Err(e) => return Err(e.into()),
@@ -183,12 +219,21 @@ impl IcmpSocket {
         if let Ok(cmsgs) = r.cmsgs() {
             for c in cmsgs {
                 let (e, offender) = match c {
-                    ControlMessageOwned::Ipv4RecvErr(e, addr) => (e, addr.map(|a| IpAddr::V4(std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr))))),
-                    ControlMessageOwned::Ipv6RecvErr(e, addr) => (e, addr.map(|a| IpAddr::V6(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr)))),
+                    ControlMessageOwned::Ipv4RecvErr(e, addr) => (
+                        e,
+                        addr.map(|a| {
+                            IpAddr::V4(std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)))
+                        }),
+                    ),
+                    ControlMessageOwned::Ipv6RecvErr(e, addr) => (
+                        e,
+                        addr.map(|a| IpAddr::V6(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr))),
+                    ),
                     _ => continue,
                 };
                 out = Some(QueuedError {
-                    from_network: e.ee_origin == libc::SO_EE_ORIGIN_ICMP || e.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
+                    from_network: e.ee_origin == libc::SO_EE_ORIGIN_ICMP
+                        || e.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
                     errno: e.ee_errno as i32,
                     icmp_type: e.ee_type,
                     code: e.ee_code,

@@ -35,7 +35,11 @@ impl Rtnl {
         socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
         set_recv_timeout(&socket, DEADLINE)?;
-        Ok(Rtnl { socket, seq: 0, buf: vec![0; RECV_BUF] })
+        Ok(Rtnl {
+            socket,
+            seq: 0,
+            buf: vec![0; RECV_BUF],
+        })
     }
 
     fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
@@ -60,22 +64,35 @@ impl Rtnl {
         loop {
             let n = match self.socket.recv(&mut &mut self.buf[..], libc::MSG_TRUNC) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock || e.kind() == io::ErrorKind::TimedOut => {
+                Err(e)
+                    if e.kind() == io::ErrorKind::WouldBlock
+                        || e.kind() == io::ErrorKind::TimedOut =>
+                {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
-                        format!("the kernel did not answer a netlink request within {}s", DEADLINE.as_secs()),
+                        format!(
+                            "the kernel did not answer a netlink request within {}s",
+                            DEADLINE.as_secs()
+                        ),
                     ));
                 }
                 Err(e) => return Err(e),
             };
             if n > self.buf.len() {
-                return Err(io::Error::other("netlink message larger than the receive buffer"));
+                return Err(io::Error::other(
+                    "netlink message larger than the receive buffer",
+                ));
             }
             let mut offset = 0;
             while offset < n {
                 let bytes = &self.buf[offset..n];
-                let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes)
-                    .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("cannot decode netlink message: {e}")))?;
+                let msg =
+                    NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(|e| {
+                        io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!("cannot decode netlink message: {e}"),
+                        )
+                    })?;
                 let len = msg.header.length as usize;
                 if len == 0 {
                     break;
@@ -192,7 +209,8 @@ impl Rtnl {
     /// The id this namespace gives the namespace behind `fd`, if any (RTM_GETNSID).
     pub fn nsid_of_fd(&mut self, fd: &impl AsRawFd) -> io::Result<Option<i32>> {
         let mut req = NsidMessage::default();
-        req.attributes.push(NsidAttribute::Fd(fd.as_raw_fd() as u32));
+        req.attributes
+            .push(NsidAttribute::Fd(fd.as_raw_fd() as u32));
         match self.request(RouteNetlinkMessage::GetNsId(req))? {
             RouteNetlinkMessage::NewNsId(m) => Ok(m.attributes.iter().find_map(|a| match a {
                 NsidAttribute::Id(id) if *id >= 0 => Some(*id),
@@ -207,10 +225,14 @@ impl Rtnl {
 /// namespace knows by an nsid: how iproute2 prints `link-netns NAME` instead of `link-netnsid N`.
 pub fn netns_names_by_id(rtnl: &mut Rtnl) -> Vec<(i32, String)> {
     let mut out = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/run/netns") else { return out };
+    let Ok(dir) = std::fs::read_dir("/run/netns") else {
+        return out;
+    };
     for entry in dir.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        let Ok(file) = std::fs::File::open(entry.path()) else { continue };
+        let Ok(file) = std::fs::File::open(entry.path()) else {
+            continue;
+        };
         if let Ok(Some(id)) = rtnl.nsid_of_fd(&file) {
             out.push((id, name));
         }
@@ -219,7 +241,10 @@ pub fn netns_names_by_id(rtnl: &mut Rtnl) -> Vec<(i32, String)> {
 }
 
 fn set_recv_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
-    let tv = libc::timeval { tv_sec: timeout.as_secs() as libc::time_t, tv_usec: timeout.subsec_micros() as libc::suseconds_t };
+    let tv = libc::timeval {
+        tv_sec: timeout.as_secs() as libc::time_t,
+        tv_usec: timeout.subsec_micros() as libc::suseconds_t,
+    };
     // SAFETY: the fd is a valid socket owned by `socket`; tv is a properly sized timeval.
     let rc = unsafe {
         libc::setsockopt(
@@ -230,5 +255,9 @@ fn set_recv_timeout(socket: &Socket, timeout: Duration) -> io::Result<()> {
             std::mem::size_of::<libc::timeval>() as libc::socklen_t,
         )
     };
-    if rc == 0 { Ok(()) } else { Err(io::Error::last_os_error()) }
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }

@@ -25,7 +25,10 @@ fn wait(fds: &[BorrowedFd<'_>], events: PollFlags, timeout: Duration) -> io::Res
     match poll(&mut set, t) {
         Ok(_) => Ok(set
             .iter()
-            .map(|p| p.revents().is_some_and(|r| r.intersects(events | PollFlags::POLLERR | PollFlags::POLLHUP)))
+            .map(|p| {
+                p.revents()
+                    .is_some_and(|r| r.intersects(events | PollFlags::POLLERR | PollFlags::POLLHUP))
+            })
             .collect()),
         Err(nix::errno::Errno::EINTR) => Ok(vec![false; fds.len()]),
         Err(e) => Err(e.into()),

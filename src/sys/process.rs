@@ -21,7 +21,11 @@ extern "C" fn on_interrupt(_: libc::c_int) {
 /// waits return early (no SA_RESTART), and `interrupted()` tells the loop to stop.
 pub fn catch_interrupt() {
     use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
-    let action = SigAction::new(SigHandler::Handler(on_interrupt), SaFlags::empty(), SigSet::empty());
+    let action = SigAction::new(
+        SigHandler::Handler(on_interrupt),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
         let _ = sigaction(Signal::SIGINT, &action);
@@ -39,7 +43,9 @@ pub fn is_root() -> bool {
 
 /// The kernel's ping_group_range, for the error that explains why ping sockets are refused.
 pub fn ping_group_range() -> Option<String> {
-    std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range").ok().map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+    std::fs::read_to_string("/proc/sys/net/ipv4/ping_group_range")
+        .ok()
+        .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
 }
 
 pub fn gid() -> u32 {

@@ -12,7 +12,12 @@ pub struct Connect {
 
 impl Connect {
     /// Start connecting to `dst`; completion is reported by `result` once the socket is writable.
-    pub fn start(dst: SocketAddr, device: Option<&str>, source: Option<IpAddr>, ttl: Option<u8>) -> io::Result<Connect> {
+    pub fn start(
+        dst: SocketAddr,
+        device: Option<&str>,
+        source: Option<IpAddr>,
+        ttl: Option<u8>,
+    ) -> io::Result<Connect> {
         let sock = Socket::new(Domain::for_address(dst), Type::STREAM, None)?;
         sock.set_nonblocking(true)?;
         if let Some(dev) = device {

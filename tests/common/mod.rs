@@ -21,8 +21,16 @@ pub fn applet_dir() -> &'static Path {
         let dir = std::env::temp_dir().join(format!("debugbox-applets-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let out = Command::new(bin()).arg("--install").arg(&dir).output().unwrap();
-        assert!(out.status.success(), "--install failed: {}", String::from_utf8_lossy(&out.stderr));
+        let out = Command::new(bin())
+            .arg("--install")
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "--install failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dir
     })
 }
@@ -49,12 +57,16 @@ impl From<Output> for Run {
 }
 
 pub fn run(cmd: &mut Command) -> Run {
-    cmd.output().unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}")).into()
+    cmd.output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"))
+        .into()
 }
 
 pub fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }
 
 /// Tests that need root fail loudly without it, never skip quietly.
@@ -89,7 +101,11 @@ pub fn lab() -> Arc<Lab> {
     let out = run(Command::new(repo().join("scripts/lab"))
         .args(["--name", &name, "up"])
         .env("DEBUGBOX_LAB_OWNER", std::process::id().to_string()));
-    assert_eq!(out.code, 0, "lab up failed:\n{}\n{}", out.stdout, out.stderr);
+    assert_eq!(
+        out.code, 0,
+        "lab up failed:\n{}\n{}",
+        out.stdout, out.stderr
+    );
     let l = Arc::new(Lab { name });
     *shared = Arc::downgrade(&l);
     l
@@ -97,7 +113,9 @@ pub fn lab() -> Arc<Lab> {
 
 impl Drop for Lab {
     fn drop(&mut self) {
-        let _ = Command::new(repo().join("scripts/lab")).args(["--name", &self.name, "down"]).output();
+        let _ = Command::new(repo().join("scripts/lab"))
+            .args(["--name", &self.name, "down"])
+            .output();
     }
 }
 
@@ -108,7 +126,9 @@ impl Lab {
 
     /// Run `argv` inside the lab host `host` (debug, web1, node1, …).
     pub fn exec(&self, host: &str, argv: &[&str]) -> Run {
-        run(Command::new("ip").args(["netns", "exec", &self.ns(host)]).args(argv))
+        run(Command::new("ip")
+            .args(["netns", "exec", &self.ns(host)])
+            .args(argv))
     }
 
     /// Run a debugbox applet by its name inside `host`.

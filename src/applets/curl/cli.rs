@@ -8,21 +8,41 @@ use std::time::Duration;
 
 pub fn command() -> Command {
     let flag = |id: &'static str, short: Option<char>, long: &'static str, help: &'static str| {
-        let mut a = Arg::new(id).long(long).action(ArgAction::SetTrue).help(help);
+        let mut a = Arg::new(id)
+            .long(long)
+            .action(ArgAction::SetTrue)
+            .help(help);
         if let Some(s) = short {
             a = a.short(s);
         }
         a
     };
-    let value = |id: &'static str, short: Option<char>, long: &'static str, name: &'static str, help: &'static str| {
-        let mut a = Arg::new(id).long(long).value_name(name).action(ArgAction::Set).help(help);
+    let value = |id: &'static str,
+                 short: Option<char>,
+                 long: &'static str,
+                 name: &'static str,
+                 help: &'static str| {
+        let mut a = Arg::new(id)
+            .long(long)
+            .value_name(name)
+            .action(ArgAction::Set)
+            .help(help);
         if let Some(s) = short {
             a = a.short(s);
         }
         a
     };
-    let many = |id: &'static str, short: Option<char>, long: &'static str, name: &'static str, help: &'static str| {
-        let mut a = Arg::new(id).long(long).value_name(name).action(ArgAction::Append).allow_hyphen_values(true).help(help);
+    let many = |id: &'static str,
+                short: Option<char>,
+                long: &'static str,
+                name: &'static str,
+                help: &'static str| {
+        let mut a = Arg::new(id)
+            .long(long)
+            .value_name(name)
+            .action(ArgAction::Append)
+            .allow_hyphen_values(true)
+            .help(help);
         if let Some(s) = short {
             a = a.short(s);
         }
@@ -33,40 +53,192 @@ pub fn command() -> Command {
         .override_usage("curl [options...] <url>")
         .disable_version_flag(true)
         .args_override_self(true)
-        .arg(value("output", Some('o'), "output", "file", "Write to file instead of stdout"))
-        .arg(flag("remote-name", Some('O'), "remote-name", "Write output to a file named as the remote file"))
+        .arg(value(
+            "output",
+            Some('o'),
+            "output",
+            "file",
+            "Write to file instead of stdout",
+        ))
+        .arg(flag(
+            "remote-name",
+            Some('O'),
+            "remote-name",
+            "Write output to a file named as the remote file",
+        ))
         .arg(flag("silent", Some('s'), "silent", "Silent mode"))
-        .arg(flag("show-error", Some('S'), "show-error", "Show error even when -s is used"))
-        .arg(flag("verbose", Some('v'), "verbose", "Make the operation more talkative"))
-        .arg(flag("include", Some('i'), "include", "Include protocol response headers in the output"))
+        .arg(flag(
+            "show-error",
+            Some('S'),
+            "show-error",
+            "Show error even when -s is used",
+        ))
+        .arg(flag(
+            "verbose",
+            Some('v'),
+            "verbose",
+            "Make the operation more talkative",
+        ))
+        .arg(flag(
+            "include",
+            Some('i'),
+            "include",
+            "Include protocol response headers in the output",
+        ))
         .arg(flag("head", Some('I'), "head", "Show document info only"))
-        .arg(value("request", Some('X'), "request", "method", "Specify request method to use"))
-        .arg(many("header", Some('H'), "header", "header", "Pass custom header(s) to server"))
+        .arg(value(
+            "request",
+            Some('X'),
+            "request",
+            "method",
+            "Specify request method to use",
+        ))
+        .arg(many(
+            "header",
+            Some('H'),
+            "header",
+            "header",
+            "Pass custom header(s) to server",
+        ))
         .arg(many("data", Some('d'), "data", "data", "HTTP POST data"))
-        .arg(many("data-raw", None, "data-raw", "data", "HTTP POST data, '@' allowed"))
-        .arg(many("data-binary", None, "data-binary", "data", "HTTP POST binary data"))
+        .arg(many(
+            "data-raw",
+            None,
+            "data-raw",
+            "data",
+            "HTTP POST data, '@' allowed",
+        ))
+        .arg(many(
+            "data-binary",
+            None,
+            "data-binary",
+            "data",
+            "HTTP POST binary data",
+        ))
         .arg(many("json", None, "json", "data", "HTTP POST JSON"))
-        .arg(value("user", Some('u'), "user", "user:password", "Server user and password"))
-        .arg(value("user-agent", Some('A'), "user-agent", "name", "Send User-Agent <name> to server"))
+        .arg(value(
+            "user",
+            Some('u'),
+            "user",
+            "user:password",
+            "Server user and password",
+        ))
+        .arg(value(
+            "user-agent",
+            Some('A'),
+            "user-agent",
+            "name",
+            "Send User-Agent <name> to server",
+        ))
         .arg(flag("location", Some('L'), "location", "Follow redirects"))
-        .arg(value("max-redirs", None, "max-redirs", "num", "Maximum number of redirects allowed"))
-        .arg(flag("insecure", Some('k'), "insecure", "Allow insecure server connections"))
-        .arg(value("cacert", None, "cacert", "file", "CA certificate to verify peer against"))
-        .arg(value("cert", Some('E'), "cert", "certificate", "Client certificate file"))
+        .arg(value(
+            "max-redirs",
+            None,
+            "max-redirs",
+            "num",
+            "Maximum number of redirects allowed",
+        ))
+        .arg(flag(
+            "insecure",
+            Some('k'),
+            "insecure",
+            "Allow insecure server connections",
+        ))
+        .arg(value(
+            "cacert",
+            None,
+            "cacert",
+            "file",
+            "CA certificate to verify peer against",
+        ))
+        .arg(value(
+            "cert",
+            Some('E'),
+            "cert",
+            "certificate",
+            "Client certificate file",
+        ))
         .arg(value("key", None, "key", "key", "Private key file name"))
-        .arg(flag("fail", Some('f'), "fail", "Fail fast with no output on HTTP errors"))
-        .arg(value("connect-timeout", None, "connect-timeout", "seconds", "Maximum time allowed for connection"))
-        .arg(value("max-time", Some('m'), "max-time", "seconds", "Maximum time allowed for transfer"))
-        .arg(many("resolve", None, "resolve", "host:port:addr[,addr]...", "Resolve the host+port to this address"))
-        .arg(flag("ipv4", Some('4'), "ipv4", "Resolve names to IPv4 addresses"))
-        .arg(flag("ipv6", Some('6'), "ipv6", "Resolve names to IPv6 addresses"))
-        .arg(value("proxy", Some('x'), "proxy", "[protocol://]host[:port]", "Use this proxy"))
-        .arg(value("noproxy", None, "noproxy", "no-proxy-list", "List of hosts which do not use proxy"))
-        .arg(value("write-out", Some('w'), "write-out", "format", "Use output FORMAT after completion"))
-        .arg(flag("wjson", Some('j'), "wjson", "Print the write-out variables as one JSON object (debugbox; same as -w '%{json}')"))
+        .arg(flag(
+            "fail",
+            Some('f'),
+            "fail",
+            "Fail fast with no output on HTTP errors",
+        ))
+        .arg(value(
+            "connect-timeout",
+            None,
+            "connect-timeout",
+            "seconds",
+            "Maximum time allowed for connection",
+        ))
+        .arg(value(
+            "max-time",
+            Some('m'),
+            "max-time",
+            "seconds",
+            "Maximum time allowed for transfer",
+        ))
+        .arg(many(
+            "resolve",
+            None,
+            "resolve",
+            "host:port:addr[,addr]...",
+            "Resolve the host+port to this address",
+        ))
+        .arg(flag(
+            "ipv4",
+            Some('4'),
+            "ipv4",
+            "Resolve names to IPv4 addresses",
+        ))
+        .arg(flag(
+            "ipv6",
+            Some('6'),
+            "ipv6",
+            "Resolve names to IPv6 addresses",
+        ))
+        .arg(value(
+            "proxy",
+            Some('x'),
+            "proxy",
+            "[protocol://]host[:port]",
+            "Use this proxy",
+        ))
+        .arg(value(
+            "noproxy",
+            None,
+            "noproxy",
+            "no-proxy-list",
+            "List of hosts which do not use proxy",
+        ))
+        .arg(value(
+            "write-out",
+            Some('w'),
+            "write-out",
+            "format",
+            "Use output FORMAT after completion",
+        ))
+        .arg(flag(
+            "wjson",
+            Some('j'),
+            "wjson",
+            "Print the write-out variables as one JSON object (debugbox; same as -w '%{json}')",
+        ))
         .arg(value("url", None, "url", "url", "URL to work with"))
-        .arg(flag("version", Some('V'), "version", "Show version number and quit"))
-        .arg(Arg::new("urls").value_name("url").num_args(0..).action(ArgAction::Append).help("URL"))
+        .arg(flag(
+            "version",
+            Some('V'),
+            "version",
+            "Show version number and quit",
+        ))
+        .arg(
+            Arg::new("urls")
+                .value_name("url")
+                .num_args(0..)
+                .action(ArgAction::Append)
+                .help("URL"),
+        )
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -129,7 +301,10 @@ pub enum Parsed {
 
 /// curl's messages for option problems: `curl: option X: blah` and exit 2.
 fn bad(msg: String) -> Error {
-    Error::verbatim(2, format!("curl: {msg}\ncurl: try 'curl --help' for more information"))
+    Error::verbatim(
+        2,
+        format!("curl: {msg}\ncurl: try 'curl --help' for more information"),
+    )
 }
 
 fn seconds(m: &ArgMatches, id: &str, flag: &str) -> Result<Option<Duration>> {
@@ -137,7 +312,9 @@ fn seconds(m: &ArgMatches, id: &str, flag: &str) -> Result<Option<Duration>> {
         None => Ok(None),
         Some(v) => match v.parse::<f64>() {
             Ok(s) if s.is_finite() && s >= 0.0 && s < 1e9 => Ok(Some(Duration::from_secs_f64(s))),
-            _ => Err(bad(format!("option --{flag}: expected a proper numerical parameter"))),
+            _ => Err(bad(format!(
+                "option --{flag}: expected a proper numerical parameter"
+            ))),
         },
     }
 }
@@ -150,9 +327,18 @@ fn parse_resolve(s: &str) -> Result<Resolve> {
     let port: u16 = port.parse().map_err(|_| err())?;
     let addrs = addrs
         .split(',')
-        .map(|a| a.trim_start_matches('[').trim_end_matches(']').parse::<IpAddr>().map_err(|_| err()))
+        .map(|a| {
+            a.trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<IpAddr>()
+                .map_err(|_| err())
+        })
         .collect::<Result<Vec<_>>>()?;
-    Ok(Resolve { host: host.to_ascii_lowercase(), port, addrs })
+    Ok(Resolve {
+        host: host.to_ascii_lowercase(),
+        port,
+        addrs,
+    })
 }
 
 pub fn parse(args: &[OsString]) -> Result<Parsed> {
@@ -164,14 +350,22 @@ pub fn parse(args: &[OsString]) -> Result<Parsed> {
                 return Ok(Parsed::Help(e.render().to_string()));
             }
             let text = e.render().to_string();
-            let line = text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ");
+            let line = text
+                .lines()
+                .next()
+                .unwrap_or("bad arguments")
+                .trim_start_matches("error: ");
             return Err(bad(line.to_string()));
         }
     };
     if m.get_flag("version") {
         return Ok(Parsed::Version);
     }
-    let strings = |id: &str| m.get_many::<String>(id).map(|v| v.cloned().collect::<Vec<_>>()).unwrap_or_default();
+    let strings = |id: &str| {
+        m.get_many::<String>(id)
+            .map(|v| v.cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
     let mut urls = strings("urls");
     if let Some(u) = m.get_one::<String>("url") {
         urls.insert(0, u.clone());
@@ -196,16 +390,22 @@ pub fn parse(args: &[OsString]) -> Result<Parsed> {
     data.sort_by_key(|(i, _)| *i);
     let max_redirs = match m.get_one::<String>("max-redirs") {
         None => 50,
-        Some(v) => v.parse::<i64>().map_err(|_| bad("option --max-redirs: expected a proper numerical parameter".into()))?,
+        Some(v) => v.parse::<i64>().map_err(|_| {
+            bad("option --max-redirs: expected a proper numerical parameter".into())
+        })?,
     };
-    let resolve = strings("resolve").iter().map(|s| parse_resolve(s)).collect::<Result<Vec<_>>>()?;
+    let resolve = strings("resolve")
+        .iter()
+        .map(|s| parse_resolve(s))
+        .collect::<Result<Vec<_>>>()?;
     let mut write_out = m.get_one::<String>("write-out").cloned();
     if let Some(w) = &write_out {
         if let Some(file) = w.strip_prefix('@') {
             write_out = Some(if file == "-" {
                 std::io::read_to_string(std::io::stdin()).unwrap_or_default()
             } else {
-                std::fs::read_to_string(file).map_err(|e| bad(format!("option -w: error reading {file}: {e}")))?
+                std::fs::read_to_string(file)
+                    .map_err(|e| bad(format!("option -w: error reading {file}: {e}")))?
             });
         }
     }
@@ -256,12 +456,17 @@ mod tests {
 
     #[test]
     fn curl_flags() {
-        let c = cfg("-sSfL -o out -X PUT -H a:1 -H b:2 -d x=1 --data-binary @f --max-redirs 3 -k -m 2.5 --connect-timeout 1 web:3000");
+        let c = cfg(
+            "-sSfL -o out -X PUT -H a:1 -H b:2 -d x=1 --data-binary @f --max-redirs 3 -k -m 2.5 --connect-timeout 1 web:3000",
+        );
         assert!(c.silent && c.show_error && c.fail && c.follow && c.insecure);
         assert_eq!(c.output.as_deref(), Some("out"));
         assert_eq!(c.method.as_deref(), Some("PUT"));
         assert_eq!(c.headers, vec!["a:1", "b:2"]);
-        assert_eq!(c.data, vec![Data::Ascii("x=1".into()), Data::Binary("@f".into())]);
+        assert_eq!(
+            c.data,
+            vec![Data::Ascii("x=1".into()), Data::Binary("@f".into())]
+        );
         assert_eq!(c.max_redirs, 3);
         assert_eq!(c.max_time, Some(Duration::from_millis(2500)));
         assert_eq!(c.urls, vec!["web:3000"]);
@@ -273,7 +478,13 @@ mod tests {
 
     #[test]
     fn bad_options() {
-        for s in ["", "-m abc x", "--resolve nonsense x", "--max-redirs x y", "--bogus x"] {
+        for s in [
+            "",
+            "-m abc x",
+            "--resolve nonsense x",
+            "--max-redirs x y",
+            "--bogus x",
+        ] {
             let args: Vec<OsString> = s.split_whitespace().map(OsString::from).collect();
             let e = match parse(&args) {
                 Err(e) => e,

@@ -34,7 +34,10 @@ pub struct CurlError {
 }
 
 fn fail<T>(code: i32, message: impl Into<String>) -> std::result::Result<T, CurlError> {
-    Err(CurlError { code, message: message.into() })
+    Err(CurlError {
+        code,
+        message: message.into(),
+    })
 }
 
 type R<T> = std::result::Result<T, CurlError>;
@@ -51,7 +54,10 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
         Parsed::Version => {
-            output::print(&format!("curl 7.88.1-compatible (debugbox {}) rustls\nProtocols: http https\n", env!("CARGO_PKG_VERSION")))?;
+            output::print(&format!(
+                "curl 7.88.1-compatible (debugbox {}) rustls\nProtocols: http https\n",
+                env!("CARGO_PKG_VERSION")
+            ))?;
             return Ok(0);
         }
     };
@@ -79,15 +85,23 @@ impl Sink {
             }
             Some(p) => {
                 if self.file.is_none() {
-                    self.file = Some(std::fs::File::create(p).map_err(|_| CurlError { code: 23, message: "Failure writing output to destination".into() })?);
+                    self.file = Some(std::fs::File::create(p).map_err(|_| CurlError {
+                        code: 23,
+                        message: "Failure writing output to destination".into(),
+                    })?);
                 }
-                self.file.as_mut().map(|f| f.write_all(data)).unwrap_or(Ok(()))
+                self.file
+                    .as_mut()
+                    .map(|f| f.write_all(data))
+                    .unwrap_or(Ok(()))
             }
         };
         match res {
             Ok(()) => {}
             // A closed pipe (`| head`): stop quietly, as curl does with SIGPIPE.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return fail(23, "Failure writing output to destination"),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {
+                return fail(23, "Failure writing output to destination");
+            }
             Err(_) => return fail(23, "Failure writing output to destination"),
         }
         self.written += data.len() as u64;
@@ -151,11 +165,19 @@ fn transfer(cfg: &Config, url: &str) -> i32 {
     let mut t = Transfer {
         cfg,
         verbose: Verbose(cfg.verbose),
-        report: Report { num_connects: 0, ..Default::default() },
+        report: Report {
+            num_connects: 0,
+            ..Default::default()
+        },
         start,
         deadline: cfg.max_time.map(|m| start + m),
         tls: None,
-        sink: Sink { path: path.clone(), file: None, written: 0, progress: None },
+        sink: Sink {
+            path: path.clone(),
+            file: None,
+            written: 0,
+            progress: None,
+        },
         header_out: cfg.include || cfg.head,
     };
     t.report.filename_effective = path.clone().unwrap_or_default();
@@ -178,7 +200,11 @@ fn transfer(cfg: &Config, url: &str) -> i32 {
             eprintln!("curl: ({}) {}", e.code, e.message);
         }
     }
-    let format = if cfg.json { Some("%{json}\n".to_string()) } else { cfg.write_out.clone() };
+    let format = if cfg.json {
+        Some("%{json}\n".to_string())
+    } else {
+        cfg.write_out.clone()
+    };
     if let Some(f) = format {
         let mut unknown = Vec::new();
         let text = model::write_out(&f, &t.report, &mut unknown);
@@ -200,14 +226,24 @@ fn remote_name(url: &str) -> Option<String> {
 
 /// A URL as curl reads it: no scheme means http.
 pub fn parse_url(text: &str) -> R<Url> {
-    let with_scheme = if text.contains("://") { text.to_string() } else { format!("http://{text}") };
-    let u = Url::parse(&with_scheme).map_err(|_| CurlError { code: 3, message: "URL using bad/illegal format or missing URL".into() })?;
+    let with_scheme = if text.contains("://") {
+        text.to_string()
+    } else {
+        format!("http://{text}")
+    };
+    let u = Url::parse(&with_scheme).map_err(|_| CurlError {
+        code: 3,
+        message: "URL using bad/illegal format or missing URL".into(),
+    })?;
     if u.host_str().is_none_or(|h| h.is_empty()) {
         return fail(3, "URL using bad/illegal format or missing URL");
     }
     match u.scheme() {
         "http" | "https" => Ok(u),
-        other => fail(1, format!("Protocol \"{other}\" not supported or disabled in libcurl")),
+        other => fail(
+            1,
+            format!("Protocol \"{other}\" not supported or disabled in libcurl"),
+        ),
     }
 }
 
@@ -222,40 +258,66 @@ fn host_of(u: &Url) -> String {
 /// The proxy for `url`: --proxy, else the environment (http_proxy, HTTPS_PROXY, ALL_PROXY),
 /// unless --noproxy / NO_PROXY excludes the host.
 fn proxy_for(cfg: &Config, url: &Url) -> R<Option<Url>> {
-    let env = |names: &[&str]| names.iter().find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()));
+    let env = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| std::env::var(n).ok().filter(|v| !v.is_empty()))
+    };
     let chosen = cfg.proxy.clone().or_else(|| match url.scheme() {
         "https" => env(&["https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY"]),
         _ => env(&["http_proxy", "all_proxy", "ALL_PROXY"]),
     });
-    let Some(p) = chosen.filter(|p| !p.is_empty()) else { return Ok(None) };
-    let noproxy = cfg.noproxy.clone().or_else(|| env(&["no_proxy", "NO_PROXY"])).unwrap_or_default();
+    let Some(p) = chosen.filter(|p| !p.is_empty()) else {
+        return Ok(None);
+    };
+    let noproxy = cfg
+        .noproxy
+        .clone()
+        .or_else(|| env(&["no_proxy", "NO_PROXY"]))
+        .unwrap_or_default();
     if no_proxy_matches(&noproxy, &host_of(url)) {
         return Ok(None);
     }
-    let with_scheme = if p.contains("://") { p } else { format!("http://{p}") };
-    let pu = Url::parse(&with_scheme).map_err(|_| CurlError { code: 5, message: format!("Could not resolve proxy: {with_scheme}") })?;
+    let with_scheme = if p.contains("://") {
+        p
+    } else {
+        format!("http://{p}")
+    };
+    let pu = Url::parse(&with_scheme).map_err(|_| CurlError {
+        code: 5,
+        message: format!("Could not resolve proxy: {with_scheme}"),
+    })?;
     if pu.scheme() != "http" {
-        return fail(1, format!("Proxy protocol \"{}\" not supported", pu.scheme()));
+        return fail(
+            1,
+            format!("Proxy protocol \"{}\" not supported", pu.scheme()),
+        );
     }
     Ok(Some(pu))
 }
 
 /// NO_PROXY: `*`, host names (a leading dot optional, matching subdomains), addresses and CIDRs.
 pub fn no_proxy_matches(list: &str, host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
     let ip = host.parse::<IpAddr>().ok();
-    list.split(',').map(str::trim).filter(|e| !e.is_empty()).any(|entry| {
-        if entry == "*" {
-            return true;
-        }
-        if let (Some(ip), Some((net, len))) = (ip, entry.split_once('/')) {
-            if let (Ok(net), Ok(len)) = (net.parse::<IpAddr>(), len.parse::<u32>()) {
-                return in_cidr(ip, net, len);
+    list.split(',')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .any(|entry| {
+            if entry == "*" {
+                return true;
             }
-        }
-        let e = entry.trim_start_matches('.').to_ascii_lowercase();
-        host == e || host.ends_with(&format!(".{e}"))
-    })
+            if let (Some(ip), Some((net, len))) = (ip, entry.split_once('/')) {
+                if let (Ok(net), Ok(len)) = (net.parse::<IpAddr>(), len.parse::<u32>()) {
+                    return in_cidr(ip, net, len);
+                }
+            }
+            let e = entry.trim_start_matches('.').to_ascii_lowercase();
+            host == e || host.ends_with(&format!(".{e}"))
+        })
 }
 
 fn in_cidr(ip: IpAddr, net: IpAddr, len: u32) -> bool {
@@ -265,7 +327,11 @@ fn in_cidr(ip: IpAddr, net: IpAddr, len: u32) -> bool {
             u32::from(a) & mask == u32::from(b) & mask
         }
         (IpAddr::V6(a), IpAddr::V6(b)) if len <= 128 => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+            let mask = if len == 0 {
+                0
+            } else {
+                u128::MAX << (128 - len)
+            };
             u128::from(a) & mask == u128::from(b) & mask
         }
         _ => false,
@@ -292,7 +358,11 @@ fn request_body(cfg: &Config) -> R<Option<(Vec<u8>, &'static str)>> {
         };
         let bytes = match (text.strip_prefix('@'), file_mode) {
             (Some(path), Some(strip)) => {
-                let read = if path == "-" { io::read_to_string(io::stdin()).map(String::into_bytes) } else { std::fs::read(path) };
+                let read = if path == "-" {
+                    io::read_to_string(io::stdin()).map(String::into_bytes)
+                } else {
+                    std::fs::read(path)
+                };
                 match read {
                     Ok(mut b) => {
                         if strip {
@@ -301,7 +371,9 @@ fn request_body(cfg: &Config) -> R<Option<(Vec<u8>, &'static str)>> {
                         b
                     }
                     Err(_) => {
-                        eprintln!("Warning: Couldn't read data from file \"{path}\", this makes an empty POST.");
+                        eprintln!(
+                            "Warning: Couldn't read data from file \"{path}\", this makes an empty POST."
+                        );
                         Vec::new()
                     }
                 }
@@ -311,11 +383,21 @@ fn request_body(cfg: &Config) -> R<Option<(Vec<u8>, &'static str)>> {
         parts.push(bytes);
     }
     let body = parts.join(&b'&');
-    Ok(Some((body, if json { "application/json" } else { "application/x-www-form-urlencoded" })))
+    Ok(Some((
+        body,
+        if json {
+            "application/json"
+        } else {
+            "application/x-www-form-urlencoded"
+        },
+    )))
 }
 
 fn io_timeout(e: &io::Error) -> bool {
-    matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut)
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
 }
 
 impl Transfer<'_> {
@@ -326,8 +408,12 @@ impl Transfer<'_> {
     fn timeout_error(&self, received: u64, total: Option<u64>) -> CurlError {
         let ms = self.elapsed_ms();
         let message = match total {
-            Some(t) => format!("Operation timed out after {ms} milliseconds with {received} out of {t} bytes received"),
-            None => format!("Operation timed out after {ms} milliseconds with {received} bytes received"),
+            Some(t) => format!(
+                "Operation timed out after {ms} milliseconds with {received} out of {t} bytes received"
+            ),
+            None => format!(
+                "Operation timed out after {ms} milliseconds with {received} bytes received"
+            ),
         };
         CurlError { code: 28, message }
     }
@@ -355,21 +441,36 @@ impl Transfer<'_> {
                 Some((location, status)) => {
                     redirects += 1;
                     if cfg.max_redirs >= 0 && redirects > cfg.max_redirs {
-                        return fail(47, format!("Maximum ({}) redirects followed", cfg.max_redirs));
+                        return fail(
+                            47,
+                            format!("Maximum ({}) redirects followed", cfg.max_redirs),
+                        );
                     }
                     self.report.num_redirects += 1;
                     self.report.time_redirect = self.start.elapsed();
                     let _ = step_start;
-                    let next_url = url.join(&location).map_err(|_| CurlError { code: 3, message: "URL using bad/illegal format or missing URL".into() })?;
-                    self.verbose.info(&format!("Issue another request to this URL: '{next_url}'"));
+                    let next_url = url.join(&location).map_err(|_| CurlError {
+                        code: 3,
+                        message: "URL using bad/illegal format or missing URL".into(),
+                    })?;
+                    self.verbose
+                        .info(&format!("Issue another request to this URL: '{next_url}'"));
                     // curl turns POST into GET after 301/302/303 (unless -X was given).
-                    if cfg.method.is_none() && (status == 303 || ((status == 301 || status == 302) && method == "POST")) {
+                    if cfg.method.is_none()
+                        && (status == 303 || ((status == 301 || status == 302) && method == "POST"))
+                    {
                         method = "GET".into();
                         body = None;
                     }
                     url = next_url;
                     if !matches!(url.scheme(), "http" | "https") {
-                        return fail(1, format!("Protocol \"{}\" not supported or disabled in libcurl", url.scheme()));
+                        return fail(
+                            1,
+                            format!(
+                                "Protocol \"{}\" not supported or disabled in libcurl",
+                                url.scheme()
+                            ),
+                        );
                     }
                 }
             }
@@ -378,8 +479,21 @@ impl Transfer<'_> {
 
     fn resolve(&mut self, host: &str, port: u16) -> R<Vec<IpAddr>> {
         let cfg = self.cfg;
-        if let Some(r) = cfg.resolve.iter().find(|r| r.host == host.to_ascii_lowercase() && r.port == port) {
-            self.verbose.info(&format!("Added {}:{}:{} to DNS cache", r.host, r.port, r.addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(",")));
+        if let Some(r) = cfg
+            .resolve
+            .iter()
+            .find(|r| r.host == host.to_ascii_lowercase() && r.port == port)
+        {
+            self.verbose.info(&format!(
+                "Added {}:{}:{} to DNS cache",
+                r.host,
+                r.port,
+                r.addrs
+                    .iter()
+                    .map(|a| a.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ));
             return Ok(r.addrs.clone());
         }
         let family = if cfg.ipv4 {
@@ -400,12 +514,17 @@ impl Transfer<'_> {
         }
         match resolver.lookup_ip(host, family).result {
             Ok(l) => {
-                let sorted = dns::sort::sort(&l.addrs, |a| crate::sys::route::source_for(a, None).ok());
+                let sorted =
+                    dns::sort::sort(&l.addrs, |a| crate::sys::route::source_for(a, None).ok());
                 Ok(sorted.into_iter().map(|(a, _)| a).collect())
             }
-            Err(_) if self.deadline.is_some_and(|d| Instant::now() >= d) => {
-                fail(28, format!("Resolving timed out after {} milliseconds", self.elapsed_ms()))
-            }
+            Err(_) if self.deadline.is_some_and(|d| Instant::now() >= d) => fail(
+                28,
+                format!(
+                    "Resolving timed out after {} milliseconds",
+                    self.elapsed_ms()
+                ),
+            ),
             Err(_) => fail(6, format!("Could not resolve host: {host}")),
         }
     }
@@ -414,7 +533,8 @@ impl Transfer<'_> {
     fn connect(&mut self, host: &str, port: u16, addrs: &[IpAddr]) -> R<Stream> {
         let cfg = self.cfg;
         let connect_deadline = {
-            let by_connect = Instant::now() + cfg.connect_timeout.unwrap_or(Duration::from_secs(300));
+            let by_connect =
+                Instant::now() + cfg.connect_timeout.unwrap_or(Duration::from_secs(300));
             match self.deadline {
                 Some(d) => by_connect.min(d),
                 None => by_connect,
@@ -423,12 +543,17 @@ impl Transfer<'_> {
         let mut last = None;
         for ip in addrs {
             let sa = SocketAddr::new(*ip, port);
-            let shown = if ip.is_ipv6() { format!("[{ip}]:{port}") } else { sa.to_string() };
+            let shown = if ip.is_ipv6() {
+                format!("[{ip}]:{port}")
+            } else {
+                sa.to_string()
+            };
             self.verbose.info(&format!("  Trying {shown}..."));
             match conn::connect(sa, connect_deadline) {
                 Ok(s) => {
                     self.report.num_connects += 1;
-                    self.verbose.info(&format!("Connected to {host} ({ip}) port {port} (#0)"));
+                    self.verbose
+                        .info(&format!("Connected to {host} ({ip}) port {port} (#0)"));
                     return Ok(s);
                 }
                 Err(e) => {
@@ -442,8 +567,18 @@ impl Transfer<'_> {
         }
         let ms = self.elapsed_ms();
         match last {
-            Some((true, _)) => fail(28, format!("Failed to connect to {host} port {port} after {ms} ms: Timeout was reached")),
-            _ => fail(7, format!("Failed to connect to {host} port {port} after {ms} ms: Couldn't connect to server")),
+            Some((true, _)) => fail(
+                28,
+                format!(
+                    "Failed to connect to {host} port {port} after {ms} ms: Timeout was reached"
+                ),
+            ),
+            _ => fail(
+                7,
+                format!(
+                    "Failed to connect to {host} port {port} after {ms} ms: Couldn't connect to server"
+                ),
+            ),
         }
     }
 
@@ -452,26 +587,42 @@ impl Transfer<'_> {
             return Ok(t.clone());
         }
         let c = self.cfg;
-        let built = tls::client_config(c.insecure, c.cacert.as_deref(), c.cert.as_deref(), c.key.as_deref())
-            .map_err(|e| CurlError { code: e.code, message: e.message })?;
+        let built = tls::client_config(
+            c.insecure,
+            c.cacert.as_deref(),
+            c.cert.as_deref(),
+            c.key.as_deref(),
+        )
+        .map_err(|e| CurlError {
+            code: e.code,
+            message: e.message,
+        })?;
         self.tls = Some(built.clone());
         Ok(built)
     }
 
     fn handshake(&mut self, stream: Stream, host: &str) -> R<(Stream, TlsInfo)> {
         let (config, recorder) = self.tls_config()?;
-        let name = rustls::pki_types::ServerName::try_from(host.to_string())
-            .map_err(|_| CurlError { code: 3, message: "URL using bad/illegal format or missing URL".into() })?;
+        let name =
+            rustls::pki_types::ServerName::try_from(host.to_string()).map_err(|_| CurlError {
+                code: 3,
+                message: "URL using bad/illegal format or missing URL".into(),
+            })?;
         self.verbose.info("ALPN: offers http/1.1");
         match stream.into_tls(config, name, self.deadline) {
             Ok((s, info)) => {
                 let outcome = recorder.outcome.lock().ok().and_then(|o| o.clone());
                 let leaf = recorder.leaf.lock().ok().and_then(|l| l.clone());
                 self.report.ssl_verify_result = tls::verify_code(&outcome, leaf.as_deref());
-                self.verbose.info(&format!("SSL connection using {} / {}", info.version, info.cipher));
+                self.verbose.info(&format!(
+                    "SSL connection using {} / {}",
+                    info.version, info.cipher
+                ));
                 match &info.alpn {
                     Some(p) => self.verbose.info(&format!("ALPN: server accepted {p}")),
-                    None => self.verbose.info("ALPN: server did not agree on a protocol. Uses default."),
+                    None => self
+                        .verbose
+                        .info("ALPN: server did not agree on a protocol. Uses default."),
                 }
                 if let Some(der) = info.peer_chain.first() {
                     self.verbose.info("Server certificate:");
@@ -499,7 +650,12 @@ impl Transfer<'_> {
     }
 
     /// One request and response. Returns the next location when a redirect is to be followed.
-    fn exchange(&mut self, url: &Url, method: &str, body: Option<&(Vec<u8>, &'static str)>) -> R<Option<(String, u16)>> {
+    fn exchange(
+        &mut self,
+        url: &Url,
+        method: &str,
+        body: Option<&(Vec<u8>, &'static str)>,
+    ) -> R<Option<(String, u16)>> {
         let cfg = self.cfg;
         let host = host_of(url);
         let port = url.port_or_known_default().unwrap_or(80);
@@ -509,7 +665,9 @@ impl Transfer<'_> {
             None => (host.clone(), port),
         };
         let addrs = match self.resolve(&conn_host, conn_port) {
-            Err(e) if proxy.is_some() && e.code == 6 => return fail(5, format!("Could not resolve proxy: {conn_host}")),
+            Err(e) if proxy.is_some() && e.code == 6 => {
+                return fail(5, format!("Could not resolve proxy: {conn_host}"));
+            }
             other => other?,
         };
         self.report.time_namelookup = self.start.elapsed();
@@ -523,7 +681,11 @@ impl Transfer<'_> {
             self.report.local_ip = a.ip().to_string();
             self.report.local_port = a.port();
         }
-        let authority = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+        let authority = if host.contains(':') {
+            format!("[{host}]:{port}")
+        } else {
+            format!("{host}:{port}")
+        };
         if proxy.is_some() {
             self.tunnel(&mut stream, &authority)?;
         }
@@ -535,8 +697,20 @@ impl Transfer<'_> {
 
         // The request, with curl's header names and order.
         let host_header = match url.port() {
-            Some(p) => if host.contains(':') { format!("[{host}]:{p}") } else { format!("{host}:{p}") },
-            None => if host.contains(':') { format!("[{host}]") } else { host.clone() },
+            Some(p) => {
+                if host.contains(':') {
+                    format!("[{host}]:{p}")
+                } else {
+                    format!("{host}:{p}")
+                }
+            }
+            None => {
+                if host.contains(':') {
+                    format!("[{host}]")
+                } else {
+                    host.clone()
+                }
+            }
         };
         let target = match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -568,7 +742,8 @@ impl Transfer<'_> {
             }
         }
         let overridden = |name: &str| {
-            custom.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) || removed.iter().any(|n| n.eq_ignore_ascii_case(name))
+            custom.iter().any(|(n, _)| n.eq_ignore_ascii_case(name))
+                || removed.iter().any(|n| n.eq_ignore_ascii_case(name))
         };
         let mut headers: Vec<(String, String)> = Vec::new();
         headers.push(("Host".into(), host_header));
@@ -577,12 +752,20 @@ impl Transfer<'_> {
             let enc = base64::engine::general_purpose::STANDARD.encode(up.as_bytes());
             headers.push(("Authorization".into(), format!("Basic {enc}")));
         }
-        headers.push(("User-Agent".into(), cfg.user_agent.clone().unwrap_or_else(|| USER_AGENT.to_string())));
+        headers.push((
+            "User-Agent".into(),
+            cfg.user_agent
+                .clone()
+                .unwrap_or_else(|| USER_AGENT.to_string()),
+        ));
         headers.push(("Accept".into(), "*/*".into()));
         headers.retain(|(n, _)| !overridden(n));
         headers.extend(custom.iter().cloned());
         if let Some((b, ctype)) = body {
-            for (n, v) in [("Content-Length", b.len().to_string()), ("Content-Type", ctype.to_string())] {
+            for (n, v) in [
+                ("Content-Length", b.len().to_string()),
+                ("Content-Type", ctype.to_string()),
+            ] {
                 if !overridden(n) {
                     headers.push((n.to_string(), v));
                 }
@@ -591,18 +774,29 @@ impl Transfer<'_> {
         for (k, v) in &headers {
             builder = header_raw(builder, k, v.as_bytes());
         }
-        let request = builder.body(()).map_err(|e| CurlError { code: 43, message: format!("bad request: {e}") })?;
-        let mut call = Call::new(request).map_err(|e| CurlError { code: 43, message: format!("bad request: {e}") })?;
+        let request = builder.body(()).map_err(|e| CurlError {
+            code: 43,
+            message: format!("bad request: {e}"),
+        })?;
+        let mut call = Call::new(request).map_err(|e| CurlError {
+            code: 43,
+            message: format!("bad request: {e}"),
+        })?;
         call.allow_non_standard_methods(true);
         if body.is_some() && matches!(method, "GET" | "HEAD" | "DELETE" | "OPTIONS") {
             call.force_send_body();
         }
         let mut call = call.proceed();
         let mut out = vec![0u8; 64 * 1024];
-        let n = call.write(&mut out).map_err(|e| CurlError { code: 43, message: format!("cannot write the request: {e}") })?;
+        let n = call.write(&mut out).map_err(|e| CurlError {
+            code: 43,
+            message: format!("cannot write the request: {e}"),
+        })?;
         self.report.time_pretransfer = self.start.elapsed();
         self.verbose.lines(">", &out[..n.saturating_sub(2)]);
-        stream.set_deadline(self.deadline).map_err(|_| self.timeout_error(0, None))?;
+        stream
+            .set_deadline(self.deadline)
+            .map_err(|_| self.timeout_error(0, None))?;
         self.send(&mut stream, &out[..n])?;
         self.report.size_request = n as u64;
         let mut call = match call.proceed() {
@@ -610,11 +804,18 @@ impl Transfer<'_> {
                 let data = body.map(|(b, _)| b.as_slice()).unwrap_or(&[]);
                 let mut offset = 0;
                 loop {
-                    let (used, produced) = sb.write(&data[offset..], &mut out).map_err(|e| CurlError { code: 55, message: format!("Send failure: {e}") })?;
+                    let (used, produced) =
+                        sb.write(&data[offset..], &mut out).map_err(|e| CurlError {
+                            code: 55,
+                            message: format!("Send failure: {e}"),
+                        })?;
                     offset += used;
                     self.send(&mut stream, &out[..produced])?;
                     if offset >= data.len() {
-                        let (_, produced) = sb.write(&[], &mut out).map_err(|e| CurlError { code: 55, message: format!("Send failure: {e}") })?;
+                        let (_, produced) = sb.write(&[], &mut out).map_err(|e| CurlError {
+                            code: 55,
+                            message: format!("Send failure: {e}"),
+                        })?;
                         self.send(&mut stream, &out[..produced])?;
                         break;
                     }
@@ -640,12 +841,24 @@ impl Transfer<'_> {
                 Ok((used, Some(r))) => break (used, r),
                 Ok((_, None)) => {}
                 Err(ureq_proto::Error::HttpParseTooManyHeaders) => {
-                    return fail(56, format!("Too large response headers: more than {} header lines", ureq_proto::client::MAX_RESPONSE_HEADERS));
+                    return fail(
+                        56,
+                        format!(
+                            "Too large response headers: more than {} header lines",
+                            ureq_proto::client::MAX_RESPONSE_HEADERS
+                        ),
+                    );
                 }
                 Err(e) => return fail(8, format!("Weird server reply: {e}")),
             }
             if inbuf.len() > MAX_HEADER_BYTES {
-                return fail(56, format!("Too large response headers: {} > {MAX_HEADER_BYTES}", inbuf.len()));
+                return fail(
+                    56,
+                    format!(
+                        "Too large response headers: {} > {MAX_HEADER_BYTES}",
+                        inbuf.len()
+                    ),
+                );
             }
             if stream.set_deadline(self.deadline).is_err() {
                 return Err(self.timeout_error(0, None));
@@ -656,7 +869,11 @@ impl Transfer<'_> {
                 Err(e) => return fail(56, format!("Recv failure: {}", io_text(&e))),
             };
             if n == 0 {
-                return if inbuf.is_empty() { fail(52, "Empty reply from server") } else { fail(8, "Weird server reply") };
+                return if inbuf.is_empty() {
+                    fail(52, "Empty reply from server")
+                } else {
+                    fail(8, "Weird server reply")
+                };
             }
             if !first_byte {
                 first_byte = true;
@@ -677,13 +894,19 @@ impl Transfer<'_> {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_string();
-        let location = response.headers().get(http::header::LOCATION).and_then(|v| v.to_str().ok()).map(String::from);
+        let location = response
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(String::from);
         self.report.redirect_url = match (&location, (300..400).contains(&status)) {
             (Some(l), true) => url.join(l).map(|u| u.to_string()).unwrap_or_default(),
             _ => String::new(),
         };
-        self.verbose.lines("<", &inbuf[..head_len.saturating_sub(2)]);
-        let following = cfg.follow && (300..400).contains(&status) && status != 304 && location.is_some();
+        self.verbose
+            .lines("<", &inbuf[..head_len.saturating_sub(2)]);
+        let following =
+            cfg.follow && (300..400).contains(&status) && status != 304 && location.is_some();
         if cfg.fail && status >= 400 {
             return fail(22, format!("The requested URL returned error: {status}"));
         }
@@ -699,11 +922,18 @@ impl Transfer<'_> {
             Some(RecvResponseResult::RecvBody(mut rb)) => {
                 if let ureq_proto::BodyMode::LengthDelimited(n) = rb.body_mode() {
                     total_expected = Some(n);
-                    if !following && self.sink.path.is_some() && io::stderr().is_terminal() && !cfg.silent && !cfg.verbose {
+                    if !following
+                        && self.sink.path.is_some()
+                        && io::stderr().is_terminal()
+                        && !cfg.silent
+                        && !cfg.verbose
+                    {
                         let bar = indicatif::ProgressBar::new(n);
                         bar.set_style(
-                            indicatif::ProgressStyle::with_template("{bytes:>10}/{total_bytes} {bar:30} {bytes_per_sec:>12} {eta}")
-                                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                            indicatif::ProgressStyle::with_template(
+                                "{bytes:>10}/{total_bytes} {bar:30} {bytes_per_sec:>12} {eta}",
+                            )
+                            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
                         );
                         self.sink.progress = Some(bar);
                     }
@@ -719,7 +949,11 @@ impl Transfer<'_> {
                     ureq_proto::BodyMode::LengthDelimited(n) => Some(n),
                     _ => None,
                 };
-                let mut decoded = if remaining.is_some() { Vec::new() } else { vec![0u8; 256 * 1024] };
+                let mut decoded = if remaining.is_some() {
+                    Vec::new()
+                } else {
+                    vec![0u8; 256 * 1024]
+                };
                 loop {
                     if filled > 0 {
                         match remaining.as_mut() {
@@ -733,7 +967,12 @@ impl Transfer<'_> {
                                 filled = 0;
                             }
                             None => {
-                                let (used, produced) = rb.read(&buf[..filled], &mut decoded).map_err(|e| CurlError { code: 56, message: format!("Recv failure: {e}") })?;
+                                let (used, produced) = rb
+                                    .read(&buf[..filled], &mut decoded)
+                                    .map_err(|e| CurlError {
+                                        code: 56,
+                                        message: format!("Recv failure: {e}"),
+                                    })?;
                                 received += produced as u64;
                                 if !following && produced > 0 {
                                     self.sink.write(&decoded[..produced])?;
@@ -762,15 +1001,25 @@ impl Transfer<'_> {
                     }
                     let n = match stream.read(&mut buf[filled..]) {
                         Ok(n) => n,
-                        Err(e) if io_timeout(&e) => return Err(self.timeout_error(received, total_expected)),
+                        Err(e) if io_timeout(&e) => {
+                            return Err(self.timeout_error(received, total_expected));
+                        }
                         Err(e) => return fail(56, format!("Recv failure: {}", io_text(&e))),
                     };
                     if n == 0 {
                         match (remaining, rb.body_mode()) {
                             (Some(left), _) if left > 0 => {
-                                return fail(18, format!("transfer closed with {left} bytes remaining to read"));
+                                return fail(
+                                    18,
+                                    format!("transfer closed with {left} bytes remaining to read"),
+                                );
                             }
-                            (None, ureq_proto::BodyMode::Chunked) => return fail(18, "transfer closed with outstanding read data remaining"),
+                            (None, ureq_proto::BodyMode::Chunked) => {
+                                return fail(
+                                    18,
+                                    "transfer closed with outstanding read data remaining",
+                                );
+                            }
                             _ => break,
                         }
                     }
@@ -781,11 +1030,16 @@ impl Transfer<'_> {
                 }
                 let _ = rb.proceed();
             }
-            Some(RecvResponseResult::Redirect(_)) | Some(RecvResponseResult::Cleanup(_)) | None => {}
+            Some(RecvResponseResult::Redirect(_)) | Some(RecvResponseResult::Cleanup(_)) | None => {
+            }
         }
         self.verbose.info("Closing connection 0");
         let _ = RecvBodyResult::Cleanup;
-        Ok(if following { location.map(|l| (l, status)) } else { None })
+        Ok(if following {
+            location.map(|l| (l, status))
+        } else {
+            None
+        })
     }
 
     fn send(&self, stream: &mut Stream, bytes: &[u8]) -> R<()> {
@@ -798,10 +1052,15 @@ impl Transfer<'_> {
 
     /// CONNECT through an HTTP proxy (as ureq does, for http and https targets alike).
     fn tunnel(&mut self, stream: &mut Stream, authority: &str) -> R<()> {
-        self.verbose.info(&format!("Establish HTTP proxy tunnel to {authority}"));
-        let req = format!("CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\n\r\n");
+        self.verbose
+            .info(&format!("Establish HTTP proxy tunnel to {authority}"));
+        let req = format!(
+            "CONNECT {authority} HTTP/1.1\r\nHost: {authority}\r\nUser-Agent: {USER_AGENT}\r\n\r\n"
+        );
         self.verbose.lines(">", req.trim_end().as_bytes());
-        stream.set_deadline(self.deadline).map_err(|_| self.timeout_error(0, None))?;
+        stream
+            .set_deadline(self.deadline)
+            .map_err(|_| self.timeout_error(0, None))?;
         self.send(stream, req.as_bytes())?;
         let mut buf = Vec::new();
         let mut byte = [0u8; 1];
@@ -817,9 +1076,16 @@ impl Transfer<'_> {
             }
         }
         self.verbose.lines("<", &buf[..buf.len() - 4]);
-        let code: u16 = String::from_utf8_lossy(&buf).split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let code: u16 = String::from_utf8_lossy(&buf)
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
         if !(200..300).contains(&code) {
-            return fail(56, format!("Received HTTP code {code} from proxy after CONNECT"));
+            return fail(
+                56,
+                format!("Received HTTP code {code} from proxy after CONNECT"),
+            );
         }
         self.verbose.info("CONNECT phase completed");
         Ok(())
@@ -838,13 +1104,27 @@ mod tests {
     #[test]
     fn urls_like_curl() {
         assert_eq!(parse_url("web:3000").unwrap().as_str(), "http://web:3000/");
-        assert_eq!(parse_url("svc.ns:3000/healthz").unwrap().as_str(), "http://svc.ns:3000/healthz");
-        assert_eq!(host_of(&parse_url("http://[fd00::1]:8080/").unwrap()), "fd00::1");
-        assert_eq!(parse_url("https://kubernetes.default").unwrap().port_or_known_default(), Some(443));
+        assert_eq!(
+            parse_url("svc.ns:3000/healthz").unwrap().as_str(),
+            "http://svc.ns:3000/healthz"
+        );
+        assert_eq!(
+            host_of(&parse_url("http://[fd00::1]:8080/").unwrap()),
+            "fd00::1"
+        );
+        assert_eq!(
+            parse_url("https://kubernetes.default")
+                .unwrap()
+                .port_or_known_default(),
+            Some(443)
+        );
         assert_eq!(parse_url("ht!tp://x").unwrap_err().code, 3);
         assert_eq!(parse_url("http://").unwrap_err().code, 3);
         assert_eq!(parse_url("ftp://x/").unwrap_err().code, 1);
-        assert_eq!(remote_name("http://h/dir/file.tar.gz").as_deref(), Some("file.tar.gz"));
+        assert_eq!(
+            remote_name("http://h/dir/file.tar.gz").as_deref(),
+            Some("file.tar.gz")
+        );
         assert_eq!(remote_name("http://h/"), None);
     }
 

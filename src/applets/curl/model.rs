@@ -45,7 +45,11 @@ fn secs(d: Duration) -> String {
 impl Report {
     pub fn speed_download(&self) -> u64 {
         let t = self.time_total.as_secs_f64();
-        if t > 0.0 { (self.size_download as f64 / t) as u64 } else { 0 }
+        if t > 0.0 {
+            (self.size_download as f64 / t) as u64
+        } else {
+            0
+        }
     }
 
     /// One `%{name}` variable as text; None for an unknown name.
@@ -67,9 +71,21 @@ impl Report {
             "speed_download" => self.speed_download().to_string(),
             "speed_upload" => "0".into(),
             "remote_ip" => self.remote_ip.clone(),
-            "remote_port" => if self.remote_port == 0 { String::new() } else { self.remote_port.to_string() },
+            "remote_port" => {
+                if self.remote_port == 0 {
+                    String::new()
+                } else {
+                    self.remote_port.to_string()
+                }
+            }
             "local_ip" => self.local_ip.clone(),
-            "local_port" => if self.local_port == 0 { String::new() } else { self.local_port.to_string() },
+            "local_port" => {
+                if self.local_port == 0 {
+                    String::new()
+                } else {
+                    self.local_port.to_string()
+                }
+            }
             "url_effective" | "url" => self.url_effective.clone(),
             "redirect_url" => self.redirect_url.clone(),
             "num_redirects" => self.num_redirects.to_string(),
@@ -124,7 +140,10 @@ impl Report {
             m.insert(k.into(), json!((v.as_secs_f64() * 1e6).round() / 1e6));
         }
         m.insert("url_effective".into(), json!(self.url_effective));
-        m.insert("curl_version".into(), json!(format!("debugbox/{} rustls", env!("CARGO_PKG_VERSION"))));
+        m.insert(
+            "curl_version".into(),
+            json!(format!("debugbox/{} rustls", env!("CARGO_PKG_VERSION"))),
+        );
         Value::Object(m)
     }
 }
@@ -212,7 +231,14 @@ mod tests {
         let mut unknown = vec![];
         let r = report();
         assert_eq!(write_out("%{http_code}\\n", &r, &mut unknown), "200\n");
-        assert_eq!(write_out("%{time_namelookup} %{remote_ip}:%{remote_port}\\t%%", &r, &mut unknown), "0.001234 10.96.0.100:3000\t%");
+        assert_eq!(
+            write_out(
+                "%{time_namelookup} %{remote_ip}:%{remote_port}\\t%%",
+                &r,
+                &mut unknown
+            ),
+            "0.001234 10.96.0.100:3000\t%"
+        );
         assert_eq!(write_out("%{speed_download}", &r, &mut unknown), "8000");
         assert_eq!(write_out("%{bogus}x", &r, &mut unknown), "x");
         assert_eq!(unknown, vec!["bogus"]);
@@ -223,7 +249,8 @@ mod tests {
 
     #[test]
     fn json_has_every_variable() {
-        let v: serde_json::Value = serde_json::from_str(&write_out("%{json}", &report(), &mut vec![])).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(&write_out("%{json}", &report(), &mut vec![])).unwrap();
         assert_eq!(v["http_code"], 200);
         assert_eq!(v["remote_port"], 3000);
         assert_eq!(v["time_namelookup"], 0.001234);

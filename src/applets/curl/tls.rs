@@ -5,7 +5,9 @@ use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
-use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls::{
+    CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme,
+};
 use std::sync::{Arc, Mutex};
 
 /// Where system CA bundles live on common distributions.
@@ -35,21 +37,37 @@ impl ServerCertVerifier for Recorder {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        let r = self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
+        let r = self
+            .inner
+            .verify_server_cert(end_entity, intermediates, server_name, ocsp, now);
         if let Ok(mut leaf) = self.leaf.lock() {
             *leaf = Some(end_entity.as_ref().to_vec());
         }
         if let Ok(mut o) = self.outcome.lock() {
             *o = Some(r.as_ref().map(|_| ()).map_err(Clone::clone));
         }
-        if self.insecure { Ok(ServerCertVerified::assertion()) } else { r }
+        if self.insecure {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            r
+        }
     }
 
-    fn verify_tls12_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls12_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.inner.verify_tls12_signature(m, c, d)
     }
 
-    fn verify_tls13_signature(&self, m: &[u8], c: &CertificateDer<'_>, d: &DigitallySignedStruct) -> Result<HandshakeSignatureValid, rustls::Error> {
+    fn verify_tls13_signature(
+        &self,
+        m: &[u8],
+        c: &CertificateDer<'_>,
+        d: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
         self.inner.verify_tls13_signature(m, c, d)
     }
 
@@ -65,14 +83,22 @@ pub struct ConfigError {
 }
 
 fn read_certs(path: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs: Vec<_> = CertificateDer::pem_file_iter(path).map_err(|e| e.to_string())?.filter_map(|c| c.ok()).collect();
+    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| e.to_string())?
+        .filter_map(|c| c.ok())
+        .collect();
     if certs.is_empty() {
         return Err("no certificate found".into());
     }
     Ok(certs)
 }
 
-pub fn client_config(insecure: bool, cacert: Option<&str>, cert: Option<&str>, key: Option<&str>) -> Result<(Arc<ClientConfig>, Arc<Recorder>), ConfigError> {
+pub fn client_config(
+    insecure: bool,
+    cacert: Option<&str>,
+    cert: Option<&str>,
+    key: Option<&str>,
+) -> Result<(Arc<ClientConfig>, Arc<Recorder>), ConfigError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = RootCertStore::empty();
     match cacert {
@@ -95,24 +121,42 @@ pub fn client_config(insecure: bool, cacert: Option<&str>, cert: Option<&str>, k
     }
     let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider.clone())
         .build()
-        .map_err(|e| ConfigError { code: 77, message: format!("cannot use the CA certificates: {e}") })?;
-    let recorder = Arc::new(Recorder { inner, insecure, outcome: Mutex::new(None), leaf: Mutex::new(None) });
+        .map_err(|e| ConfigError {
+            code: 77,
+            message: format!("cannot use the CA certificates: {e}"),
+        })?;
+    let recorder = Arc::new(Recorder {
+        inner,
+        insecure,
+        outcome: Mutex::new(None),
+        leaf: Mutex::new(None),
+    });
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| ConfigError { code: 35, message: format!("TLS setup failed: {e}") })?
+        .map_err(|e| ConfigError {
+            code: 35,
+            message: format!("TLS setup failed: {e}"),
+        })?
         .dangerous()
         .with_custom_certificate_verifier(recorder.clone());
     let mut config = match cert {
         None => builder.with_no_client_auth(),
         Some(cert_path) => {
-            let chain = read_certs(cert_path)
-                .map_err(|e| ConfigError { code: 58, message: format!("could not load PEM client certificate from {cert_path} ({e})") })?;
+            let chain = read_certs(cert_path).map_err(|e| ConfigError {
+                code: 58,
+                message: format!("could not load PEM client certificate from {cert_path} ({e})"),
+            })?;
             let key_path = key.unwrap_or(cert_path);
-            let key = PrivateKeyDer::from_pem_file(key_path)
-                .map_err(|e| ConfigError { code: 58, message: format!("unable to set private key file: '{key_path}' ({e})") })?;
+            let key = PrivateKeyDer::from_pem_file(key_path).map_err(|e| ConfigError {
+                code: 58,
+                message: format!("unable to set private key file: '{key_path}' ({e})"),
+            })?;
             builder
                 .with_client_auth_cert(chain, key)
-                .map_err(|e| ConfigError { code: 58, message: format!("unable to use client certificate: {e}") })?
+                .map_err(|e| ConfigError {
+                    code: 58,
+                    message: format!("unable to use client certificate: {e}"),
+                })?
         }
     };
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
@@ -136,7 +180,9 @@ pub fn verify_code(outcome: &Option<Result<(), rustls::Error>>, leaf: Option<&[u
             CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => 9,
             CertificateError::UnknownIssuer if leaf.is_some_and(is_self_signed) => 18,
             CertificateError::UnknownIssuer => 20,
-            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => 62,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                62
+            }
             CertificateError::BadSignature => 7,
             _ => 1,
         },
@@ -148,20 +194,40 @@ pub fn verify_code(outcome: &Option<Result<(), rustls::Error>>, leaf: Option<&[u
 /// webpki says UnknownIssuer, or CaUsedAsEndEntity when the self-signed certificate is a CA;
 /// OpenSSL (and curl) call both "self-signed certificate".
 fn self_signed_failure(e: &CertificateError, leaf: Option<&[u8]>) -> bool {
-    matches!(e, CertificateError::UnknownIssuer | CertificateError::Other(_)) && leaf.is_some_and(is_self_signed)
+    matches!(
+        e,
+        CertificateError::UnknownIssuer | CertificateError::Other(_)
+    ) && leaf.is_some_and(is_self_signed)
 }
 
 pub fn handshake_error(e: &rustls::Error, host: &str, leaf: Option<&[u8]>) -> (i32, String) {
     match e {
-        rustls::Error::InvalidCertificate(ce) if self_signed_failure(ce, leaf) => (60, "SSL certificate problem: self-signed certificate".into()),
+        rustls::Error::InvalidCertificate(ce) if self_signed_failure(ce, leaf) => (
+            60,
+            "SSL certificate problem: self-signed certificate".into(),
+        ),
         rustls::Error::InvalidCertificate(ce) => {
             let what = match ce {
-                CertificateError::Expired | CertificateError::ExpiredContext { .. } => "certificate has expired".to_string(),
-                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => "certificate is not yet valid".to_string(),
-                CertificateError::UnknownIssuer if leaf.is_some_and(is_self_signed) => "self-signed certificate".to_string(),
-                CertificateError::UnknownIssuer => "unable to get local issuer certificate".to_string(),
-                CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                    return (60, format!("SSL: no alternative certificate subject name matches target host name '{host}'"));
+                CertificateError::Expired | CertificateError::ExpiredContext { .. } => {
+                    "certificate has expired".to_string()
+                }
+                CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                    "certificate is not yet valid".to_string()
+                }
+                CertificateError::UnknownIssuer if leaf.is_some_and(is_self_signed) => {
+                    "self-signed certificate".to_string()
+                }
+                CertificateError::UnknownIssuer => {
+                    "unable to get local issuer certificate".to_string()
+                }
+                CertificateError::NotValidForName
+                | CertificateError::NotValidForNameContext { .. } => {
+                    return (
+                        60,
+                        format!(
+                            "SSL: no alternative certificate subject name matches target host name '{host}'"
+                        ),
+                    );
                 }
                 CertificateError::Revoked => "certificate revoked".to_string(),
                 CertificateError::BadSignature => "certificate signature failure".to_string(),
@@ -175,11 +241,23 @@ pub fn handshake_error(e: &rustls::Error, host: &str, leaf: Option<&[u8]>) -> (i
 
 /// The certificate lines curl prints under -v (subject, dates, SAN match, issuer).
 pub fn describe(der: &[u8], host: &str) -> Vec<String> {
-    let Ok((_, c)) = x509_parser::parse_x509_certificate(der) else { return vec!["unparsable certificate".into()] };
+    let Ok((_, c)) = x509_parser::parse_x509_certificate(der) else {
+        return vec!["unparsable certificate".into()];
+    };
     let date = |t: &x509_parser::time::ASN1Time| {
         let d = t.to_datetime();
-        const MO: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        format!("{} {:>2} {:02}:{:02}:{:02} {} GMT", MO[d.month() as usize - 1], d.day(), d.hour(), d.minute(), d.second(), d.year())
+        const MO: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{} {:>2} {:02}:{:02}:{:02} {} GMT",
+            MO[d.month() as usize - 1],
+            d.day(),
+            d.hour(),
+            d.minute(),
+            d.second(),
+            d.year()
+        )
     };
     let mut out = vec![
         format!(" subject: {}", c.subject()),
@@ -193,7 +271,9 @@ pub fn describe(der: &[u8], host: &str) -> Vec<String> {
             .iter()
             .filter_map(|n| match n {
                 x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
-                x509_parser::extensions::GeneralName::IPAddress(b) if b.len() == 4 => Some(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string()),
+                x509_parser::extensions::GeneralName::IPAddress(b) if b.len() == 4 => {
+                    Some(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string())
+                }
                 x509_parser::extensions::GeneralName::IPAddress(b) if b.len() == 16 => {
                     let mut a = [0u8; 16];
                     a.copy_from_slice(b);
@@ -202,8 +282,13 @@ pub fn describe(der: &[u8], host: &str) -> Vec<String> {
                 _ => None,
             })
             .collect();
-        match names.iter().find(|n| n.eq_ignore_ascii_case(host) || wildcard(n, host)) {
-            Some(m) => out.push(format!(" subjectAltName: host \"{host}\" matched cert's \"{m}\"")),
+        match names
+            .iter()
+            .find(|n| n.eq_ignore_ascii_case(host) || wildcard(n, host))
+        {
+            Some(m) => out.push(format!(
+                " subjectAltName: host \"{host}\" matched cert's \"{m}\""
+            )),
             None => out.push(format!(" subjectAltName does not match {host}")),
         }
     }
@@ -213,7 +298,9 @@ pub fn describe(der: &[u8], host: &str) -> Vec<String> {
 
 fn wildcard(pattern: &str, host: &str) -> bool {
     match pattern.strip_prefix("*.") {
-        Some(rest) => host.split_once('.').is_some_and(|(_, h)| h.eq_ignore_ascii_case(rest)),
+        Some(rest) => host
+            .split_once('.')
+            .is_some_and(|(_, h)| h.eq_ignore_ascii_case(rest)),
         None => false,
     }
 }

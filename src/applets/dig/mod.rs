@@ -3,7 +3,9 @@
 //! layout and exit codes (9 when no server answered), and `+explain` / `--explain`.
 
 use crate::dns::present::{self, Explain, ResponseView};
-use crate::dns::resolver::{Asked, Backoff, Policy, Proto, QueryOpts, Resolver, Transport, check_name};
+use crate::dns::resolver::{
+    Asked, Backoff, Policy, Proto, QueryOpts, Resolver, Transport, check_name,
+};
 use crate::dns::{self, Family};
 use crate::error::{Error, Result};
 use crate::output;
@@ -55,7 +57,16 @@ pub struct Show {
 
 impl Default for Show {
     fn default() -> Self {
-        Show { cmd: true, comments: true, question: true, answer: true, authority: true, additional: true, stats: true, short: false }
+        Show {
+            cmd: true,
+            comments: true,
+            question: true,
+            answer: true,
+            authority: true,
+            additional: true,
+            stats: true,
+            short: false,
+        }
     }
 }
 
@@ -140,7 +151,8 @@ fn plus_option(o: &mut Opts, opt: &str) -> std::result::Result<(), Error> {
     };
     let on = !no;
     let num = |v: Option<&str>| -> std::result::Result<u64, Error> {
-        v.and_then(|v| v.parse().ok()).ok_or_else(|| usage_error(format!("Invalid option: +{opt}")))
+        v.and_then(|v| v.parse().ok())
+            .ok_or_else(|| usage_error(format!("Invalid option: +{opt}")))
     };
     // dig accepts unique prefixes; the common spellings are listed.
     match key {
@@ -168,11 +180,21 @@ fn plus_option(o: &mut Opts, opt: &str) -> std::result::Result<(), Error> {
             o.show = if on {
                 Show::default()
             } else {
-                Show { cmd: false, comments: false, question: false, answer: false, authority: false, additional: false, stats: false, short: false }
+                Show {
+                    cmd: false,
+                    comments: false,
+                    question: false,
+                    answer: false,
+                    authority: false,
+                    additional: false,
+                    stats: false,
+                    short: false,
+                }
             };
             o.show.short = keep;
         }
-        "cookie" | "cl" | "class" | "ttlid" | "ttl" | "multiline" | "nsid" | "identify" | "besteffort" | "fail" | "qr" | "aaflag" | "adflag" | "cdflag" => {}
+        "cookie" | "cl" | "class" | "ttlid" | "ttl" | "multiline" | "nsid" | "identify"
+        | "besteffort" | "fail" | "qr" | "aaflag" | "adflag" | "cdflag" => {}
         _ => return Err(usage_error(format!("Invalid option: +{opt}"))),
     }
     Ok(())
@@ -194,7 +216,9 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
         let a = args[i].as_str();
         let value = |i: &mut usize| -> std::result::Result<String, Error> {
             *i += 1;
-            args.get(*i).cloned().ok_or_else(|| usage_error(format!("Option {a} needs a value")))
+            args.get(*i)
+                .cloned()
+                .ok_or_else(|| usage_error(format!("Option {a} needs a value")))
         };
         if let Some(s) = a.strip_prefix('@') {
             c.opts.server = Some(s.to_string());
@@ -207,43 +231,68 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
         } else if a == "-h" || a == "--help" {
             return Err(Error::verbatim(0, USAGE.trim_end().to_string()));
         } else if a == "-v" {
-            return Err(Error::verbatim(0, format!("DiG from debugbox {}", env!("CARGO_PKG_VERSION"))));
+            return Err(Error::verbatim(
+                0,
+                format!("DiG from debugbox {}", env!("CARGO_PKG_VERSION")),
+            ));
         } else if a == "-4" {
             c.opts.family = Some(Family::V4);
         } else if a == "-6" {
             c.opts.family = Some(Family::V6);
         } else if a == "-x" {
             let v = value(&mut i)?;
-            let ip: IpAddr = v.parse().map_err(|_| Error::verbatim(10, format!("dig: '{v}' is not a valid IP address")))?;
-            c.queries.push(Query { name: Name::from(ip).to_ascii(), qtype: RecordType::PTR, reverse: true });
+            let ip: IpAddr = v.parse().map_err(|_| {
+                Error::verbatim(10, format!("dig: '{v}' is not a valid IP address"))
+            })?;
+            c.queries.push(Query {
+                name: Name::from(ip).to_ascii(),
+                qtype: RecordType::PTR,
+                reverse: true,
+            });
             have_type_for_last = false;
         } else if a == "-p" {
             let v = value(&mut i)?;
-            c.opts.port = v.parse().map_err(|_| usage_error(format!("Invalid port: {v}")))?;
+            c.opts.port = v
+                .parse()
+                .map_err(|_| usage_error(format!("Invalid port: {v}")))?;
         } else if a == "-t" {
             let v = value(&mut i)?;
             match RecordType::from_str(&v.to_ascii_uppercase()) {
                 Ok(t) => pending_type = Some(t),
-                Err(_) => c.warnings.push(format!(";; Warning, ignoring invalid type {v}")),
+                Err(_) => c
+                    .warnings
+                    .push(format!(";; Warning, ignoring invalid type {v}")),
             }
         } else if a == "-q" {
             let v = value(&mut i)?;
-            c.queries.push(Query { name: v, qtype: pending_type.unwrap_or(RecordType::A), reverse: false });
+            c.queries.push(Query {
+                name: v,
+                qtype: pending_type.unwrap_or(RecordType::A),
+                reverse: false,
+            });
             have_type_for_last = pending_type.is_some();
         } else if a == "-c" {
             let v = value(&mut i)?;
             if !v.eq_ignore_ascii_case("IN") {
-                c.warnings.push(format!(";; Warning, ignoring invalid class {v}"));
+                c.warnings
+                    .push(format!(";; Warning, ignoring invalid class {v}"));
             }
         } else if a == "-f" {
             c.batch = Some(value(&mut i)?);
         } else if a.starts_with('-') && a.len() > 1 {
             return Err(usage_error(format!("Invalid option: {a}")));
-        } else if let Ok(t) = RecordType::from_str(&a.to_ascii_uppercase()).map_err(|_| ()).and_then(|t| {
-            // A word that is a type name is a type, unless it is the first word and no name came yet
-            // and it looks like a host name (dig's own rule is the same: types win).
-            if matches!(t, RecordType::Unknown(_)) { Err(()) } else { Ok(t) }
-        }) {
+        } else if let Ok(t) = RecordType::from_str(&a.to_ascii_uppercase())
+            .map_err(|_| ())
+            .and_then(|t| {
+                // A word that is a type name is a type, unless it is the first word and no name came yet
+                // and it looks like a host name (dig's own rule is the same: types win).
+                if matches!(t, RecordType::Unknown(_)) {
+                    Err(())
+                } else {
+                    Ok(t)
+                }
+            })
+        {
             match c.queries.last_mut() {
                 Some(q) if !q.reverse => {
                     if have_type_for_last {
@@ -257,20 +306,31 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
         } else if a.eq_ignore_ascii_case("IN") || a.eq_ignore_ascii_case("CH") {
             // class: IN only
         } else {
-            c.queries.push(Query { name: a.to_string(), qtype: pending_type.take().unwrap_or(RecordType::A), reverse: false });
+            c.queries.push(Query {
+                name: a.to_string(),
+                qtype: pending_type.take().unwrap_or(RecordType::A),
+                reverse: false,
+            });
             have_type_for_last = false;
         }
         i += 1;
     }
     if c.queries.is_empty() && c.batch.is_none() {
         // dig with no name asks for the root's name servers.
-        c.queries.push(Query { name: ".".into(), qtype: pending_type.unwrap_or(RecordType::NS), reverse: false });
+        c.queries.push(Query {
+            name: ".".into(),
+            qtype: pending_type.unwrap_or(RecordType::NS),
+            reverse: false,
+        });
     }
     Ok(c)
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let mut cfg = match parse(&args) {
         Ok(c) => c,
         Err(e) if e.verbatim && e.code == 0 => {
@@ -280,7 +340,9 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         Err(e) => return Err(e),
     };
     if let Some(file) = cfg.batch.clone() {
-        let text = std::fs::read_to_string(&file).map_err(|e| Error::verbatim(8, format!("dig: couldn't open batch file '{file}': {e}")))?;
+        let text = std::fs::read_to_string(&file).map_err(|e| {
+            Error::verbatim(8, format!("dig: couldn't open batch file '{file}': {e}"))
+        })?;
         for line in text.lines() {
             let words: Vec<String> = line.split_whitespace().map(String::from).collect();
             if words.is_empty() || words[0].starts_with(';') || words[0].starts_with('#') {
@@ -294,7 +356,10 @@ pub fn run(args: &[OsString]) -> Result<i32> {
                 }
             }
             let line = words.join(" ");
-            cfg.batched.extend(sub.queries.into_iter().map(|q| Planned { query: q, argline: line.clone() }));
+            cfg.batched.extend(sub.queries.into_iter().map(|q| Planned {
+                query: q,
+                argline: line.clone(),
+            }));
         }
     }
     let mut resolver = dns::system();
@@ -304,10 +369,17 @@ pub fn run(args: &[OsString]) -> Result<i32> {
 }
 
 fn edns_lines(m: &Message) -> String {
-    let Some(e) = &m.edns else { return String::new() };
+    let Some(e) = &m.edns else {
+        return String::new();
+    };
     let mut out = String::from(";; OPT PSEUDOSECTION:\n");
     let flags = if e.flags().dnssec_ok { " do" } else { "" };
-    let _ = writeln!(out, "; EDNS: version: {}, flags:{flags}; udp: {}", e.version(), e.max_payload());
+    let _ = writeln!(
+        out,
+        "; EDNS: version: {}, flags:{flags}; udp: {}",
+        e.version(),
+        e.max_payload()
+    );
     for (_, opt) in &e.options().options {
         if let EdnsOption::Unknown(15, data) = opt {
             if data.len() >= 2 {
@@ -327,18 +399,41 @@ fn edns_lines(m: &Message) -> String {
 /// RFC 8914 extended error names.
 fn ede_text(code: u16) -> &'static str {
     const T: [&str; 25] = [
-        "Other", "Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type", "Stale Answer", "Forged Answer",
-        "DNSSEC Indeterminate", "DNSSEC Bogus", "Signature Expired", "Signature Not Yet Valid", "DNSKEY Missing",
-        "RRSIGs Missing", "No Zone Key Bit Set", "NSEC Missing", "Cached Error", "Not Ready", "Blocked", "Censored",
-        "Filtered", "Prohibited", "Stale NXDOMAIN Answer", "Not Authoritative", "Not Supported", "No Reachable Authority",
-        "Network Error", "Invalid Data",
+        "Other",
+        "Unsupported DNSKEY Algorithm",
+        "Unsupported DS Digest Type",
+        "Stale Answer",
+        "Forged Answer",
+        "DNSSEC Indeterminate",
+        "DNSSEC Bogus",
+        "Signature Expired",
+        "Signature Not Yet Valid",
+        "DNSKEY Missing",
+        "RRSIGs Missing",
+        "No Zone Key Bit Set",
+        "NSEC Missing",
+        "Cached Error",
+        "Not Ready",
+        "Blocked",
+        "Censored",
+        "Filtered",
+        "Prohibited",
+        "Stale NXDOMAIN Answer",
+        "Not Authoritative",
+        "Not Supported",
+        "No Reachable Authority",
+        "Network Error",
+        "Invalid Data",
     ];
     T.get(code as usize).copied().unwrap_or("Unknown")
 }
 
 /// `Wed Nov 25 18:05:38 UTC 2026`, always in UTC (a scratch image has no zone files).
 fn when(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0) as i64;
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0) as i64;
     let days = secs.div_euclid(86400);
     let rem = secs.rem_euclid(86400);
     let (h, m, s) = (rem / 3600, (rem % 3600) / 60, rem % 60);
@@ -353,14 +448,27 @@ fn when(t: SystemTime) -> String {
     let mo = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(mo <= 2);
     const WD: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MO: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    format!("{} {} {:02} {:02}:{:02}:{:02} UTC {}", WD[days.rem_euclid(7) as usize], MO[(mo - 1) as usize], d, h, m, s, y)
+    const MO: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{} {} {:02} {:02}:{:02}:{:02} UTC {}",
+        WD[days.rem_euclid(7) as usize],
+        MO[(mo - 1) as usize],
+        d,
+        h,
+        m,
+        s,
+        y
+    )
 }
 
 /// One query's answer in dig's layout.
 fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> String {
     let mut out = String::new();
-    let Some((x, answer)) = asked.answer() else { return out };
+    let Some((x, answer)) = asked.answer() else {
+        return out;
+    };
     let m = &answer.message;
     if show.short {
         for r in &m.answers {
@@ -371,11 +479,20 @@ fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> St
     let h = &m.metadata;
     if show.comments {
         out.push_str(";; Got answer:\n");
-        let qname = m.queries.first().map(|q| q.name().to_ascii().to_ascii_lowercase()).unwrap_or_default();
+        let qname = m
+            .queries
+            .first()
+            .map(|q| q.name().to_ascii().to_ascii_lowercase())
+            .unwrap_or_default();
         if qname == "local." || qname.ends_with(".local.") {
             out.push_str(";; WARNING: .local is reserved for Multicast DNS\n;; You are currently testing what happens when an mDNS query is leaked to DNS\n");
         }
-        let _ = writeln!(out, ";; ->>HEADER<<- opcode: QUERY, status: {}, id: {}", present::rcode_name(h.response_code), h.id);
+        let _ = writeln!(
+            out,
+            ";; ->>HEADER<<- opcode: QUERY, status: {}, id: {}",
+            present::rcode_name(h.response_code),
+            h.id
+        );
         let _ = writeln!(out, "{}\n", present::dig_flags(m));
         out.push_str(&edns_lines(m));
     }
@@ -384,7 +501,11 @@ fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> St
             out.push_str(";; QUESTION SECTION:\n");
         }
         for q in &m.queries {
-            let _ = writeln!(out, "{}", present::dig_question(&q.name().to_ascii(), q.query_type(), q.query_class()));
+            let _ = writeln!(
+                out,
+                "{}",
+                present::dig_question(&q.name().to_ascii(), q.query_type(), q.query_class())
+            );
         }
         if show.comments {
             out.push('\n');
@@ -424,7 +545,11 @@ fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> St
 }
 
 /// Run every query; return what dig prints and its exit code.
-pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTime) -> Result<(String, i32)> {
+pub fn dig<T: Transport>(
+    cfg: &Config,
+    resolver: &mut Resolver<T>,
+    now: SystemTime,
+) -> Result<(String, i32)> {
     let o = &cfg.opts;
     let mut out = String::new();
     for w in &cfg.warnings {
@@ -451,17 +576,34 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
         Some(s) => {
             let ips: Vec<IpAddr> = match s.parse::<IpAddr>() {
                 Ok(ip) => vec![ip],
-                Err(_) => match resolver.lookup_ip(s, o.family.unwrap_or(Family::Any)).result {
+                Err(_) => match resolver
+                    .lookup_ip(s, o.family.unwrap_or(Family::Any))
+                    .result
+                {
                     Ok(l) => l.addrs,
-                    Err(_) => return Err(Error::verbatim(1, format!("dig: couldn't get address for '{s}': not found"))),
+                    Err(_) => {
+                        return Err(Error::verbatim(
+                            1,
+                            format!("dig: couldn't get address for '{s}': not found"),
+                        ));
+                    }
                 },
             };
             let n = ips.len();
-            (ips.into_iter().map(|ip| SocketAddr::new(ip, o.port)).collect(), Some(s.clone()), Some(n))
+            (
+                ips.into_iter()
+                    .map(|ip| SocketAddr::new(ip, o.port))
+                    .collect(),
+                Some(s.clone()),
+                Some(n),
+            )
         }
     };
     if servers.is_empty() {
-        return Err(Error::verbatim(10, "dig: no usable name servers for the asked address family".to_string()));
+        return Err(Error::verbatim(
+            10,
+            "dig: no usable name servers for the asked address family".to_string(),
+        ));
     }
     let qopts = QueryOpts {
         servers: servers.clone(),
@@ -476,21 +618,36 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
     let mut views = Vec::new();
     let mut explains = Vec::new();
     let mut first = true;
-    let from_args = cfg.queries.iter().map(|q| Planned { query: q.clone(), argline: cfg.argline.clone() });
+    let from_args = cfg.queries.iter().map(|q| Planned {
+        query: q.clone(),
+        argline: cfg.argline.clone(),
+    });
     let planned: Vec<Planned> = from_args.chain(cfg.batched.iter().cloned()).collect();
     for p in &planned {
         let q = &p.query;
         if let Err(why) = check_name(&q.name) {
-            return Err(Error::verbatim(10, format!("dig: '{}' is not a legal name ({})", q.name, bind_reason(&why))));
+            return Err(Error::verbatim(
+                10,
+                format!(
+                    "dig: '{}' is not a legal name ({})",
+                    q.name,
+                    bind_reason(&why)
+                ),
+            ));
         }
         let asked = if o.search && !q.reverse {
             let w = resolver.search(&q.name, &[q.qtype], &qopts, Policy::Bind);
             match w.hit {
                 Some(mut h) => h.asked.remove(0),
-                None => w.last.into_iter().next().unwrap_or_else(|| Asked { name: q.name.clone(), qtype: q.qtype, exchanges: Vec::new() }),
+                None => w.last.into_iter().next().unwrap_or_else(|| Asked {
+                    name: q.name.clone(),
+                    qtype: q.qtype,
+                    exchanges: Vec::new(),
+                }),
             }
         } else {
-            let mut name = Name::from_ascii(&q.name).map_err(|e| Error::verbatim(10, format!("dig: '{}': {e}", q.name)))?;
+            let mut name = Name::from_ascii(&q.name)
+                .map_err(|e| Error::verbatim(10, format!("dig: '{}': {e}", q.name)))?;
             name.set_fqdn(true);
             resolver.query(&name, q.qtype, &qopts)
         };
@@ -507,10 +664,18 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
         // Errors come out as they happen, before the answer's banner.
         for x in &asked.exchanges {
             if let Err(e) = &x.outcome {
-                let _ = writeln!(out, ";; communications error to {}#{}: {e}", x.server.ip(), x.server.port());
+                let _ = writeln!(
+                    out,
+                    ";; communications error to {}#{}: {e}",
+                    x.server.ip(),
+                    x.server.port()
+                );
             }
         }
-        let truncated = asked.exchanges.iter().any(|x| matches!(&x.outcome, Ok(a) if a.message.metadata.truncation));
+        let truncated = asked
+            .exchanges
+            .iter()
+            .any(|x| matches!(&x.outcome, Ok(a) if a.message.metadata.truncation));
         if truncated && !o.ignore_tc {
             let _ = writeln!(out, ";; Truncated, retrying in TCP mode.");
         }
@@ -519,7 +684,12 @@ pub fn dig<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>, now: SystemTi
             if first {
                 out.push('\n');
             }
-            let _ = writeln!(out, "; <<>> debugbox dig {} <<>> {}", env!("CARGO_PKG_VERSION"), p.argline);
+            let _ = writeln!(
+                out,
+                "; <<>> debugbox dig {} <<>> {}",
+                env!("CARGO_PKG_VERSION"),
+                p.argline
+            );
             if let Some(n) = found {
                 let _ = writeln!(out, "; ({n} server{} found)", if n == 1 { "" } else { "s" });
             }
@@ -582,33 +752,65 @@ mod tests {
     use hickory_proto::op::ResponseCode;
 
     fn cfg(args: &str) -> std::result::Result<Config, Error> {
-        parse(&args.split_whitespace().map(String::from).collect::<Vec<_>>())
+        parse(
+            &args
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
     }
 
     #[test]
     fn arguments_like_dig() {
         let c = cfg("@10.96.0.10 web.default.svc.cluster.local AAAA +short +search +tcp +timeout=2 +tries=1 -p 5353 -4").unwrap();
         assert_eq!(c.opts.server.as_deref(), Some("10.96.0.10"));
-        assert_eq!(c.queries, vec![Query { name: "web.default.svc.cluster.local".into(), qtype: RecordType::AAAA, reverse: false }]);
+        assert_eq!(
+            c.queries,
+            vec![Query {
+                name: "web.default.svc.cluster.local".into(),
+                qtype: RecordType::AAAA,
+                reverse: false
+            }]
+        );
         assert!(c.opts.show.short && c.opts.search && c.opts.tcp);
-        assert_eq!((c.opts.timeout, c.opts.tries, c.opts.port), (Some(2), Some(1), 5353));
+        assert_eq!(
+            (c.opts.timeout, c.opts.tries, c.opts.port),
+            (Some(2), Some(1), 5353)
+        );
         let c = cfg("-x 10.96.0.100").unwrap();
         assert_eq!(c.queries[0].name, "100.0.96.10.in-addr.arpa.");
         assert_eq!(c.queries[0].qtype, RecordType::PTR);
         let c = cfg("SRV _http._tcp.web").unwrap();
         assert_eq!(c.queries[0].qtype, RecordType::SRV);
         let c = cfg("").unwrap();
-        assert_eq!(c.queries[0], Query { name: ".".into(), qtype: RecordType::NS, reverse: false });
+        assert_eq!(
+            c.queries[0],
+            Query {
+                name: ".".into(),
+                qtype: RecordType::NS,
+                reverse: false
+            }
+        );
         assert_eq!(cfg("+bogus web").unwrap_err().code, 1);
         assert_eq!(cfg("-x notanip").unwrap_err().code, 10);
-        assert_eq!(cfg("-t FOO web").unwrap().warnings, vec![";; Warning, ignoring invalid type FOO"]);
+        assert_eq!(
+            cfg("-t FOO web").unwrap().warnings,
+            vec![";; Warning, ignoring invalid type FOO"]
+        );
         let c = cfg("web +noall +answer").unwrap();
         assert!(c.opts.show.answer && !c.opts.show.question && !c.opts.show.cmd);
     }
 
     fn canned() -> Resolver<Canned> {
         let mut c = Canned::default();
-        c.zone.insert("web.default.svc.cluster.local.".into(), (ResponseCode::NoError, vec!["10.96.0.100".parse().unwrap()], vec![]));
+        c.zone.insert(
+            "web.default.svc.cluster.local.".into(),
+            (
+                ResponseCode::NoError,
+                vec!["10.96.0.100".parse().unwrap()],
+                vec![],
+            ),
+        );
         Resolver::new(kube_conf(), Hosts::default(), c)
     }
 
@@ -620,30 +822,57 @@ mod tests {
         let (text, code) = dig(&c, &mut r, now).unwrap();
         assert_eq!(code, 0);
         assert!(text.starts_with("\n; <<>> debugbox dig "), "{text}");
-        assert!(text.contains(";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: "), "{text}");
-        assert!(text.contains(";; flags: qr; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 0\n\n"), "{text}");
+        assert!(
+            text.contains(";; ->>HEADER<<- opcode: QUERY, status: NOERROR, id: "),
+            "{text}"
+        );
+        assert!(
+            text.contains(";; flags: qr; QUERY: 1, ANSWER: 1, AUTHORITY: 0, ADDITIONAL: 0\n\n"),
+            "{text}"
+        );
         assert!(text.contains(";; QUESTION SECTION:\n;web.default.svc.cluster.local.\tIN\tA\n\n;; ANSWER SECTION:\nweb.default.svc.cluster.local. 5 IN\tA\t10.96.0.100\n\n"), "{text}");
         assert!(text.contains(";; SERVER: 10.96.0.10#53(10.96.0.10) (UDP)\n;; WHEN: Wed Nov 25 18:05:38 UTC 2026\n"), "{text}");
-        let (short, _) = dig(&cfg("+short web.default.svc.cluster.local").unwrap(), &mut r, now).unwrap();
+        let (short, _) = dig(
+            &cfg("+short web.default.svc.cluster.local").unwrap(),
+            &mut r,
+            now,
+        )
+        .unwrap();
         assert_eq!(short, "10.96.0.100\n");
     }
 
     #[test]
     fn search_and_no_server() {
         let mut r = canned();
-        let (text, _) = dig(&cfg("+short +search web").unwrap(), &mut r, SystemTime::now()).unwrap();
+        let (text, _) = dig(
+            &cfg("+short +search web").unwrap(),
+            &mut r,
+            SystemTime::now(),
+        )
+        .unwrap();
         assert_eq!(text, "10.96.0.100\n");
         let mut dead = canned();
         dead.transport.dead = true;
-        let (text, code) = dig(&cfg("+tries=1 +timeout=1 web").unwrap(), &mut dead, SystemTime::now()).unwrap();
+        let (text, code) = dig(
+            &cfg("+tries=1 +timeout=1 web").unwrap(),
+            &mut dead,
+            SystemTime::now(),
+        )
+        .unwrap();
         assert_eq!(code, 9);
-        assert!(text.starts_with(";; communications error to 10.96.0.10#53: timed out\n"), "{text}");
+        assert!(
+            text.starts_with(";; communications error to 10.96.0.10#53: timed out\n"),
+            "{text}"
+        );
         assert!(text.ends_with(";; no servers could be reached\n"), "{text}");
     }
 
     #[test]
     fn dates() {
         assert_eq!(when(SystemTime::UNIX_EPOCH), "Thu Jan 01 00:00:00 UTC 1970");
-        assert_eq!(when(SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400)), "Tue Feb 29 00:00:00 UTC 2000");
+        assert_eq!(
+            when(SystemTime::UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "Tue Feb 29 00:00:00 UTC 2000"
+        );
     }
 }

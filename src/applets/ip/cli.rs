@@ -100,12 +100,20 @@ pub fn ip_bytes(addr: IpAddr) -> [u8; 16] {
 
 /// iproute2's `get_prefix`, including its error message.
 pub fn parse_prefix(arg: &str, family: Family) -> Result<Prefix> {
-    let bad = || Error::usage(format!("{} prefix is expected rather than \"{arg}\"", family.verbose()));
+    let bad = || {
+        Error::usage(format!(
+            "{} prefix is expected rather than \"{arg}\"",
+            family.verbose()
+        ))
+    };
     let (addr, len) = match arg.split_once('/') {
         Some((a, l)) => (a, Some(l)),
         None => (arg, None),
     };
-    let mut p = Prefix { family, ..Default::default() };
+    let mut p = Prefix {
+        family,
+        ..Default::default()
+    };
     match addr {
         "default" | "all" | "any" => {
             if len.is_some() {
@@ -128,7 +136,11 @@ pub fn parse_prefix(arg: &str, family: Family) -> Result<Prefix> {
         }
         IpAddr::V4(parse_inet4_loose(addr).ok_or_else(bad)?)
     };
-    p.family = if ip.is_ipv4() { Family::Inet } else { Family::Inet6 };
+    p.family = if ip.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
     p.bytes = ip_bytes(ip);
     let max = p.family.bit_len();
     p.bitlen = match len {
@@ -222,7 +234,10 @@ pub struct NeighFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
     /// `ip address show` (link: false) or `ip link show` (link: true).
-    AddrShow { filter: AddrFilter, link: bool },
+    AddrShow {
+        filter: AddrFilter,
+        link: bool,
+    },
     RouteShow(RouteFilter),
     RouteGet(RouteGet),
     NeighShow(NeighFilter),
@@ -236,15 +251,48 @@ pub enum Cmd {
 const READ_ONLY: &str = "debugbox is read-only";
 
 fn read_only(object: &str, verb: &str) -> Error {
-    Error::usage(format!("\"ip {object} {verb}\" changes the network and {READ_ONLY}"))
-        .hint("use iproute2 on the node to change it")
+    Error::usage(format!(
+        "\"ip {object} {verb}\" changes the network and {READ_ONLY}"
+    ))
+    .hint("use iproute2 on the node to change it")
 }
 
 /// Objects in iproute2's own order: the first whose name starts with the argument wins.
 const OBJECTS: &[&str] = &[
-    "address", "addrlabel", "maddress", "route", "rule", "neighbor", "neighbour", "ntable", "ntbl", "link", "l2tp",
-    "fou", "ila", "macsec", "tunnel", "tunl", "tuntap", "tap", "token", "tcpmetrics", "tcp_metrics", "monitor", "xfrm",
-    "mroute", "mrule", "netns", "netconf", "vrf", "sr", "nexthop", "mptcp", "ioam", "help", "stats",
+    "address",
+    "addrlabel",
+    "maddress",
+    "route",
+    "rule",
+    "neighbor",
+    "neighbour",
+    "ntable",
+    "ntbl",
+    "link",
+    "l2tp",
+    "fou",
+    "ila",
+    "macsec",
+    "tunnel",
+    "tunl",
+    "tuntap",
+    "tap",
+    "token",
+    "tcpmetrics",
+    "tcp_metrics",
+    "monitor",
+    "xfrm",
+    "mroute",
+    "mrule",
+    "netns",
+    "netconf",
+    "vrf",
+    "sr",
+    "nexthop",
+    "mptcp",
+    "ioam",
+    "help",
+    "stats",
 ];
 
 pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
@@ -260,10 +308,16 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
             break;
         }
         // `--json` is read as `-json`.
-        let opt = if arg.starts_with("--") { &arg[1..] } else { arg };
+        let opt = if arg.starts_with("--") {
+            &arg[1..]
+        } else {
+            arg
+        };
         let need_value = |i: &mut usize| -> Result<String> {
             *i += 1;
-            args.get(*i).cloned().ok_or_else(|| Error::usage(format!("option \"{arg}\" needs a value")))
+            args.get(*i)
+                .cloned()
+                .ok_or_else(|| Error::usage(format!("option \"{arg}\" needs a value")))
         };
         if matches(opt, "-loops") {
             need_value(&mut i)?;
@@ -273,7 +327,11 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
                 "inet" => Family::Inet,
                 "inet6" => Family::Inet6,
                 "link" => Family::Packet,
-                _ => return Err(Error::usage(format!("argument \"{f}\" is wrong: invalid protocol family"))),
+                _ => {
+                    return Err(Error::usage(format!(
+                        "argument \"{f}\" is wrong: invalid protocol family"
+                    )));
+                }
             };
         } else if opt == "-4" {
             opts.family = Family::Inet;
@@ -290,8 +348,10 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
         } else if matches(opt, "-details") {
             opts.details = opts.details.saturating_add(1);
         } else if matches(opt, "-resolve") {
-            return Err(Error::usage("option -resolve is not supported: addresses are always printed numerically")
-                .hint("use nslookup ADDR to look a name up"));
+            return Err(Error::usage(
+                "option -resolve is not supported: addresses are always printed numerically",
+            )
+            .hint("use nslookup ADDR to look a name up"));
         } else if matches(opt, "-oneline") {
             opts.oneline = true;
         } else if matches(opt, "-timestamp") || matches(opt, "-tshort") {
@@ -300,7 +360,9 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
             return Ok((opts, Cmd::Version));
         } else if matches(opt, "-force") {
         } else if matches(opt, "-batch") {
-            return Err(Error::usage("option -batch is not supported").hint("run one ip command per line"));
+            return Err(
+                Error::usage("option -batch is not supported").hint("run one ip command per line")
+            );
         } else if matches(opt, "-brief") {
             opts.brief = true;
         } else if matches(opt, "-json") {
@@ -314,11 +376,15 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
         } else if matches(opt, "-help") {
             return Ok((opts, Cmd::Help("")));
         } else if matches(opt, "-netns") {
-            return Err(Error::usage("option -netns is not supported: debugbox shows the namespace it runs in")
-                .hint("run debugbox inside the namespace, e.g. ip netns exec NAME debugbox ip ..."));
+            return Err(Error::usage(
+                "option -netns is not supported: debugbox shows the namespace it runs in",
+            )
+            .hint("run debugbox inside the namespace, e.g. ip netns exec NAME debugbox ip ..."));
         } else if matches(opt, "-Numeric") || matches(opt, "-all") || opt == "-echo" {
         } else {
-            return Err(Error::usage(format!("Option \"{arg}\" is unknown, try \"ip -help\"")));
+            return Err(Error::usage(format!(
+                "Option \"{arg}\" is unknown, try \"ip -help\""
+            )));
         }
         i += 1;
     }
@@ -327,7 +393,9 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
         return Ok((opts, Cmd::Usage));
     };
     let Some(object) = OBJECTS.iter().find(|o| matches(object, o)) else {
-        return Err(Error::usage(format!("Object \"{object}\" is unknown, try \"ip help\"")));
+        return Err(Error::usage(format!(
+            "Object \"{object}\" is unknown, try \"ip help\""
+        )));
     };
     let cmd = match *object {
         "address" => parse_addr(&opts, &rest[1..], false)?,
@@ -336,8 +404,10 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
         "neighbor" | "neighbour" => parse_neigh(&opts, &rest[1..])?,
         "help" => Cmd::Help(""),
         other => {
-            return Err(Error::usage(format!("object \"{other}\" is not available in debugbox ip"))
-                .hint("it has address, link, route and neighbour"));
+            return Err(Error::usage(format!(
+                "object \"{other}\" is not available in debugbox ip"
+            ))
+            .hint("it has address, link, route and neighbour"));
         }
     };
     Ok((opts, cmd))
@@ -345,7 +415,10 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
 
 fn parse_addr(opts: &Opts, args: &[String], link: bool) -> Result<Cmd> {
     let Some(verb) = args.first() else {
-        return Ok(Cmd::AddrShow { filter: AddrFilter::default(), link });
+        return Ok(Cmd::AddrShow {
+            filter: AddrFilter::default(),
+            link,
+        });
     };
     let v = verb.as_str();
     for mutating in ["add", "change", "replace", "delete"] {
@@ -357,26 +430,36 @@ fn parse_addr(opts: &Opts, args: &[String], link: bool) -> Result<Cmd> {
         return Err(read_only("address", "change"));
     }
     if matches(v, "list") || matches(v, "show") || matches(v, "lst") {
-        return Ok(Cmd::AddrShow { filter: parse_addr_filter(opts, &args[1..])?, link });
+        return Ok(Cmd::AddrShow {
+            filter: parse_addr_filter(opts, &args[1..])?,
+            link,
+        });
     }
     for mutating in ["flush", "save", "showdump", "restore"] {
         if matches(v, mutating) {
             return if mutating == "flush" || mutating == "restore" {
                 Err(read_only("address", mutating))
             } else {
-                Err(Error::usage(format!("\"ip address {mutating}\" is not available in debugbox ip")))
+                Err(Error::usage(format!(
+                    "\"ip address {mutating}\" is not available in debugbox ip"
+                )))
             };
         }
     }
     if matches(v, "help") {
         return Ok(Cmd::Help("address"));
     }
-    Err(Error::usage(format!("Command \"{v}\" is unknown, try \"ip address help\"")))
+    Err(Error::usage(format!(
+        "Command \"{v}\" is unknown, try \"ip address help\""
+    )))
 }
 
 fn parse_link(opts: &Opts, args: &[String]) -> Result<Cmd> {
     let Some(verb) = args.first() else {
-        return Ok(Cmd::AddrShow { filter: AddrFilter::default(), link: true });
+        return Ok(Cmd::AddrShow {
+            filter: AddrFilter::default(),
+            link: true,
+        });
     };
     let v = verb.as_str();
     // iproute2 tries these first, so `ip link s` means `set`.
@@ -386,22 +469,33 @@ fn parse_link(opts: &Opts, args: &[String]) -> Result<Cmd> {
         }
     }
     if matches(v, "show") || matches(v, "lst") || matches(v, "list") {
-        return Ok(Cmd::AddrShow { filter: parse_addr_filter(opts, &args[1..])?, link: true });
+        return Ok(Cmd::AddrShow {
+            filter: parse_addr_filter(opts, &args[1..])?,
+            link: true,
+        });
     }
     for other in ["xstats", "afstats", "property"] {
         if matches(v, other) {
-            return Err(Error::usage(format!("\"ip link {other}\" is not available in debugbox ip")));
+            return Err(Error::usage(format!(
+                "\"ip link {other}\" is not available in debugbox ip"
+            )));
         }
     }
     if matches(v, "help") {
         return Ok(Cmd::Help("link"));
     }
-    Err(Error::usage(format!("Command \"{v}\" is unknown, try \"ip link help\"")))
+    Err(Error::usage(format!(
+        "Command \"{v}\" is unknown, try \"ip link help\""
+    )))
 }
 
 fn next<'a>(args: &'a [String], i: &mut usize, key: &str) -> Result<&'a str> {
     *i += 1;
-    args.get(*i).map(String::as_str).ok_or_else(|| Error::usage(format!("Command line is not complete. Try option \"help\" (after \"{key}\")")))
+    args.get(*i).map(String::as_str).ok_or_else(|| {
+        Error::usage(format!(
+            "Command line is not complete. Try option \"help\" (after \"{key}\")"
+        ))
+    })
 }
 
 fn invarg(arg: &str, msg: &str) -> Error {
@@ -423,16 +517,22 @@ fn parse_addr_filter(opts: &Opts, args: &[String]) -> Result<AddrFilter> {
                 f.scope = if v == "all" {
                     None
                 } else {
-                    Some(super::names::scope_from_name(v).ok_or_else(|| invarg(v, "invalid \"scope\""))?)
+                    Some(
+                        super::names::scope_from_name(v)
+                            .ok_or_else(|| invarg(v, "invalid \"scope\""))?,
+                    )
                 };
             }
             "up" => f.up = true,
             "type" => f.kind = Some(next(args, &mut i, a)?.to_string()),
             "master" => f.master = Some(next(args, &mut i, a)?.to_string()),
-            "label" | "group" | "vrf" | "nomaster" | "permanent" | "dynamic" | "secondary" | "temporary"
-            | "primary" | "tentative" | "-tentative" | "deprecated" | "-deprecated" | "dadfailed"
-            | "-dadfailed" | "home" | "nodad" | "mngtmpaddr" | "noprefixroute" | "autojoin" => {
-                return Err(Error::usage(format!("filter \"{a}\" is not available in debugbox ip")));
+            "label" | "group" | "vrf" | "nomaster" | "permanent" | "dynamic" | "secondary"
+            | "temporary" | "primary" | "tentative" | "-tentative" | "deprecated"
+            | "-deprecated" | "dadfailed" | "-dadfailed" | "home" | "nodad" | "mngtmpaddr"
+            | "noprefixroute" | "autojoin" => {
+                return Err(Error::usage(format!(
+                    "filter \"{a}\" is not available in debugbox ip"
+                )));
             }
             _ => {
                 let dev = if a == "dev" {
@@ -460,7 +560,9 @@ fn parse_route(opts: &Opts, args: &[String]) -> Result<Cmd> {
         return Ok(Cmd::RouteShow(parse_route_filter(opts, &[])?));
     };
     let v = verb.as_str();
-    for mutating in ["add", "change", "replace", "prepend", "append", "test", "delete"] {
+    for mutating in [
+        "add", "change", "replace", "prepend", "append", "test", "delete",
+    ] {
         if matches(v, mutating) {
             return Err(read_only("route", mutating));
         }
@@ -475,17 +577,28 @@ fn parse_route(opts: &Opts, args: &[String]) -> Result<Cmd> {
         return Ok(Cmd::RouteGet(parse_route_get(opts, &args[1..])?));
     }
     if matches(v, "flush") || matches(v, "restore") {
-        return Err(read_only("route", if matches(v, "flush") { "flush" } else { "restore" }));
+        return Err(read_only(
+            "route",
+            if matches(v, "flush") {
+                "flush"
+            } else {
+                "restore"
+            },
+        ));
     }
     for other in ["save", "showdump"] {
         if matches(v, other) {
-            return Err(Error::usage(format!("\"ip route {other}\" is not available in debugbox ip")));
+            return Err(Error::usage(format!(
+                "\"ip route {other}\" is not available in debugbox ip"
+            )));
         }
     }
     if matches(v, "help") {
         return Ok(Cmd::Help("route"));
     }
-    Err(Error::usage(format!("Command \"{v}\" is unknown, try \"ip route help\"")))
+    Err(Error::usage(format!(
+        "Command \"{v}\" is unknown, try \"ip route help\""
+    )))
 }
 
 fn parse_table(v: &str) -> Option<u32> {
@@ -499,7 +612,11 @@ fn parse_table(v: &str) -> Option<u32> {
 }
 
 fn parse_route_filter(opts: &Opts, args: &[String]) -> Result<RouteFilter> {
-    let mut f = RouteFilter { table: Some(254), family: opts.family, ..Default::default() };
+    let mut f = RouteFilter {
+        table: Some(254),
+        family: opts.family,
+        ..Default::default()
+    };
     let mut i = 0;
     while i < args.len() {
         let a = args[i].as_str();
@@ -521,25 +638,37 @@ fn parse_route_filter(opts: &Opts, args: &[String]) -> Result<RouteFilter> {
             f.protocol = if v == "all" {
                 None
             } else {
-                Some(super::names::protocol_from_name(v).ok_or_else(|| invarg(v, "invalid \"protocol\""))?)
+                Some(
+                    super::names::protocol_from_name(v)
+                        .ok_or_else(|| invarg(v, "invalid \"protocol\""))?,
+                )
             };
         } else if matches(a, "scope") {
             let v = next(args, &mut i, a)?;
             f.scope = if v == "all" {
                 None
             } else {
-                Some(super::names::scope_from_name(v).ok_or_else(|| invarg(v, "invalid \"scope\""))?)
+                Some(
+                    super::names::scope_from_name(v)
+                        .ok_or_else(|| invarg(v, "invalid \"scope\""))?,
+                )
             };
         } else if matches(a, "type") {
             let v = next(args, &mut i, a)?;
-            f.kind = Some(super::names::route_type_from_name(v).ok_or_else(|| invarg(v, "node type value is invalid"))?);
+            f.kind = Some(
+                super::names::route_type_from_name(v)
+                    .ok_or_else(|| invarg(v, "node type value is invalid"))?,
+            );
         } else if a == "dev" || a == "oif" {
             f.oif = Some(next(args, &mut i, a)?.to_string());
         } else if a == "iif" {
             f.iif = Some(next(args, &mut i, a)?.to_string());
         } else if matches(a, "metric") || matches(a, "priority") || a == "preference" {
             let v = next(args, &mut i, a)?;
-            f.metric = Some(v.parse().map_err(|_| invarg(v, "\"metric\" value is invalid"))?);
+            f.metric = Some(
+                v.parse()
+                    .map_err(|_| invarg(v, "\"metric\" value is invalid"))?,
+            );
         } else if a == "via" {
             let mut v = next(args, &mut i, a)?;
             let mut fam = f.family;
@@ -567,7 +696,9 @@ fn parse_route_filter(opts: &Opts, args: &[String]) -> Result<RouteFilter> {
                 f.src_root = f.src_matching;
             }
         } else if a == "mark" || matches(a, "realms") || matches(a, "vrf") {
-            return Err(Error::usage(format!("filter \"{a}\" is not available in debugbox ip")));
+            return Err(Error::usage(format!(
+                "filter \"{a}\" is not available in debugbox ip"
+            )));
         } else {
             let mut v = a;
             if matches(v, "to") {
@@ -615,7 +746,10 @@ fn parse_u8_any(v: &str) -> Option<u8> {
 }
 
 fn parse_route_get(opts: &Opts, args: &[String]) -> Result<RouteGet> {
-    let mut g = RouteGet { family: opts.family, ..Default::default() };
+    let mut g = RouteGet {
+        family: opts.family,
+        ..Default::default()
+    };
     let mut have_dst = false;
     let mut i = 0;
     while i < args.len() {
@@ -656,10 +790,15 @@ fn parse_route_get(opts: &Opts, args: &[String]) -> Result<RouteGet> {
                 "icmp" => 1,
                 "ipv6-icmp" | "icmpv6" => 58,
                 "sctp" => 132,
-                _ => v.parse().map_err(|_| invarg(v, "Invalid \"ipproto\" value"))?,
+                _ => v
+                    .parse()
+                    .map_err(|_| invarg(v, "Invalid \"ipproto\" value"))?,
             });
-        } else if matches(a, "notify") || matches(a, "connected") || matches(a, "vrf") || a == "as" {
-            return Err(Error::usage(format!("\"{a}\" is not available in debugbox ip route get")));
+        } else if matches(a, "notify") || matches(a, "connected") || matches(a, "vrf") || a == "as"
+        {
+            return Err(Error::usage(format!(
+                "\"{a}\" is not available in debugbox ip route get"
+            )));
         } else {
             let mut v = a;
             if v == "to" {
@@ -697,8 +836,11 @@ fn parse_u32_any(v: &str) -> Option<u32> {
 }
 
 fn parse_neigh(opts: &Opts, args: &[String]) -> Result<Cmd> {
-    let show = |args: &[String]| -> Result<Cmd> { Ok(Cmd::NeighShow(parse_neigh_filter(opts, args)?)) };
-    let Some(verb) = args.first() else { return show(&[]) };
+    let show =
+        |args: &[String]| -> Result<Cmd> { Ok(Cmd::NeighShow(parse_neigh_filter(opts, args)?)) };
+    let Some(verb) = args.first() else {
+        return show(&[]);
+    };
     let v = verb.as_str();
     for mutating in ["add", "change", "replace", "delete"] {
         if matches(v, mutating) {
@@ -709,7 +851,10 @@ fn parse_neigh(opts: &Opts, args: &[String]) -> Result<Cmd> {
         return Err(read_only("neigh", "change"));
     }
     if matches(v, "get") {
-        return Err(Error::usage("\"ip neigh get\" is not available in debugbox ip").hint("use ip neigh show ADDR"));
+        return Err(
+            Error::usage("\"ip neigh get\" is not available in debugbox ip")
+                .hint("use ip neigh show ADDR"),
+        );
     }
     if matches(v, "show") || matches(v, "lst") || matches(v, "list") {
         return show(&args[1..]);
@@ -720,13 +865,19 @@ fn parse_neigh(opts: &Opts, args: &[String]) -> Result<Cmd> {
     if matches(v, "help") {
         return Ok(Cmd::Help("neigh"));
     }
-    Err(Error::usage(format!("Command \"{v}\" is unknown, try \"ip neigh help\"")))
+    Err(Error::usage(format!(
+        "Command \"{v}\" is unknown, try \"ip neigh help\""
+    )))
 }
 
 const NUD_NOARP: u32 = 0x40;
 
 fn parse_neigh_filter(opts: &Opts, args: &[String]) -> Result<NeighFilter> {
-    let mut f = NeighFilter { state: 0xff & !NUD_NOARP, family: opts.family, ..Default::default() };
+    let mut f = NeighFilter {
+        state: 0xff & !NUD_NOARP,
+        family: opts.family,
+        ..Default::default()
+    };
     let mut state_given = false;
     let mut i = 0;
     while i < args.len() {
@@ -734,7 +885,9 @@ fn parse_neigh_filter(opts: &Opts, args: &[String]) -> Result<NeighFilter> {
         if a == "dev" {
             let v = next(args, &mut i, a)?;
             if f.dev.is_some() {
-                return Err(Error::usage(format!("duplicate \"dev\": \"{v}\" is the second value")));
+                return Err(Error::usage(format!(
+                    "duplicate \"dev\": \"{v}\" is the second value"
+                )));
             }
             f.dev = Some(v.to_string());
         } else if a == "nud" {
@@ -754,8 +907,15 @@ fn parse_neigh_filter(opts: &Opts, args: &[String]) -> Result<NeighFilter> {
             f.state |= s;
         } else if a == "proxy" {
             f.proxy = true;
-        } else if a == "unused" || a == "master" || a == "vrf" || a == "nomaster" || matches(a, "protocol") {
-            return Err(Error::usage(format!("filter \"{a}\" is not available in debugbox ip")));
+        } else if a == "unused"
+            || a == "master"
+            || a == "vrf"
+            || a == "nomaster"
+            || matches(a, "protocol")
+        {
+            return Err(Error::usage(format!(
+                "filter \"{a}\" is not available in debugbox ip"
+            )));
         } else {
             let mut v = a;
             if v == "to" {
@@ -786,9 +946,18 @@ mod tests {
 
     #[test]
     fn abbreviations_follow_iproute2_order() {
-        assert!(matches!(p("a").unwrap().1, Cmd::AddrShow { link: false, .. }));
-        assert!(matches!(p("addr show").unwrap().1, Cmd::AddrShow { link: false, .. }));
-        assert!(matches!(p("l").unwrap().1, Cmd::AddrShow { link: true, .. }));
+        assert!(matches!(
+            p("a").unwrap().1,
+            Cmd::AddrShow { link: false, .. }
+        ));
+        assert!(matches!(
+            p("addr show").unwrap().1,
+            Cmd::AddrShow { link: false, .. }
+        ));
+        assert!(matches!(
+            p("l").unwrap().1,
+            Cmd::AddrShow { link: true, .. }
+        ));
         assert!(matches!(p("r").unwrap().1, Cmd::RouteShow(_)));
         assert!(matches!(p("ro ls").unwrap().1, Cmd::RouteShow(_)));
         assert!(matches!(p("r g 10.0.0.1").unwrap().1, Cmd::RouteGet(_)));
@@ -828,31 +997,56 @@ mod tests {
         ] {
             let e = p(cmd).unwrap_err();
             assert_eq!(e.code, 2, "{cmd}");
-            assert!(e.message.contains("debugbox is read-only"), "{cmd}: {}", e.message);
+            assert!(
+                e.message.contains("debugbox is read-only"),
+                "{cmd}: {}",
+                e.message
+            );
         }
     }
 
     #[test]
     fn unknown_things() {
-        assert_eq!(p("-x a").unwrap_err().message, "Option \"-x\" is unknown, try \"ip -help\"");
-        assert_eq!(p("bogus").unwrap_err().message, "Object \"bogus\" is unknown, try \"ip help\"");
-        assert_eq!(p("route frobnicate").unwrap_err().message, "Command \"frobnicate\" is unknown, try \"ip route help\"");
+        assert_eq!(
+            p("-x a").unwrap_err().message,
+            "Option \"-x\" is unknown, try \"ip -help\""
+        );
+        assert_eq!(
+            p("bogus").unwrap_err().message,
+            "Object \"bogus\" is unknown, try \"ip help\""
+        );
+        assert_eq!(
+            p("route frobnicate").unwrap_err().message,
+            "Command \"frobnicate\" is unknown, try \"ip route help\""
+        );
         assert!(p("rule").unwrap_err().message.contains("not available"));
         assert!(p("r get").unwrap_err().message.contains("destination"));
-        assert!(p("a show eth0 eth1").unwrap_err().message.contains("garbage"));
+        assert!(
+            p("a show eth0 eth1")
+                .unwrap_err()
+                .message
+                .contains("garbage")
+        );
         assert!(p("-f").is_err());
     }
 
     #[test]
     fn addr_filters() {
         let (_, c) = p("a show dev eth0 up").unwrap();
-        let Cmd::AddrShow { filter, .. } = c else { panic!() };
+        let Cmd::AddrShow { filter, .. } = c else {
+            panic!()
+        };
         assert_eq!(filter.dev.as_deref(), Some("eth0"));
         assert!(filter.up);
         // As in iproute2, a bare name right after `ip addr` is a verb, not a device.
-        assert_eq!(p("a eth0").unwrap_err().message, "Command \"eth0\" is unknown, try \"ip address help\"");
+        assert_eq!(
+            p("a eth0").unwrap_err().message,
+            "Command \"eth0\" is unknown, try \"ip address help\""
+        );
         let (_, c) = p("addr show eth0").unwrap();
-        let Cmd::AddrShow { filter, .. } = c else { panic!() };
+        let Cmd::AddrShow { filter, .. } = c else {
+            panic!()
+        };
         assert_eq!(filter.dev.as_deref(), Some("eth0"));
     }
 

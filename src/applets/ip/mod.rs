@@ -11,8 +11,8 @@ pub mod parse;
 use crate::error::{Error, Result};
 use crate::output;
 use crate::sys::netlink::{Rtnl, netns_names_by_id};
-use cli::{Cmd, Family, Opts};
 use clap::{Arg, ArgAction, Command};
+use cli::{Cmd, Family, Opts};
 use model::{Layout, LinkView};
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::link::{LinkAttribute, LinkMessage};
@@ -26,21 +26,78 @@ pub fn command() -> Command {
         .about("show routes, addresses, links and neighbours (iproute2 compatible, read-only)")
         .override_usage("ip [ OPTIONS ] OBJECT { COMMAND | help }")
         .disable_help_flag(true)
-        .arg(Arg::new("inet").short('4').action(ArgAction::SetTrue).help("IPv4 only"))
-        .arg(Arg::new("inet6").short('6').action(ArgAction::SetTrue).help("IPv6 only"))
-        .arg(Arg::new("json").short('j').long("json").action(ArgAction::SetTrue).help("JSON output (iproute2 keys)"))
-        .arg(Arg::new("pretty").short('p').long("pretty").action(ArgAction::SetTrue).help("pretty JSON"))
-        .arg(Arg::new("stats").short('s').long("stats").action(ArgAction::Count).help("statistics (twice for errors)"))
-        .arg(Arg::new("details").short('d').long("details").action(ArgAction::Count).help("details"))
-        .arg(Arg::new("oneline").short('o').long("oneline").action(ArgAction::SetTrue).help("one line per record"))
-        .arg(Arg::new("brief").long("brief").action(ArgAction::SetTrue).help("brief output (also -br)"))
-        .arg(Arg::new("help").short('h').long("help").action(ArgAction::SetTrue).help("usage"))
+        .arg(
+            Arg::new("inet")
+                .short('4')
+                .action(ArgAction::SetTrue)
+                .help("IPv4 only"),
+        )
+        .arg(
+            Arg::new("inet6")
+                .short('6')
+                .action(ArgAction::SetTrue)
+                .help("IPv6 only"),
+        )
+        .arg(
+            Arg::new("json")
+                .short('j')
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("JSON output (iproute2 keys)"),
+        )
+        .arg(
+            Arg::new("pretty")
+                .short('p')
+                .long("pretty")
+                .action(ArgAction::SetTrue)
+                .help("pretty JSON"),
+        )
+        .arg(
+            Arg::new("stats")
+                .short('s')
+                .long("stats")
+                .action(ArgAction::Count)
+                .help("statistics (twice for errors)"),
+        )
+        .arg(
+            Arg::new("details")
+                .short('d')
+                .long("details")
+                .action(ArgAction::Count)
+                .help("details"),
+        )
+        .arg(
+            Arg::new("oneline")
+                .short('o')
+                .long("oneline")
+                .action(ArgAction::SetTrue)
+                .help("one line per record"),
+        )
+        .arg(
+            Arg::new("brief")
+                .long("brief")
+                .action(ArgAction::SetTrue)
+                .help("brief output (also -br)"),
+        )
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::SetTrue)
+                .help("usage"),
+        )
         .arg(
             Arg::new("object")
                 .value_parser(["address", "link", "route", "neigh", "help"])
                 .help("what to show"),
         )
-        .arg(Arg::new("args").num_args(0..).trailing_var_arg(true).allow_hyphen_values(true).help("command and filters"))
+        .arg(
+            Arg::new("args")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .help("command and filters"),
+        )
 }
 
 const USAGE: &str = "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
@@ -53,16 +110,25 @@ debugbox's ip is read-only: show/list and `route get` only.
 
 fn help_text(topic: &str) -> &'static str {
     match topic {
-        "address" => "Usage: ip address [ show [ dev ] IFNAME ] [ up ] [ to PREFIX ] [ scope SCOPE ]\n                  [ type KIND ] [ master DEV ]\n",
+        "address" => {
+            "Usage: ip address [ show [ dev ] IFNAME ] [ up ] [ to PREFIX ] [ scope SCOPE ]\n                  [ type KIND ] [ master DEV ]\n"
+        }
         "link" => "Usage: ip link [ show [ dev ] IFNAME ] [ up ] [ type KIND ] [ master DEV ]\n",
-        "route" => "Usage: ip route [ list [ SELECTOR ] ]\n       ip route get ADDRESS [ from ADDRESS ] [ iif STRING ] [ oif STRING ]\n                        [ mark NUMBER ] [ uid NUMBER ] [ ipproto PROTOCOL ]\n                        [ sport NUMBER ] [ dport NUMBER ] [ fibmatch ]\nSELECTOR := [ root PREFIX ] [ match PREFIX ] [ exact PREFIX ] [ table TABLE_ID ]\n            [ tos TOS ] [ proto RTPROTO ] [ type TYPE ] [ scope SCOPE ]\n            [ dev STRING ] [ iif STRING ] [ via ADDRESS ] [ src ADDRESS ] [ metric NUMBER ]\nTABLE_ID := [ local | main | default | all | NUMBER ]\n",
-        "neigh" => "Usage: ip neigh [ show [ to PREFIX ] [ dev DEV ] [ nud STATE ] [ proxy ] ]\nSTATE := { delay | failed | incomplete | noarp | none | permanent | probe | reachable | stale | all }\n",
+        "route" => {
+            "Usage: ip route [ list [ SELECTOR ] ]\n       ip route get ADDRESS [ from ADDRESS ] [ iif STRING ] [ oif STRING ]\n                        [ mark NUMBER ] [ uid NUMBER ] [ ipproto PROTOCOL ]\n                        [ sport NUMBER ] [ dport NUMBER ] [ fibmatch ]\nSELECTOR := [ root PREFIX ] [ match PREFIX ] [ exact PREFIX ] [ table TABLE_ID ]\n            [ tos TOS ] [ proto RTPROTO ] [ type TYPE ] [ scope SCOPE ]\n            [ dev STRING ] [ iif STRING ] [ via ADDRESS ] [ src ADDRESS ] [ metric NUMBER ]\nTABLE_ID := [ local | main | default | all | NUMBER ]\n"
+        }
+        "neigh" => {
+            "Usage: ip neigh [ show [ to PREFIX ] [ dev DEV ] [ nud STATE ] [ proxy ] ]\nSTATE := { delay | failed | incomplete | noarp | none | permanent | probe | reachable | stale | all }\n"
+        }
         _ => USAGE,
     }
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let (opts, cmd) = cli::parse(&args)?;
     let text = match cmd {
         Cmd::Version => format!("ip utility, debugbox-{}\n", env!("CARGO_PKG_VERSION")),
@@ -92,7 +158,11 @@ fn rtnetlink_answer(e: io::Error) -> Error {
 }
 
 fn layout(opts: &Opts) -> Layout {
-    Layout { sl: if opts.oneline { "\\" } else { "\n" }, human: opts.human, iec: opts.iec }
+    Layout {
+        sl: if opts.oneline { "\\" } else { "\n" },
+        human: opts.human,
+        iec: opts.iec,
+    }
 }
 
 /// Run a show command and return what it prints.
@@ -141,7 +211,11 @@ fn show(rtnl: &mut Rtnl, opts: &Opts, cmd: &Cmd) -> Result<String> {
         Cmd::NeighShow(f) => {
             let names = names(rtnl)?;
             let dev_index = match &f.dev {
-                Some(d) => Some(names.index(d).ok_or_else(|| Error::local(format!("Cannot find device \"{d}\"")))?),
+                Some(d) => Some(
+                    names
+                        .index(d)
+                        .ok_or_else(|| Error::local(format!("Cannot find device \"{d}\"")))?,
+                ),
                 None => None,
             };
             let family = match f.family {
@@ -196,16 +270,23 @@ fn route_get_request(g: &cli::RouteGet, names: &Names) -> Result<RouteMessage> {
         if p.family == Family::Inet6 {
             RouteAddress::Inet6(std::net::Ipv6Addr::from(p.bytes))
         } else {
-            RouteAddress::Inet(std::net::Ipv4Addr::new(p.bytes[0], p.bytes[1], p.bytes[2], p.bytes[3]))
+            RouteAddress::Inet(std::net::Ipv4Addr::new(
+                p.bytes[0], p.bytes[1], p.bytes[2], p.bytes[3],
+            ))
         }
     };
-    r.attributes.push(RouteAttribute::Destination(to_addr(&g.dst)));
+    r.attributes
+        .push(RouteAttribute::Destination(to_addr(&g.dst)));
     r.header.destination_prefix_length = g.dst.bitlen;
     if let Some(from) = &g.from {
         r.attributes.push(RouteAttribute::Source(to_addr(from)));
         r.header.source_prefix_length = from.bitlen;
     }
-    let index = |dev: &str| names.index(dev).ok_or_else(|| Error::local(format!("Cannot find device \"{dev}\"")));
+    let index = |dev: &str| {
+        names
+            .index(dev)
+            .ok_or_else(|| Error::local(format!("Cannot find device \"{dev}\"")))
+    };
     if let Some(dev) = &g.iif {
         r.attributes.push(RouteAttribute::Iif(index(dev)?));
     }
@@ -242,7 +323,12 @@ fn route_get_request(g: &cli::RouteGet, names: &Names) -> Result<RouteMessage> {
 }
 
 /// The links (and, for `ip addr`, their addresses) that `ip addr/link show` prints.
-pub fn address_views(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter, link_mode: bool) -> Result<Vec<LinkView>> {
+pub fn address_views(
+    rtnl: &mut Rtnl,
+    opts: &Opts,
+    filter: &cli::AddrFilter,
+    link_mode: bool,
+) -> Result<Vec<LinkView>> {
     // iproute2 dumps links with the -4/-6 family as given (before `to PREFIX` narrows it), and
     // the kernel answers an AF_INET6 dump with a reduced view; a named device is fetched whole.
     let dump_family = if opts.family == Family::Inet6 && !link_mode && filter.dev.is_none() {
@@ -262,17 +348,32 @@ pub fn address_views(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter, lin
     let links: Vec<LinkMessage> = rtnl.links_family(dump_family).map_err(netlink_error)?;
     let mut names = Names::from_links(&links);
     let dev_index = match &filter.dev {
-        Some(d) => Some(names.index(d).ok_or_else(|| Error::local(format!("Device \"{d}\" does not exist.")))?),
+        Some(d) => Some(
+            names
+                .index(d)
+                .ok_or_else(|| Error::local(format!("Device \"{d}\" does not exist.")))?,
+        ),
         None => None,
     };
     let family = opts.family;
-    let addrs = if family == Family::Packet { Vec::new() } else { rtnl.addresses().map_err(netlink_error)? };
+    let addrs = if family == Family::Packet {
+        Vec::new()
+    } else {
+        rtnl.addresses().map_err(netlink_error)?
+    };
     let any_netns = !opts.json
-        && links.iter().any(|l| l.attributes.iter().any(|a| matches!(a, LinkAttribute::LinkNetNsId(_))));
+        && links.iter().any(|l| {
+            l.attributes
+                .iter()
+                .any(|a| matches!(a, LinkAttribute::LinkNetNsId(_)))
+        });
     if any_netns {
         names.netns = netns_names_by_id(rtnl);
     }
-    let show = parse::LinkShow { opts: &opts, link_mode };
+    let show = parse::LinkShow {
+        opts: &opts,
+        link_mode,
+    };
     let addr_only = opts.oneline && !opts.brief && family != Family::Packet;
     let mut out = Vec::new();
     for l in &links {
@@ -285,22 +386,36 @@ pub fn address_views(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter, lin
         if family != Family::Packet {
             // iproute2's ipaddr_filter: with a family, scope or prefix filter, keep only links that
             // have a matching address; links with no address at all stay when no family is asked.
-            let mine: Vec<_> = addrs.iter().filter(|a| a.header.index == l.header.index).collect();
+            let mine: Vec<_> = addrs
+                .iter()
+                .filter(|a| a.header.index == l.header.index)
+                .collect();
             let matching = mine.iter().any(|a| parse::addr_passes(a, filter, family));
             if !(matching || (mine.is_empty() && family == Family::Unspec)) {
                 continue;
             }
         }
-        let Some(mut v) = parse::link_view(l, show, &names) else { continue };
-        if !l.attributes.iter().any(|a| matches!(a, LinkAttribute::TxQueueLen(_))) {
+        let Some(mut v) = parse::link_view(l, show, &names) else {
+            continue;
+        };
+        if !l
+            .attributes
+            .iter()
+            .any(|a| matches!(a, LinkAttribute::TxQueueLen(_)))
+        {
             // As iproute2: no IFLA_TXQLEN in the reply, so ask the device.
-            v.txqlen = crate::sys::netdev::txqlen(&v.ifname).ok().filter(|q| *q != 0);
+            v.txqlen = crate::sys::netdev::txqlen(&v.ifname)
+                .ok()
+                .filter(|q| *q != 0);
         }
         if family != Family::Packet {
             v.addr_info = Some(
                 addrs
                     .iter()
-                    .filter(|a| a.header.index == l.header.index && parse::addr_passes(a, &cli::AddrFilter::default(), family))
+                    .filter(|a| {
+                        a.header.index == l.header.index
+                            && parse::addr_passes(a, &cli::AddrFilter::default(), family)
+                    })
                     .map(|a| {
                         let mut v = parse::addr_view(a, &opts, &names);
                         // iproute2 opens a JSON object for every address of the family and

@@ -17,7 +17,11 @@ pub struct Layout {
 
 impl Default for Layout {
     fn default() -> Self {
-        Layout { sl: "\n", human: false, iec: false }
+        Layout {
+            sl: "\n",
+            human: false,
+            iec: false,
+        }
     }
 }
 
@@ -239,7 +243,16 @@ impl LinkStats {
                 *c = (*c).max(digits(v));
             }
         };
-        size([s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_missed_errors, s.multicast, s.rx_compressed, 0]);
+        size([
+            s.rx_bytes,
+            s.rx_packets,
+            s.rx_errors,
+            s.rx_dropped,
+            s.rx_missed_errors,
+            s.multicast,
+            s.rx_compressed,
+            0,
+        ]);
         if self.level > 1 {
             size([
                 0,
@@ -252,10 +265,28 @@ impl LinkStats {
                 s.rx_otherhost_dropped,
             ]);
         }
-        size([s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions, s.tx_compressed, 0]);
+        size([
+            s.tx_bytes,
+            s.tx_packets,
+            s.tx_errors,
+            s.tx_dropped,
+            s.tx_carrier_errors,
+            s.collisions,
+            s.tx_compressed,
+            0,
+        ]);
         if self.level > 1 {
             let cc = self.carrier_changes.unwrap_or(0) as u64;
-            size([0, 0, s.tx_aborted_errors, s.tx_fifo_errors, s.tx_window_errors, s.tx_heartbeat_errors, cc, 0]);
+            size([
+                0,
+                0,
+                s.tx_aborted_errors,
+                s.tx_fifo_errors,
+                s.tx_window_errors,
+                s.tx_heartbeat_errors,
+                cc,
+                0,
+            ]);
         }
         let _ = write!(
             out,
@@ -266,7 +297,11 @@ impl LinkStats {
             "dropped",
             "missed",
             "mcast",
-            if s.rx_compressed != 0 { "compressed" } else { "" },
+            if s.rx_compressed != 0 {
+                "compressed"
+            } else {
+                ""
+            },
             w0 = cols[0] - 4,
             w1 = cols[1],
             w2 = cols[2],
@@ -276,7 +311,14 @@ impl LinkStats {
             w6 = cols[6],
         );
         out.push_str("    ");
-        for (w, v) in cols.iter().zip([s.rx_bytes, s.rx_packets, s.rx_errors, s.rx_dropped, s.rx_missed_errors, s.multicast]) {
+        for (w, v) in cols.iter().zip([
+            s.rx_bytes,
+            s.rx_packets,
+            s.rx_errors,
+            s.rx_dropped,
+            s.rx_missed_errors,
+            s.multicast,
+        ]) {
             write_num(out, *w, v, layout);
         }
         if s.rx_compressed != 0 {
@@ -293,8 +335,16 @@ impl LinkStats {
                 "frame",
                 "fifo",
                 "overrun",
-                if s.rx_nohandler != 0 { " nohandler" } else { "" },
-                if s.rx_otherhost_dropped != 0 { " otherhost" } else { "" },
+                if s.rx_nohandler != 0 {
+                    " nohandler"
+                } else {
+                    ""
+                },
+                if s.rx_otherhost_dropped != 0 {
+                    " otherhost"
+                } else {
+                    ""
+                },
                 w0 = cols[0] - 10,
                 w1 = cols[1],
                 w2 = cols[2],
@@ -302,13 +352,20 @@ impl LinkStats {
                 w4 = cols[4],
                 w5 = cols[5],
                 w6 = if s.rx_nohandler != 0 { cols[6] + 1 } else { 0 },
-                w7 = if s.rx_otherhost_dropped != 0 { cols[7] + 1 } else { 0 },
+                w7 = if s.rx_otherhost_dropped != 0 {
+                    cols[7] + 1
+                } else {
+                    0
+                },
             );
             let _ = write!(out, "{:w$}", "", w = cols[0] + 5);
-            for (w, v) in cols[1..]
-                .iter()
-                .zip([s.rx_length_errors, s.rx_crc_errors, s.rx_frame_errors, s.rx_fifo_errors, s.rx_over_errors])
-            {
+            for (w, v) in cols[1..].iter().zip([
+                s.rx_length_errors,
+                s.rx_crc_errors,
+                s.rx_frame_errors,
+                s.rx_fifo_errors,
+                s.rx_over_errors,
+            ]) {
                 write_num(out, *w, v, layout);
             }
             if s.rx_nohandler != 0 {
@@ -328,7 +385,11 @@ impl LinkStats {
             "dropped",
             "carrier",
             "collsns",
-            if s.tx_compressed != 0 { "compressed" } else { "" },
+            if s.tx_compressed != 0 {
+                "compressed"
+            } else {
+                ""
+            },
             w0 = cols[0] - 4,
             w1 = cols[1],
             w2 = cols[2],
@@ -338,7 +399,14 @@ impl LinkStats {
             w6 = cols[6],
         );
         out.push_str("    ");
-        for (w, v) in cols.iter().zip([s.tx_bytes, s.tx_packets, s.tx_errors, s.tx_dropped, s.tx_carrier_errors, s.collisions]) {
+        for (w, v) in cols.iter().zip([
+            s.tx_bytes,
+            s.tx_packets,
+            s.tx_errors,
+            s.tx_dropped,
+            s.tx_carrier_errors,
+            s.collisions,
+        ]) {
             write_num(out, *w, v, layout);
         }
         if s.tx_compressed != 0 {
@@ -354,7 +422,11 @@ impl LinkStats {
                 "fifo",
                 "window",
                 "heartbt",
-                if self.carrier_changes.is_some() { "transns" } else { "" },
+                if self.carrier_changes.is_some() {
+                    "transns"
+                } else {
+                    ""
+                },
                 w0 = cols[0] - 10,
                 w1 = cols[1],
                 w2 = cols[2],
@@ -363,10 +435,12 @@ impl LinkStats {
                 w5 = cols[5],
             );
             let _ = write!(out, "{:w$}", "", w = cols[0] + 5);
-            for (w, v) in cols[1..]
-                .iter()
-                .zip([s.tx_aborted_errors, s.tx_fifo_errors, s.tx_window_errors, s.tx_heartbeat_errors])
-            {
+            for (w, v) in cols[1..].iter().zip([
+                s.tx_aborted_errors,
+                s.tx_fifo_errors,
+                s.tx_window_errors,
+                s.tx_heartbeat_errors,
+            ]) {
                 write_num(out, *w, v, layout);
             }
             if let Some(cc) = self.carrier_changes {
@@ -724,7 +798,12 @@ impl Serialize for LinkView {
             m.serialize_entry("proto_down", &true)?;
         }
         if let Some(d) = &self.details {
-            for (k, v) in [("promiscuity", d.promiscuity), ("allmulti", d.allmulti), ("min_mtu", d.min_mtu), ("max_mtu", d.max_mtu)] {
+            for (k, v) in [
+                ("promiscuity", d.promiscuity),
+                ("allmulti", d.allmulti),
+                ("min_mtu", d.min_mtu),
+                ("max_mtu", d.max_mtu),
+            ] {
                 if let Some(v) = v {
                     m.serialize_entry(k, &v)?;
                 }
@@ -927,7 +1006,10 @@ pub enum MetricValue {
     /// rtt, rttvar, rto_min: milliseconds, printed as `Nms` or `N.Ns`.
     Millis(u32),
     /// features: `ecn` and/or a hex remainder.
-    Features { ecn: bool, rest: Option<u32> },
+    Features {
+        ecn: bool,
+        rest: Option<u32>,
+    },
     Text(String),
 }
 
@@ -1247,7 +1329,9 @@ impl Serialize for MetricsJson<'_> {
         let mut m = ser.serialize_map(None)?;
         for metric in self.0 {
             match &metric.value {
-                MetricValue::Num(v) | MetricValue::Millis(v) => m.serialize_entry(&metric.name, v)?,
+                MetricValue::Num(v) | MetricValue::Millis(v) => {
+                    m.serialize_entry(&metric.name, v)?
+                }
                 MetricValue::Features { ecn, rest } => {
                     if *ecn {
                         m.serialize_entry("ecn", &())?;
@@ -1432,7 +1516,11 @@ mod tests {
                 flags: vec![],
                 unknown_flags: None,
                 label: Some("lo".into()),
-                lifetimes: Some(Lifetimes { valid: INFINITY_LIFE_TIME, preferred: INFINITY_LIFE_TIME, deprecated: false }),
+                lifetimes: Some(Lifetimes {
+                    valid: INFINITY_LIFE_TIME,
+                    preferred: INFINITY_LIFE_TIME,
+                    deprecated: false,
+                }),
                 brief: false,
                 hidden: false,
             }]),
@@ -1470,7 +1558,10 @@ mod tests {
         };
         let mut out = String::new();
         r.render(&mut out, &Layout::default());
-        assert_eq!(out, "10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.5 \n");
+        assert_eq!(
+            out,
+            "10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.5 \n"
+        );
         let get = RouteView {
             dst: "10.244.2.10".into(),
             gateway: Some("10.244.1.1".into()),
@@ -1482,14 +1573,23 @@ mod tests {
         };
         let mut out = String::new();
         get.render(&mut out, &Layout::default());
-        assert_eq!(out, "10.244.2.10 via 10.244.1.1 dev eth0 src 10.244.1.5 uid 0 \n    cache \n");
+        assert_eq!(
+            out,
+            "10.244.2.10 via 10.244.1.1 dev eth0 src 10.244.1.5 uid 0 \n    cache \n"
+        );
     }
 
     #[test]
     fn stats_text_matches_iproute2() {
         let st = LinkStats {
             key: "stats64",
-            counters: Counters { rx_bytes: 1234, rx_packets: 12, tx_bytes: 99, tx_packets: 1, ..Default::default() },
+            counters: Counters {
+                rx_bytes: 1234,
+                rx_packets: 12,
+                tx_bytes: 99,
+                tx_packets: 1,
+                ..Default::default()
+            },
             carrier_changes: Some(2),
             level: 1,
         };
@@ -1503,7 +1603,10 @@ mod tests {
 
     #[test]
     fn human_numbers() {
-        let l = Layout { human: true, ..Default::default() };
+        let l = Layout {
+            human: true,
+            ..Default::default()
+        };
         let mut out = String::new();
         write_num(&mut out, 6, 1_234_567, &l);
         assert_eq!(out, " 1.23M ");
@@ -1526,6 +1629,9 @@ mod tests {
         };
         let mut out = String::new();
         n.render(&mut out);
-        assert_eq!(out, "10.244.1.1 dev eth0 lladdr aa:bb:cc:dd:ee:ff REACHABLE \n");
+        assert_eq!(
+            out,
+            "10.244.1.1 dev eth0 lladdr aa:bb:cc:dd:ee:ff REACHABLE \n"
+        );
     }
 }

@@ -28,34 +28,73 @@ const PROTOCOLS: &[(u8, &str)] = &[
 ];
 
 pub fn protocol(n: u8) -> String {
-    PROTOCOLS.iter().find(|(k, _)| *k == n).map(|(_, s)| s.to_string()).unwrap_or_else(|| n.to_string())
+    PROTOCOLS
+        .iter()
+        .find(|(k, _)| *k == n)
+        .map(|(_, s)| s.to_string())
+        .unwrap_or_else(|| n.to_string())
 }
 
 pub fn protocol_from_name(s: &str) -> Option<u8> {
-    PROTOCOLS.iter().find(|(_, v)| *v == s).map(|(k, _)| *k).or_else(|| s.parse().ok())
+    PROTOCOLS
+        .iter()
+        .find(|(_, v)| *v == s)
+        .map(|(k, _)| *k)
+        .or_else(|| s.parse().ok())
 }
 
-const SCOPES: &[(u8, &str)] = &[(0, "global"), (200, "site"), (253, "link"), (254, "host"), (255, "nowhere")];
+const SCOPES: &[(u8, &str)] = &[
+    (0, "global"),
+    (200, "site"),
+    (253, "link"),
+    (254, "host"),
+    (255, "nowhere"),
+];
 
 pub fn scope(n: u8) -> String {
-    SCOPES.iter().find(|(k, _)| *k == n).map(|(_, s)| s.to_string()).unwrap_or_else(|| n.to_string())
+    SCOPES
+        .iter()
+        .find(|(k, _)| *k == n)
+        .map(|(_, s)| s.to_string())
+        .unwrap_or_else(|| n.to_string())
 }
 
 pub fn scope_from_name(s: &str) -> Option<u8> {
-    SCOPES.iter().find(|(_, v)| *v == s).map(|(k, _)| *k).or_else(|| s.parse().ok())
+    SCOPES
+        .iter()
+        .find(|(_, v)| *v == s)
+        .map(|(k, _)| *k)
+        .or_else(|| s.parse().ok())
 }
 
 const ROUTE_TYPES: &[&str] = &[
-    "none", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole", "unreachable", "prohibit", "throw",
-    "nat", "xresolve",
+    "none",
+    "unicast",
+    "local",
+    "broadcast",
+    "anycast",
+    "multicast",
+    "blackhole",
+    "unreachable",
+    "prohibit",
+    "throw",
+    "nat",
+    "xresolve",
 ];
 
 pub fn route_type(n: u8) -> String {
-    ROUTE_TYPES.get(n as usize).map(|s| s.to_string()).unwrap_or_else(|| n.to_string())
+    ROUTE_TYPES
+        .get(n as usize)
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| n.to_string())
 }
 
 pub fn route_type_from_name(s: &str) -> Option<u8> {
-    ROUTE_TYPES.iter().position(|v| *v == s).map(|p| p as u8).or_else(|| s.parse().ok())
+    ROUTE_TYPES
+        .iter()
+        .position(|v| *v == s)
+        .map(|p| p as u8)
+        .or_else(|| s.parse().ok())
 }
 
 pub fn table(n: u32) -> String {
@@ -87,7 +126,15 @@ pub fn nud_from_name(s: &str) -> Option<u32> {
     NUD_STATES.iter().find(|(_, n)| *n == up).map(|(k, _)| *k)
 }
 
-pub const OPER_STATES: &[&str] = &["UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"];
+pub const OPER_STATES: &[&str] = &[
+    "UNKNOWN",
+    "NOTPRESENT",
+    "DOWN",
+    "LOWERLAYERDOWN",
+    "TESTING",
+    "DORMANT",
+    "UP",
+];
 
 /// `ll_type_n2a`: the word after `link/`.
 pub fn link_type(t: u16) -> String {

@@ -34,7 +34,11 @@ impl Names {
             if let Some(name) = link_name(l) {
                 n.links.insert(
                     l.header.index,
-                    (name.to_string(), l.header.flags.bits(), u16::from(l.header.link_layer_type)),
+                    (
+                        name.to_string(),
+                        l.header.flags.bits(),
+                        u16::from(l.header.link_layer_type),
+                    ),
                 );
             }
         }
@@ -43,11 +47,17 @@ impl Names {
 
     /// `ll_index_to_name`: unknown indexes print as `ifN`.
     pub fn name(&self, index: u32) -> String {
-        self.links.get(&index).map(|l| l.0.clone()).unwrap_or_else(|| format!("if{index}"))
+        self.links
+            .get(&index)
+            .map(|l| l.0.clone())
+            .unwrap_or_else(|| format!("if{index}"))
     }
 
     pub fn index(&self, name: &str) -> Option<u32> {
-        self.links.iter().find(|(_, l)| l.0 == name).map(|(i, _)| *i)
+        self.links
+            .iter()
+            .find(|(_, l)| l.0 == name)
+            .map(|(i, _)| *i)
     }
 
     /// `ll_index_to_flags`: an unknown index reads as all flags set (so never `M-DOWN`).
@@ -178,7 +188,13 @@ pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkV
                     _ => n.to_string(),
                 });
             }
-            LinkAttribute::Group(g) => v.group = Some(if *g == 0 { "default".into() } else { g.to_string() }),
+            LinkAttribute::Group(g) => {
+                v.group = Some(if *g == 0 {
+                    "default".into()
+                } else {
+                    g.to_string()
+                })
+            }
             LinkAttribute::TxQueueLen(q) if *q != 0 => v.txqlen = Some(*q),
             LinkAttribute::Address(a) => address = Some(a.clone()),
             LinkAttribute::Broadcast(b) => v.broadcast = Some(names::link_addr(b, ltype)),
@@ -253,7 +269,11 @@ pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkV
         });
     }
     if let Some(id) = netnsid {
-        let name = names.netns.iter().find(|(n, _)| *n == id).map(|(_, s)| s.clone());
+        let name = names
+            .netns
+            .iter()
+            .find(|(n, _)| *n == id)
+            .map(|(_, s)| s.clone());
         v.link_netns = Some(NetnsRef { id, name });
     }
     v.address = address.as_ref().map(|a| names::link_addr(a, ltype));
@@ -282,7 +302,12 @@ pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkV
             _ => None,
         };
         if let Some((key, counters)) = key_counters {
-            v.stats = Some(LinkStats { key, counters, carrier_changes, level: opts.stats });
+            v.stats = Some(LinkStats {
+                key,
+                counters,
+                carrier_changes,
+                level: opts.stats,
+            });
         }
     }
     if opts.brief {
@@ -434,7 +459,11 @@ pub fn addr_passes(a: &AddressMessage, f: &AddrFilter, family: Family) -> bool {
 
 /// iproute2's `inet_addr_match_rta`: family must agree and the prefix bits must match.
 fn prefix_match_addr(p: &Prefix, ip: IpAddr) -> bool {
-    let fam = if ip.is_ipv4() { Family::Inet } else { Family::Inet6 };
+    let fam = if ip.is_ipv4() {
+        Family::Inet
+    } else {
+        Family::Inet6
+    };
     if p.family != Family::Unspec && p.family != fam {
         return false;
     }
@@ -477,7 +506,11 @@ pub fn addr_view(a: &AddressMessage, opts: &Opts, names: &Names) -> AddrView {
             AddressAttribute::Flags(f) => flags = f.bits(),
             AddressAttribute::RoutePriority(p) => v.metric = Some(*p),
             AddressAttribute::CacheInfo(ci) => {
-                v.lifetimes = Some(Lifetimes { valid: ci.ifa_valid, preferred: ci.ifa_preferred, deprecated: false })
+                v.lifetimes = Some(Lifetimes {
+                    valid: ci.ifa_valid,
+                    preferred: ci.ifa_preferred,
+                    deprecated: false,
+                })
             }
             _ => {}
         }
@@ -583,8 +616,16 @@ fn route_u32(r: &RouteMessage, pick: impl Fn(&RouteAttribute) -> Option<u32>) ->
 }
 
 /// The address bytes of RTA_DST/RTA_SRC/RTA_GATEWAY/RTA_PREFSRC, zero when absent (as iproute2).
-fn route_bytes(r: &RouteMessage, pick: impl Fn(&RouteAttribute) -> Option<&RouteAddress>) -> [u8; 16] {
-    r.attributes.iter().find_map(pick).and_then(route_addr).map(ip_bytes).unwrap_or([0; 16])
+fn route_bytes(
+    r: &RouteMessage,
+    pick: impl Fn(&RouteAttribute) -> Option<&RouteAddress>,
+) -> [u8; 16] {
+    r.attributes
+        .iter()
+        .find_map(pick)
+        .and_then(route_addr)
+        .map(ip_bytes)
+        .unwrap_or([0; 16])
 }
 
 /// iproute2's filter_nlmsg for `ip route show`.
@@ -632,25 +673,35 @@ pub fn route_passes(r: &RouteMessage, f: &RouteFilter, names: &Names) -> bool {
         _ => None,
     });
     let fam_ok = |p: &Prefix| p.family == Family::Unspec || p.family == fam;
-    if f.root.active() && (!fam_ok(&f.root) || f.root.bitlen > h.destination_prefix_length || !f.root.first_bits_match(&dst, f.root.bitlen)) {
+    if f.root.active()
+        && (!fam_ok(&f.root)
+            || f.root.bitlen > h.destination_prefix_length
+            || !f.root.first_bits_match(&dst, f.root.bitlen))
+    {
         return false;
     }
     if f.matching.active()
         && (!fam_ok(&f.matching)
             || f.matching.bitlen < h.destination_prefix_length
-            || !f.matching.first_bits_match(&dst, h.destination_prefix_length))
+            || !f
+                .matching
+                .first_bits_match(&dst, h.destination_prefix_length))
     {
         return false;
     }
     if f.src_root.active()
-        && (!fam_ok(&f.src_root) || f.src_root.bitlen > h.source_prefix_length || !f.src_root.first_bits_match(&src, f.src_root.bitlen))
+        && (!fam_ok(&f.src_root)
+            || f.src_root.bitlen > h.source_prefix_length
+            || !f.src_root.first_bits_match(&src, f.src_root.bitlen))
     {
         return false;
     }
     if f.src_matching.active()
         && (!fam_ok(&f.src_matching)
             || f.src_matching.bitlen < h.source_prefix_length
-            || !f.src_matching.first_bits_match(&src, h.source_prefix_length))
+            || !f
+                .src_matching
+                .first_bits_match(&src, h.source_prefix_length))
     {
         return false;
     }
@@ -719,7 +770,10 @@ pub struct RouteShow {
 
 impl RouteShow {
     pub fn for_filter(f: &RouteFilter, opts: &Opts) -> Self {
-        let host = |p: &Option<Prefix>| p.as_ref().is_some_and(|p| p.bitlen == p.family.bit_len() && p.family.bit_len() > 0);
+        let host = |p: &Option<Prefix>| {
+            p.as_ref()
+                .is_some_and(|p| p.bitlen == p.family.bit_len() && p.family.bit_len() > 0)
+        };
         RouteShow {
             details: opts.details,
             stats: opts.stats,
@@ -736,7 +790,11 @@ impl RouteShow {
     }
 
     pub fn for_get(opts: &Opts) -> Self {
-        RouteShow { details: opts.details, stats: opts.stats, ..Default::default() }
+        RouteShow {
+            details: opts.details,
+            stats: opts.stats,
+            ..Default::default()
+        }
     }
 }
 
@@ -757,7 +815,11 @@ fn rt_flags(flags: u32) -> Vec<&'static str> {
         (0x8000, "rt_trap"),
         (0x2000_0000, "rt_offload_failed"),
     ];
-    TABLE.iter().filter(|(b, _)| flags & b != 0).map(|(_, n)| *n).collect()
+    TABLE
+        .iter()
+        .filter(|(b, _)| flags & b != 0)
+        .map(|(_, n)| *n)
+        .collect()
 }
 
 fn cache_flags(flags: u32) -> (Vec<&'static str>, Option<u32>) {
@@ -789,7 +851,11 @@ fn cache_flags(flags: u32) -> (Vec<&'static str>, Option<u32>) {
 }
 
 fn realm_name(n: u32) -> String {
-    if n == 0 { "cosmos".into() } else { n.to_string() }
+    if n == 0 {
+        "cosmos".into()
+    } else {
+        n.to_string()
+    }
 }
 
 /// iproute2's print_route, as a view.
@@ -813,7 +879,9 @@ pub fn route_view(r: &RouteMessage, show: &RouteShow, names: &Names) -> RouteVie
             RouteAttribute::NhId(n) => v.nhid = Some(*n),
             RouteAttribute::Gateway(g) if !show.via_host => v.gateway = Some(route_addr_text(g)),
             RouteAttribute::Oif(i) if !show.oif_filtered => v.dev = Some(names.name(*i)),
-            RouteAttribute::PrefSource(p) if !show.prefsrc_host => v.prefsrc = Some(route_addr_text(p)),
+            RouteAttribute::PrefSource(p) if !show.prefsrc_host => {
+                v.prefsrc = Some(route_addr_text(p))
+            }
             RouteAttribute::Priority(p) if !show.metric_filtered => v.metric = Some(*p),
             RouteAttribute::Mark(m) if *m != 0 => v.mark = Some(*m),
             RouteAttribute::Realm(realm) => {
@@ -878,13 +946,17 @@ pub fn route_view(r: &RouteMessage, show: &RouteShow, names: &Names) -> RouteVie
         }
     }
     v.dst = match dst {
-        Some(d) if h.destination_prefix_length != host_len => format!("{d}/{}", h.destination_prefix_length),
+        Some(d) if h.destination_prefix_length != host_len => {
+            format!("{d}/{}", h.destination_prefix_length)
+        }
         Some(d) => d,
         None if h.destination_prefix_length != 0 => format!("0/{} ", h.destination_prefix_length),
         None => "default".into(),
     };
     v.from = match src {
-        Some(s) if h.source_prefix_length != host_len => Some(format!("{s}/{}", h.source_prefix_length)),
+        Some(s) if h.source_prefix_length != host_len => {
+            Some(format!("{s}/{}", h.source_prefix_length))
+        }
         Some(s) => Some(s),
         None if h.source_prefix_length != 0 => Some(format!("0/{}", h.source_prefix_length)),
         None => None,
@@ -951,8 +1023,24 @@ fn metrics(ms: &[RouteMetric]) -> Vec<Metric> {
         .collect();
     present.sort_by_key(|(i, _)| *i);
     const NAMES: [&str; 18] = [
-        "", "lock", "mtu", "window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss", "reordering", "hoplimit",
-        "initcwnd", "features", "rto_min", "initrwnd", "quickack", "congctl", "fastopen_no_cookie",
+        "",
+        "lock",
+        "mtu",
+        "window",
+        "rtt",
+        "rttvar",
+        "ssthresh",
+        "cwnd",
+        "advmss",
+        "reordering",
+        "hoplimit",
+        "initcwnd",
+        "features",
+        "rto_min",
+        "initrwnd",
+        "quickack",
+        "congctl",
+        "fastopen_no_cookie",
     ];
     for (i, m) in present {
         let value = match m {
@@ -963,7 +1051,10 @@ fn metrics(ms: &[RouteMetric]) -> Vec<Metric> {
             RouteMetric::Features(f) => {
                 let ecn = f & 1 != 0;
                 let rest = f & !1;
-                MetricValue::Features { ecn, rest: (rest != 0).then_some(*f) }
+                MetricValue::Features {
+                    ecn,
+                    rest: (rest != 0).then_some(*f),
+                }
             }
             RouteMetric::CcAlgo(s) => MetricValue::Text(s.clone()),
             RouteMetric::Mtu(v)
@@ -979,7 +1070,11 @@ fn metrics(ms: &[RouteMetric]) -> Vec<Metric> {
             | RouteMetric::FastopenNoCookie(v) => MetricValue::Num(*v),
             _ => continue,
         };
-        out.push(Metric { name: NAMES[i as usize].to_string(), locked: lock & (1 << i) != 0, value });
+        out.push(Metric {
+            name: NAMES[i as usize].to_string(),
+            locked: lock & (1 << i) != 0,
+            value,
+        });
     }
     out
 }
@@ -1015,7 +1110,11 @@ pub fn neigh_passes(n: &NeighbourMessage, f: &NeighFilter, dev_index: Option<u32
     }
     let state = u16::from(n.header.state) as u32;
     let flags = n.header.flags.bits();
-    if f.state & state == 0 && flags & NTF_PROXY == 0 && flags & NTF_EXT_LEARNED == 0 && (state != 0 || f.state & 0x100 == 0) {
+    if f.state & state == 0
+        && flags & NTF_PROXY == 0
+        && flags & NTF_EXT_LEARNED == 0
+        && (state != 0 || f.state & 0x100 == 0)
+    {
         return false;
     }
     if f.proxy && flags & NTF_PROXY == 0 {
@@ -1030,8 +1129,16 @@ pub fn neigh_passes(n: &NeighbourMessage, f: &NeighFilter, dev_index: Option<u32
     true
 }
 
-pub fn neigh_view(n: &NeighbourMessage, opts: &Opts, dev_filtered: bool, names: &Names) -> NeighView {
-    let mut v = NeighView { brief: opts.brief, ..Default::default() };
+pub fn neigh_view(
+    n: &NeighbourMessage,
+    opts: &Opts,
+    dev_filtered: bool,
+    names: &Names,
+) -> NeighView {
+    let mut v = NeighView {
+        brief: opts.brief,
+        ..Default::default()
+    };
     let mut protocol = 0u8;
     let mut ext_flags = 0u32;
     for a in &n.attributes {
@@ -1102,8 +1209,14 @@ mod tests {
     #[test]
     fn flags_words() {
         // UP without RUNNING is NO-CARRIER; RUNNING itself is never printed.
-        assert_eq!(link_flags(0x1 | 0x2 | 0x1000), vec!["NO-CARRIER", "BROADCAST", "MULTICAST", "UP"]);
-        assert_eq!(link_flags(0x8 | 0x1 | 0x40 | 0x10000), vec!["LOOPBACK", "UP", "LOWER_UP"]);
+        assert_eq!(
+            link_flags(0x1 | 0x2 | 0x1000),
+            vec!["NO-CARRIER", "BROADCAST", "MULTICAST", "UP"]
+        );
+        assert_eq!(
+            link_flags(0x8 | 0x1 | 0x40 | 0x10000),
+            vec!["LOOPBACK", "UP", "LOWER_UP"]
+        );
         assert_eq!(link_flags(0x2 | 0x80), vec!["BROADCAST", "NOARP"]);
         assert_eq!(link_flags(0x100000), vec!["100000"]);
     }
@@ -1115,7 +1228,10 @@ mod tests {
         assert_eq!(addr_flags(0x81, false), (vec!["secondary"], 0));
         assert_eq!(addr_flags(0x81, true), (vec!["temporary"], 0));
         assert_eq!(addr_flags(0x80 | 0x02, true), (vec!["nodad"], 0));
-        assert_eq!(addr_flags(0x80 | 0x100 | 0x200, true), (vec!["mngtmpaddr", "noprefixroute"], 0));
+        assert_eq!(
+            addr_flags(0x80 | 0x100 | 0x200, true),
+            (vec!["mngtmpaddr", "noprefixroute"], 0)
+        );
         assert_eq!(addr_flags(0x80 | 0x1000, true), (vec![], 0x1000));
     }
 
@@ -1135,10 +1251,16 @@ mod tests {
         r.header.protocol = netlink_packet_route::route::RouteProtocol::Kernel;
         r.header.scope = netlink_packet_route::route::RouteScope::Link;
         if len > 0 {
-            r.attributes.push(RouteAttribute::Destination(RouteAddress::Inet(dst.parse().unwrap())));
+            r.attributes
+                .push(RouteAttribute::Destination(RouteAddress::Inet(
+                    dst.parse().unwrap(),
+                )));
         }
         r.attributes.push(RouteAttribute::Oif(2));
-        r.attributes.push(RouteAttribute::PrefSource(RouteAddress::Inet("10.244.1.5".parse().unwrap())));
+        r.attributes
+            .push(RouteAttribute::PrefSource(RouteAddress::Inet(
+                "10.244.1.5".parse().unwrap(),
+            )));
         r
     }
 
@@ -1152,14 +1274,32 @@ mod tests {
     fn route_view_like_print_route() {
         let n = names();
         let opts = Opts::default();
-        let f = super::super::cli::RouteFilter { table: Some(254), family: Family::Inet, ..Default::default() };
-        let v = route_view(&route("10.244.1.0", 24), &RouteShow::for_filter(&f, &opts), &n);
+        let f = super::super::cli::RouteFilter {
+            table: Some(254),
+            family: Family::Inet,
+            ..Default::default()
+        };
+        let v = route_view(
+            &route("10.244.1.0", 24),
+            &RouteShow::for_filter(&f, &opts),
+            &n,
+        );
         let mut s = String::new();
         v.render(&mut s, &Layout::default());
-        assert_eq!(s, "10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.5 \n");
+        assert_eq!(
+            s,
+            "10.244.1.0/24 dev eth0 proto kernel scope link src 10.244.1.5 \n"
+        );
         // `ip route show dev eth0` leaves the device out.
-        let f2 = super::super::cli::RouteFilter { oif: Some("eth0".into()), ..f.clone() };
-        let v = route_view(&route("10.244.1.0", 24), &RouteShow::for_filter(&f2, &opts), &n);
+        let f2 = super::super::cli::RouteFilter {
+            oif: Some("eth0".into()),
+            ..f.clone()
+        };
+        let v = route_view(
+            &route("10.244.1.0", 24),
+            &RouteShow::for_filter(&f2, &opts),
+            &n,
+        );
         let mut s = String::new();
         v.render(&mut s, &Layout::default());
         assert_eq!(s, "10.244.1.0/24 proto kernel scope link src 10.244.1.5 \n");
@@ -1180,10 +1320,21 @@ mod tests {
         let default = route("0.0.0.0", 0);
         assert!(route_passes(&net, &parse("r"), &n));
         assert!(route_passes(&net, &parse("r show 10.244.1.0/24"), &n));
-        assert!(!route_passes(&net, &parse("r show 10.244.0.0/16"), &n), "exact");
+        assert!(
+            !route_passes(&net, &parse("r show 10.244.0.0/16"), &n),
+            "exact"
+        );
         assert!(route_passes(&net, &parse("r show root 10.244.0.0/16"), &n));
-        assert!(!route_passes(&net, &parse("r show match 10.244.0.0/16"), &n));
-        assert!(route_passes(&default, &parse("r show match 10.244.0.0/16"), &n));
+        assert!(!route_passes(
+            &net,
+            &parse("r show match 10.244.0.0/16"),
+            &n
+        ));
+        assert!(route_passes(
+            &default,
+            &parse("r show match 10.244.0.0/16"),
+            &n
+        ));
         assert!(route_passes(&default, &parse("r show default"), &n));
         assert!(!route_passes(&net, &parse("r show default"), &n));
         assert!(route_passes(&net, &parse("r show dev eth0"), &n));

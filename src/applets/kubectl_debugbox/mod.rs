@@ -70,7 +70,8 @@ pub fn manifest(p: &Plan) -> Value {
     });
     if !host {
         // A safe, namespaced sysctl: lets the unprivileged user open ICMP sockets.
-        pod_security["sysctls"] = json!([{"name": "net.ipv4.ping_group_range", "value": "0 2147483647"}]);
+        pod_security["sysctls"] =
+            json!([{"name": "net.ipv4.ping_group_range", "value": "0 2147483647"}]);
     }
     let mut spec = json!({
         "restartPolicy": "Never",
@@ -121,7 +122,11 @@ pub fn kubectl_args(p: &Plan, interactive: bool) -> Vec<String> {
                 a.extend(["-n".into(), ns.clone()]);
             }
             a.push("--rm".into());
-            a.push(if interactive && p.command.is_empty() { "-it".into() } else { "-i".into() });
+            a.push(if interactive && p.command.is_empty() {
+                "-it".into()
+            } else {
+                "-i".into()
+            });
             a.push("--restart=Never".into());
             a.push(format!("--image={}", p.image));
             let m = manifest(p);
@@ -144,10 +149,18 @@ fn scalar(v: &Value) -> String {
     match v {
         Value::String(s) => {
             let plain = !s.is_empty()
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
-                && !matches!(s.as_str(), "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~")
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_./:".contains(c))
+                && !matches!(
+                    s.as_str(),
+                    "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "~"
+                )
                 && s.parse::<f64>().is_err();
-            if plain { s.clone() } else { Value::String(s.clone()).to_string() }
+            if plain {
+                s.clone()
+            } else {
+                Value::String(s.clone()).to_string()
+            }
         }
         other => other.to_string(),
     }
@@ -192,9 +205,15 @@ fn write_yaml(v: &Value, indent: usize, out: &mut String) {
 }
 
 fn pod_name() -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0) ^ std::process::id();
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0)
+        ^ std::process::id();
     let alphabet = b"bcdfghjklmnpqrstvwxz2456789";
-    let suffix: String = (0..5).map(|i| alphabet[((n >> (i * 5)) as usize) % alphabet.len()] as char).collect();
+    let suffix: String = (0..5)
+        .map(|i| alphabet[((n >> (i * 5)) as usize) % alphabet.len()] as char)
+        .collect();
     format!("debugbox-{suffix}")
 }
 
@@ -208,7 +227,14 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         }
         Err(e) => {
             let text = e.render().to_string();
-            return Err(Error::usage(text.lines().next().unwrap_or("bad arguments").trim_start_matches("error: ").to_string()).hint("kubectl debugbox --help"));
+            return Err(Error::usage(
+                text.lines()
+                    .next()
+                    .unwrap_or("bad arguments")
+                    .trim_start_matches("error: ")
+                    .to_string(),
+            )
+            .hint("kubectl debugbox --help"));
         }
     };
     let plan = Plan {
@@ -216,20 +242,36 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         node: m.get_one::<String>("node").cloned(),
         host_network: m.get_flag("host-network"),
         namespace: m.get_one::<String>("namespace").cloned(),
-        image: m.get_one::<String>("image").cloned().unwrap_or_else(|| DEFAULT_IMAGE.into()),
+        image: m
+            .get_one::<String>("image")
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_IMAGE.into()),
         target: m.get_one::<String>("target").cloned(),
-        name: m.get_one::<String>("name").cloned().unwrap_or_else(pod_name),
-        command: m.get_many::<String>("command").map(|v| v.cloned().collect()).unwrap_or_default(),
+        name: m
+            .get_one::<String>("name")
+            .cloned()
+            .unwrap_or_else(pod_name),
+        command: m
+            .get_many::<String>("command")
+            .map(|v| v.cloned().collect())
+            .unwrap_or_default(),
     };
     if plan.pod.is_some() && (plan.node.is_some() || plan.host_network) {
-        return Err(Error::usage("POD and --node/--host-network do not go together").hint("an ephemeral container shares the pod's network"));
+        return Err(
+            Error::usage("POD and --node/--host-network do not go together")
+                .hint("an ephemeral container shares the pod's network"),
+        );
     }
     if let Some(fmt) = m.get_one::<String>("output") {
         if plan.pod.is_some() {
             return Err(Error::usage("-o prints a Pod manifest; with POD, kubectl debug adds an ephemeral container instead").hint("use --dry-run"));
         }
         let manifest = manifest(&plan);
-        let text = if fmt == "json" { format!("{manifest:#}\n") } else { to_yaml(&manifest) };
+        let text = if fmt == "json" {
+            format!("{manifest:#}\n")
+        } else {
+            to_yaml(&manifest)
+        };
         output::print(&text)?;
         return Ok(0);
     }
@@ -237,13 +279,16 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal();
     let kargs = kubectl_args(&plan, interactive || m.get_flag("dry-run"));
     if m.get_flag("dry-run") {
-        let line = shlex::try_join(std::iter::once("kubectl").chain(kargs.iter().map(String::as_str))).unwrap_or_default();
+        let line =
+            shlex::try_join(std::iter::once("kubectl").chain(kargs.iter().map(String::as_str)))
+                .unwrap_or_default();
         output::print(&format!("{line}\n"))?;
         return Ok(0);
     }
     use std::os::unix::process::CommandExt;
     let err = std::process::Command::new("kubectl").args(&kargs).exec();
-    Err(Error::local(format!("cannot run kubectl: {err}")).hint("install kubectl, or use --dry-run to see the command"))
+    Err(Error::local(format!("cannot run kubectl: {err}"))
+        .hint("install kubectl, or use --dry-run to see the command"))
 }
 
 #[cfg(test)]
@@ -267,10 +312,22 @@ mod tests {
     fn restricted_pod() {
         let m = manifest(&plan());
         assert_eq!(m["spec"]["securityContext"]["runAsNonRoot"], true);
-        assert_eq!(m["spec"]["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
-        assert_eq!(m["spec"]["containers"][0]["securityContext"]["capabilities"]["drop"][0], "ALL");
-        assert_eq!(m["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"], true);
-        assert_eq!(m["spec"]["securityContext"]["sysctls"][0]["name"], "net.ipv4.ping_group_range");
+        assert_eq!(
+            m["spec"]["securityContext"]["seccompProfile"]["type"],
+            "RuntimeDefault"
+        );
+        assert_eq!(
+            m["spec"]["containers"][0]["securityContext"]["capabilities"]["drop"][0],
+            "ALL"
+        );
+        assert_eq!(
+            m["spec"]["containers"][0]["securityContext"]["readOnlyRootFilesystem"],
+            true
+        );
+        assert_eq!(
+            m["spec"]["securityContext"]["sysctls"][0]["name"],
+            "net.ipv4.ping_group_range"
+        );
         assert!(m["spec"].get("hostNetwork").is_none());
     }
 
@@ -283,10 +340,16 @@ mod tests {
         assert_eq!(m["spec"]["hostNetwork"], true);
         assert_eq!(m["spec"]["dnsPolicy"], "ClusterFirstWithHostNet");
         assert_eq!(m["spec"]["tolerations"][0]["operator"], "Exists");
-        assert_eq!(m["spec"]["containers"][0]["securityContext"]["capabilities"]["add"][0], "NET_RAW");
+        assert_eq!(
+            m["spec"]["containers"][0]["securityContext"]["capabilities"]["add"][0],
+            "NET_RAW"
+        );
         let args = kubectl_args(&p, true);
         assert_eq!(&args[..4], &["run", "debugbox-x", "-n", "shop"]);
-        let overrides = args.iter().find_map(|a| a.strip_prefix("--overrides=")).unwrap();
+        let overrides = args
+            .iter()
+            .find_map(|a| a.strip_prefix("--overrides="))
+            .unwrap();
         let v: Value = serde_json::from_str(overrides).unwrap();
         assert_eq!(v["spec"]["nodeName"], "node-1");
     }
@@ -299,15 +362,33 @@ mod tests {
         p.command = vec!["ping".into(), "-c1".into(), "web".into()];
         assert_eq!(
             kubectl_args(&p, true),
-            vec!["debug", "web-1", "-it", "-n", "shop", "--image=debugbox:test", "--target=app", "--", "ping", "-c1", "web"]
+            vec![
+                "debug",
+                "web-1",
+                "-it",
+                "-n",
+                "shop",
+                "--image=debugbox:test",
+                "--target=app",
+                "--",
+                "ping",
+                "-c1",
+                "web"
+            ]
         );
     }
 
     #[test]
     fn yaml_round_trips_through_a_parser_shape() {
         let y = to_yaml(&manifest(&plan()));
-        assert!(y.starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n"), "{y}");
-        assert!(y.contains("  containers:\n  - name: debugbox\n    image: debugbox:test\n"), "{y}");
+        assert!(
+            y.starts_with("apiVersion: v1\nkind: Pod\nmetadata:\n"),
+            "{y}"
+        );
+        assert!(
+            y.contains("  containers:\n  - name: debugbox\n    image: debugbox:test\n"),
+            "{y}"
+        );
         assert!(y.contains("      value: \"0 2147483647\"\n"), "{y}");
         assert!(y.contains("        drop:\n        - ALL\n"), "{y}");
     }

@@ -3,7 +3,9 @@
 //! shows the walk a glibc program (ping, curl) makes for the same name and what it means.
 
 use crate::dns::present::{self, Explain, ResponseView};
-use crate::dns::resolver::{Asked, Backoff, Policy, Proto, QueryOpts, Resolver, Transport, check_name};
+use crate::dns::resolver::{
+    Asked, Backoff, Policy, Proto, QueryOpts, Resolver, Transport, check_name,
+};
 use crate::dns::{self, Family};
 use crate::error::{Error, Result};
 use crate::output;
@@ -18,18 +20,66 @@ use std::time::Duration;
 
 pub fn command() -> Command {
     Command::new("nslookup")
-        .about("query the DNS server like bind's nslookup; --explain shows the pod's search-list walk")
+        .about(
+            "query the DNS server like bind's nslookup; --explain shows the pod's search-list walk",
+        )
         .override_usage("nslookup [-option...] NAME [SERVER]")
         .disable_help_flag(true)
-        .arg(Arg::new("type").long("type").value_name("TYPE").help("-type=TYPE (also -query=): A AAAA SRV PTR CNAME TXT MX NS SOA ANY"))
-        .arg(Arg::new("port").long("port").value_name("PORT").help("-port=PORT"))
-        .arg(Arg::new("timeout").long("timeout").value_name("SECONDS").help("-timeout=SECONDS per try"))
-        .arg(Arg::new("retry").long("retry").value_name("N").help("-retry=N tries"))
-        .arg(Arg::new("debug").long("debug").action(ArgAction::SetTrue).help("-debug: print the whole messages"))
-        .arg(Arg::new("vc").long("vc").action(ArgAction::SetTrue).help("-vc: use TCP"))
-        .arg(Arg::new("nosearch").long("nosearch").action(ArgAction::SetTrue).help("-nosearch: no search list"))
-        .arg(Arg::new("explain").long("explain").action(ArgAction::SetTrue).help("show the search-list walk a glibc program makes, and findings"))
-        .arg(Arg::new("json").short('j').long("json").action(ArgAction::SetTrue).help("JSON output"))
+        .arg(
+            Arg::new("type")
+                .long("type")
+                .value_name("TYPE")
+                .help("-type=TYPE (also -query=): A AAAA SRV PTR CNAME TXT MX NS SOA ANY"),
+        )
+        .arg(
+            Arg::new("port")
+                .long("port")
+                .value_name("PORT")
+                .help("-port=PORT"),
+        )
+        .arg(
+            Arg::new("timeout")
+                .long("timeout")
+                .value_name("SECONDS")
+                .help("-timeout=SECONDS per try"),
+        )
+        .arg(
+            Arg::new("retry")
+                .long("retry")
+                .value_name("N")
+                .help("-retry=N tries"),
+        )
+        .arg(
+            Arg::new("debug")
+                .long("debug")
+                .action(ArgAction::SetTrue)
+                .help("-debug: print the whole messages"),
+        )
+        .arg(
+            Arg::new("vc")
+                .long("vc")
+                .action(ArgAction::SetTrue)
+                .help("-vc: use TCP"),
+        )
+        .arg(
+            Arg::new("nosearch")
+                .long("nosearch")
+                .action(ArgAction::SetTrue)
+                .help("-nosearch: no search list"),
+        )
+        .arg(
+            Arg::new("explain")
+                .long("explain")
+                .action(ArgAction::SetTrue)
+                .help("show the search-list walk a glibc program makes, and findings"),
+        )
+        .arg(
+            Arg::new("json")
+                .short('j')
+                .long("json")
+                .action(ArgAction::SetTrue)
+                .help("JSON output"),
+        )
         .arg(Arg::new("name").help("name or address to look up"))
         .arg(Arg::new("server").help("server to ask (default: resolv.conf)"))
 }
@@ -89,7 +139,9 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
             "-h" | "--help" => return Err(Error::usage("usage")),
             s if s.starts_with('-') && s.len() > 1 => {
                 let opt = &s[1..];
-                if let Some(v) = opt_value(opt, &["querytype=", "query=", "type=", "qu=", "ty=", "q="]) {
+                if let Some(v) =
+                    opt_value(opt, &["querytype=", "query=", "type=", "qu=", "ty=", "q="])
+                {
                     match RecordType::from_str(&v.to_ascii_uppercase()) {
                         Ok(t) => c.qtype = Some(t),
                         Err(_) => c.warnings.push(format!("unknown query type: {v}")),
@@ -99,13 +151,25 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
                         c.warnings.push(format!("unknown query class: {v}"));
                     }
                 } else if let Some(v) = opt_value(opt, &["port=", "po="]) {
-                    c.port = v.parse().map_err(|_| Error::new(1, format!("invalid port '{v}'")))?;
+                    c.port = v
+                        .parse()
+                        .map_err(|_| Error::new(1, format!("invalid port '{v}'")))?;
                 } else if let Some(v) = opt_value(opt, &["timeout=", "ti="]) {
-                    c.timeout = Some(v.parse().map_err(|_| Error::new(1, format!("invalid timeout '{v}'")))?);
+                    c.timeout = Some(
+                        v.parse()
+                            .map_err(|_| Error::new(1, format!("invalid timeout '{v}'")))?,
+                    );
                 } else if let Some(v) = opt_value(opt, &["retry=", "ret="]) {
-                    c.tries = Some(v.parse::<u32>().map_err(|_| Error::new(1, format!("invalid retry '{v}'")))?.max(1));
+                    c.tries = Some(
+                        v.parse::<u32>()
+                            .map_err(|_| Error::new(1, format!("invalid retry '{v}'")))?
+                            .max(1),
+                    );
                 } else if let Some(v) = opt_value(opt, &["ndots="]) {
-                    c.ndots = Some(v.parse().map_err(|_| Error::new(1, format!("invalid ndots '{v}'")))?);
+                    c.ndots = Some(
+                        v.parse()
+                            .map_err(|_| Error::new(1, format!("invalid ndots '{v}'")))?,
+                    );
                 } else {
                     match opt.to_ascii_lowercase().as_str() {
                         "debug" | "d2" | "deb" => c.debug = true,
@@ -117,7 +181,12 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
                         "recurse" | "rec" => c.recurse = true,
                         "norecurse" | "norec" => c.recurse = false,
                         "fail" | "nofail" | "defname" | "nodefname" | "sil" | "silent" => {}
-                        "version" => return Err(Error::verbatim(0, format!("nslookup from debugbox {}", env!("CARGO_PKG_VERSION")))),
+                        "version" => {
+                            return Err(Error::verbatim(
+                                0,
+                                format!("nslookup from debugbox {}", env!("CARGO_PKG_VERSION")),
+                            ));
+                        }
                         other => c.warnings.push(format!("*** Invalid option: {other}")),
                     }
                 }
@@ -126,7 +195,12 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
         }
     }
     match positional.len() {
-        0 => return Err(Error::usage("give a name to look up: interactive mode is not available").hint("nslookup NAME [SERVER]")),
+        0 => {
+            return Err(
+                Error::usage("give a name to look up: interactive mode is not available")
+                    .hint("nslookup NAME [SERVER]"),
+            );
+        }
         n => {
             c.name = positional[0].clone();
             if n > 1 {
@@ -138,7 +212,10 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let args: Vec<String> = args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cfg = match parse(&args) {
         Ok(c) => c,
         Err(e) if e.message == "usage" => {
@@ -169,7 +246,12 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
     // The server: resolv.conf's, or the one named (an address, or a name resolved as usual).
     let (servers, server_label) = match &cfg.server {
         None => {
-            let list: Vec<SocketAddr> = resolver.conf.servers().into_iter().map(|s| SocketAddr::new(s.ip(), cfg.port)).collect();
+            let list: Vec<SocketAddr> = resolver
+                .conf
+                .servers()
+                .into_iter()
+                .map(|s| SocketAddr::new(s.ip(), cfg.port))
+                .collect();
             (list, None)
         }
         Some(s) => {
@@ -178,7 +260,10 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
                 Err(_) => match resolver.lookup_ip(s, Family::Any).result {
                     Ok(l) => l.addrs[0],
                     Err(_) => {
-                        return Err(Error::verbatim(1, format!("nslookup: couldn't get address for '{s}': not found")));
+                        return Err(Error::verbatim(
+                            1,
+                            format!("nslookup: couldn't get address for '{s}': not found"),
+                        ));
                     }
                 },
             };
@@ -187,7 +272,11 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
     };
     let opts = QueryOpts {
         servers: servers.clone(),
-        backoff: Backoff::Fixed(Duration::from_secs(cfg.timeout.unwrap_or(resolver.conf.timeout.as_secs()).max(1))),
+        backoff: Backoff::Fixed(Duration::from_secs(
+            cfg.timeout
+                .unwrap_or(resolver.conf.timeout.as_secs())
+                .max(1),
+        )),
         attempts: cfg.tries.unwrap_or(3),
         tcp: cfg.vc,
         recursion_desired: cfg.recurse,
@@ -196,9 +285,17 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
     };
 
     // A reverse look-up for an address, as bind does when no other type was asked for.
-    let reverse = cfg.name.parse::<IpAddr>().ok().filter(|_| matches!(cfg.qtype, None | Some(RecordType::PTR)));
+    let reverse = cfg
+        .name
+        .parse::<IpAddr>()
+        .ok()
+        .filter(|_| matches!(cfg.qtype, None | Some(RecordType::PTR)));
     let default_lookups = cfg.qtype.is_none();
-    let qtype = if reverse.is_some() { RecordType::PTR } else { cfg.qtype.unwrap_or(RecordType::A) };
+    let qtype = if reverse.is_some() {
+        RecordType::PTR
+    } else {
+        cfg.qtype.unwrap_or(RecordType::A)
+    };
     let name = match reverse {
         Some(ip) => Name::from(ip).to_ascii(),
         None => cfg.name.clone(),
@@ -208,13 +305,23 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         // bind: a name too long to encode is "not a legal name" (exit 10); a bad label is a
         // syntax error (exit 1).
         if reason == "ran out of space" {
-            return Err(Error::verbatim(10, format!("nslookup: '{}' is not a legal name ({reason})", cfg.name)));
+            return Err(Error::verbatim(
+                10,
+                format!("nslookup: '{}' is not a legal name ({reason})", cfg.name),
+            ));
         }
-        return Err(Error::verbatim(1, format!("nslookup: '{}' is not in legal name syntax ({reason})", cfg.name)));
+        return Err(Error::verbatim(
+            1,
+            format!(
+                "nslookup: '{}' is not in legal name syntax ({reason})",
+                cfg.name
+            ),
+        ));
     }
 
     let walk = if reverse.is_some() || !cfg.search {
-        let mut q = Name::from_ascii(&name).map_err(|e| Error::verbatim(1, format!("nslookup: '{name}': {e}")))?;
+        let mut q = Name::from_ascii(&name)
+            .map_err(|e| Error::verbatim(1, format!("nslookup: '{name}': {e}")))?;
         q.set_fqdn(true);
         let asked = resolver.query(&q, qtype, &opts);
         vec![asked]
@@ -231,7 +338,12 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
     let show_server = |out: &mut String, asked: &Asked| {
         let srv = asked.answer().map(|(x, _)| x.server).unwrap_or(servers[0]);
         let label = server_label.clone().unwrap_or_else(|| srv.ip().to_string());
-        let _ = write!(out, "Server:\t\t{label}\nAddress:\t{}#{}\n\n", srv.ip(), srv.port());
+        let _ = write!(
+            out,
+            "Server:\t\t{label}\nAddress:\t{}#{}\n\n",
+            srv.ip(),
+            srv.port()
+        );
     };
     let mut queue: Vec<Asked> = walk;
     let mut first = true;
@@ -243,7 +355,12 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         let Some((_, answer)) = asked.answer() else {
             for x in &asked.exchanges {
                 if let Err(e) = &x.outcome {
-                    let _ = writeln!(out, ";; communications error to {}#{}: {e}", x.server.ip(), x.server.port());
+                    let _ = writeln!(
+                        out,
+                        ";; communications error to {}#{}: {e}",
+                        x.server.ip(),
+                        x.server.port()
+                    );
                 }
             }
             let _ = writeln!(out, ";; no servers could be reached");
@@ -263,7 +380,12 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         }
         let rc = m.metadata.response_code;
         if rc != ResponseCode::NoError {
-            let _ = writeln!(out, "** server can't find {}: {}", present::bare(&asked.name), present::rcode_name(rc));
+            let _ = writeln!(
+                out,
+                "** server can't find {}: {}",
+                present::bare(&asked.name),
+                present::rcode_name(rc)
+            );
             failed = true;
             continue;
         }
@@ -284,7 +406,11 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         } else if default_lookups && is_a {
             a_noanswer = true;
         } else if !default_lookups || (asked.qtype == RecordType::AAAA && a_noanswer) {
-            let shown = if default_lookups { present::bare(&asked.name).to_string() } else { cfg.name.clone() };
+            let shown = if default_lookups {
+                present::bare(&asked.name).to_string()
+            } else {
+                cfg.name.clone()
+            };
             let _ = writeln!(out, "*** Can't find {shown}: No answer");
         }
         if !aa && asked.qtype != RecordType::A && asked.qtype != RecordType::AAAA {
@@ -337,7 +463,13 @@ pub fn explain<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Explai
                 _ => Family::Any,
             };
             let r = resolver.lookup_ip(&cfg.name, family);
-            Explain::new(&cfg.name, &resolver.conf, &r.result, &r.trace, &r.candidates)
+            Explain::new(
+                &cfg.name,
+                &resolver.conf,
+                &r.result,
+                &r.trace,
+                &r.candidates,
+            )
         }
         Some(t) => {
             let opts = QueryOpts::from_conf(&resolver.conf);
@@ -357,7 +489,12 @@ pub fn explain<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Explai
                     h.asked
                         .iter()
                         .filter_map(|a| a.answer())
-                        .flat_map(|(_, a)| a.message.answers.iter().map(|r| present::rdata_text(&r.data)))
+                        .flat_map(|(_, a)| {
+                            a.message
+                                .answers
+                                .iter()
+                                .map(|r| present::rdata_text(&r.data))
+                        })
                         .collect(),
                 );
             }
@@ -371,7 +508,9 @@ fn chase_cname(m: &Message, name: &str) -> String {
     let mut current = name.to_string();
     for _ in 0..m.answers.len() {
         let next = m.answers.iter().find_map(|r| match &r.data {
-            RData::CNAME(c) if r.name.to_ascii().eq_ignore_ascii_case(&current) => Some(c.0.to_ascii()),
+            RData::CNAME(c) if r.name.to_ascii().eq_ignore_ascii_case(&current) => {
+                Some(c.0.to_ascii())
+            }
             _ => None,
         });
         match next {
@@ -407,7 +546,12 @@ fn detail(m: &Message) -> String {
                     }
                 }
                 _ => {
-                    let _ = writeln!(out, "\t{}{}", present::nslookup_word(r.record_type(), false), present::rdata_text(&r.data));
+                    let _ = writeln!(
+                        out,
+                        "\t{}{}",
+                        present::nslookup_word(r.record_type(), false),
+                        present::rdata_text(&r.data)
+                    );
                 }
             }
             let _ = writeln!(out, "\tttl = {}", r.ttl);
@@ -426,7 +570,13 @@ mod tests {
     use crate::dns::resolver::tests::{Canned, kube_conf};
 
     fn cfg(args: &str) -> Config {
-        parse(&args.split_whitespace().map(String::from).collect::<Vec<_>>()).unwrap()
+        parse(
+            &args
+                .split_whitespace()
+                .map(String::from)
+                .collect::<Vec<_>>(),
+        )
+        .unwrap()
     }
 
     fn run_canned(args: &str, zone: &[(&str, ResponseCode, &[&str], &[&str])]) -> (String, i32) {
@@ -434,7 +584,11 @@ mod tests {
         for (n, rc, v4, v6) in zone {
             c.zone.insert(
                 n.to_string(),
-                (*rc, v4.iter().map(|s| s.parse().unwrap()).collect(), v6.iter().map(|s| s.parse().unwrap()).collect()),
+                (
+                    *rc,
+                    v4.iter().map(|s| s.parse().unwrap()).collect(),
+                    v6.iter().map(|s| s.parse().unwrap()).collect(),
+                ),
             );
         }
         let mut r = Resolver::new(kube_conf(), Hosts::default(), c);
@@ -458,7 +612,12 @@ mod tests {
     fn short_name_through_the_search_list() {
         let (text, code) = run_canned(
             "web",
-            &[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &["fd00:10:96::100"])],
+            &[(
+                "web.default.svc.cluster.local.",
+                ResponseCode::NoError,
+                &["10.96.0.100"],
+                &["fd00:10:96::100"],
+            )],
         );
         assert_eq!(code, 0);
         assert_eq!(
@@ -471,7 +630,10 @@ mod tests {
     fn nxdomain_names_the_last_candidate() {
         let (text, code) = run_canned("nosuch", &[]);
         assert_eq!(code, 1);
-        assert!(text.ends_with("** server can't find nosuch: NXDOMAIN\n\n"), "{text}");
+        assert!(
+            text.ends_with("** server can't find nosuch: NXDOMAIN\n\n"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -481,14 +643,20 @@ mod tests {
         let mut r = Resolver::new(kube_conf(), Hosts::default(), c);
         let (text, code) = lookup(&cfg("-timeout=1 -retry=1 web"), &mut r).unwrap();
         assert_eq!(code, 1);
-        assert_eq!(text, ";; communications error to 10.96.0.10#53: timed out\n;; no servers could be reached\n\n");
+        assert_eq!(
+            text,
+            ";; communications error to 10.96.0.10#53: timed out\n;; no servers could be reached\n\n"
+        );
     }
 
     #[test]
     fn bad_names_are_bind_errors() {
         let mut r = Resolver::new(kube_conf(), Hosts::default(), Canned::default());
         let e = lookup(&cfg("a..b"), &mut r).unwrap_err();
-        assert_eq!(e.line("nslookup"), "nslookup: 'a..b' is not in legal name syntax (empty label)");
+        assert_eq!(
+            e.line("nslookup"),
+            "nslookup: 'a..b' is not in legal name syntax (empty label)"
+        );
         assert_eq!(e.code, 1);
         let long = "a".repeat(64);
         let e = lookup(&cfg(&long), &mut r).unwrap_err();
@@ -500,18 +668,45 @@ mod tests {
     fn explain_names_the_search_domain() {
         let (text, _) = run_canned(
             "--explain web.default",
-            &[("web.default.svc.cluster.local.", ResponseCode::NoError, &["10.96.0.100"], &[])],
+            &[(
+                "web.default.svc.cluster.local.",
+                ResponseCode::NoError,
+                &["10.96.0.100"],
+                &[],
+            )],
         );
-        assert!(text.contains("web.default.default.svc.cluster.local."), "{text}");
+        assert!(
+            text.contains("web.default.default.svc.cluster.local."),
+            "{text}"
+        );
         assert!(text.contains("<- answer"), "{text}");
-        assert!(text.contains("resolved through search domain `svc.cluster.local` after 1 NXDOMAIN candidate"), "{text}");
-        assert!(text.contains("read as Service `web` in namespace `default`"), "{text}");
+        assert!(
+            text.contains(
+                "resolved through search domain `svc.cluster.local` after 1 NXDOMAIN candidate"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("read as Service `web` in namespace `default`"),
+            "{text}"
+        );
     }
 
     #[test]
     fn explain_counts_wasted_queries_for_external_names() {
-        let (text, _) = run_canned("--explain api.example.com", &[("api.example.com.", ResponseCode::NoError, &["172.18.0.241"], &[])]);
-        assert!(text.contains("has 2 dots < ndots:5: 3 search-list candidates went to NXDOMAIN"), "{text}");
+        let (text, _) = run_canned(
+            "--explain api.example.com",
+            &[(
+                "api.example.com.",
+                ResponseCode::NoError,
+                &["172.18.0.241"],
+                &[],
+            )],
+        );
+        assert!(
+            text.contains("has 2 dots < ndots:5: 3 search-list candidates went to NXDOMAIN"),
+            "{text}"
+        );
         assert!(text.contains("`api.example.com.`"), "{text}");
     }
 }

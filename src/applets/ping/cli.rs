@@ -81,20 +81,28 @@ pub fn command() -> Command {
         .arg(Arg::new("destination").value_name("destination").help("dns name or ip address"))
 }
 
-fn number<T: std::str::FromStr>(m: &ArgMatches, id: &str, flag: &str, what: &str) -> Result<Option<T>> {
+fn number<T: std::str::FromStr>(
+    m: &ArgMatches,
+    id: &str,
+    flag: &str,
+    what: &str,
+) -> Result<Option<T>> {
     match m.get_one::<String>(id) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<T>()
-            .map(Some)
-            .map_err(|_| Error::usage(format!("invalid argument for {flag}: '{v}'")).hint(what.to_string())),
+        Some(v) => v.parse::<T>().map(Some).map_err(|_| {
+            Error::usage(format!("invalid argument for {flag}: '{v}'")).hint(what.to_string())
+        }),
     }
 }
 
 fn seconds(m: &ArgMatches, id: &str, flag: &str, what: &str) -> Result<Option<Duration>> {
-    let Some(v) = number::<f64>(m, id, flag, what)? else { return Ok(None) };
+    let Some(v) = number::<f64>(m, id, flag, what)? else {
+        return Ok(None);
+    };
     if !v.is_finite() || v < 0.0 || v > (i32::MAX / 1000) as f64 {
-        return Err(Error::usage(format!("invalid argument for {flag}: '{v}'")).hint(what.to_string()));
+        return Err(
+            Error::usage(format!("invalid argument for {flag}: '{v}'")).hint(what.to_string())
+        );
     }
     Ok(Some(Duration::from_secs_f64(v)))
 }
@@ -114,7 +122,11 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed> {
                 return Ok(Parsed::Help(e.render().to_string()));
             }
             let text = e.render().to_string();
-            let line = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let line = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
             return Err(Error::usage(line.to_string()).hint("ping -h"));
         }
     };
@@ -122,7 +134,8 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed> {
         return Ok(Parsed::Version);
     }
     let Some(target) = m.get_one::<String>("destination").cloned() else {
-        return Err(Error::usage("usage error: Destination address required").hint("ping [options] <destination>"));
+        return Err(Error::usage("usage error: Destination address required")
+            .hint("ping [options] <destination>"));
     };
     let count = number::<u64>(&m, "count", "-c", "a count from 1")?;
     if count == Some(0) {
@@ -132,25 +145,36 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed> {
     let min_user = Duration::from_millis(2);
     if let Some(i) = interval {
         if !is_root && i < min_user {
-            return Err(Error::usage("cannot flood; minimal interval allowed for user is 2ms").hint("use -i 0.002 or more"));
+            return Err(
+                Error::usage("cannot flood; minimal interval allowed for user is 2ms")
+                    .hint("use -i 0.002 or more"),
+            );
         }
     }
     let timeout = seconds(&m, "timeout", "-W", "seconds to wait for a reply")?;
     if let Some(t) = timeout {
         if t < Duration::from_millis(1) {
-            return Err(Error::usage(format!("bad linger time: {}", t.as_secs_f64())).hint("at least 0.001 seconds"));
+            return Err(
+                Error::usage(format!("bad linger time: {}", t.as_secs_f64()))
+                    .hint("at least 0.001 seconds"),
+            );
         }
     }
-    let deadline = number::<u32>(&m, "deadline", "-w", "whole seconds")?.map(|s| Duration::from_secs(s as u64));
+    let deadline = number::<u32>(&m, "deadline", "-w", "whole seconds")?
+        .map(|s| Duration::from_secs(s as u64));
     let size = number::<usize>(&m, "size", "-s", "a byte count")?.unwrap_or(56);
     if size > 65507 {
-        return Err(Error::usage(format!("invalid -s value: '{size}'")).hint("at most 65507 data bytes"));
+        return Err(
+            Error::usage(format!("invalid -s value: '{size}'")).hint("at most 65507 data bytes")
+        );
     }
     let ttl = number::<u8>(&m, "ttl", "-t", "a TTL from 0 to 255")?;
-    let source = m.get_one::<String>("interface").map(|s| match s.parse::<IpAddr>() {
-        Ok(ip) => Source::Address(ip),
-        Err(_) => Source::Device(s.clone()),
-    });
+    let source = m
+        .get_one::<String>("interface")
+        .map(|s| match s.parse::<IpAddr>() {
+            Ok(ip) => Source::Address(ip),
+            Err(_) => Source::Device(s.clone()),
+        });
     let family = if m.get_flag("ipv4") {
         Family::V4
     } else if m.get_flag("ipv6") {
@@ -161,11 +185,20 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed> {
     let tcp_port = match m.get_one::<String>("tcp") {
         None => None,
         Some(p) => match p.parse::<u16>() {
-            Ok(0) | Err(_) => return Err(Error::usage(format!("invalid --tcp port: '{p}'")).hint("a port from 1 to 65535")),
+            Ok(0) | Err(_) => {
+                return Err(Error::usage(format!("invalid --tcp port: '{p}'"))
+                    .hint("a port from 1 to 65535"));
+            }
             Ok(n) => Some(n),
         },
     };
-    let socket = m.get_one::<String>("socket").map(|s| if s == "raw" { SocketKind::Raw } else { SocketKind::Dgram });
+    let socket = m.get_one::<String>("socket").map(|s| {
+        if s == "raw" {
+            SocketKind::Raw
+        } else {
+            SocketKind::Dgram
+        }
+    });
     Ok(Parsed::Run(Config {
         target,
         count,
@@ -216,7 +249,10 @@ mod tests {
         assert!(c.quiet && c.numeric);
         assert_eq!(c.source, Some(Source::Device("eth0".into())));
         let c = cfg("-I 10.244.1.5 --tcp 3000 -j web");
-        assert_eq!(c.source, Some(Source::Address("10.244.1.5".parse().unwrap())));
+        assert_eq!(
+            c.source,
+            Some(Source::Address("10.244.1.5".parse().unwrap()))
+        );
         assert_eq!(c.tcp_port, Some(3000));
         assert!(c.json);
     }
@@ -224,8 +260,19 @@ mod tests {
     #[test]
     fn bad_values_are_usage_errors() {
         for bad in [
-            "-c 0 x", "-c abc x", "-i nope x", "-i 0.001 x", "-W 0 x", "-w -1 x", "-s 70000 x", "-t 300 x", "--tcp 0 x",
-            "--tcp http x", "-4 -6 x", "-Z x", "",
+            "-c 0 x",
+            "-c abc x",
+            "-i nope x",
+            "-i 0.001 x",
+            "-W 0 x",
+            "-w -1 x",
+            "-s 70000 x",
+            "-t 300 x",
+            "--tcp 0 x",
+            "--tcp http x",
+            "-4 -6 x",
+            "-Z x",
+            "",
         ] {
             let e = match p(bad) {
                 Err(e) => e,

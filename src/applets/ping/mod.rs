@@ -37,7 +37,11 @@ pub enum Event {
         note: Option<&'static str>,
     },
     /// An ICMP error (or a TCP failure) for probe `seq`.
-    Error { seq: u16, from: IpAddr, text: String },
+    Error {
+        seq: u16,
+        from: IpAddr,
+        text: String,
+    },
     /// A local failure not tied to a reply (message too long…).
     Local { text: String },
 }
@@ -76,7 +80,12 @@ pub struct Target {
 }
 
 /// The send/receive loop. Returns the statistics and the time from start to the last send.
-pub fn run_loop(cfg: &Config, target: &Target, prober: &mut dyn Prober, sink: &mut Sink) -> (Stats, Duration) {
+pub fn run_loop(
+    cfg: &Config,
+    target: &Target,
+    prober: &mut dyn Prober,
+    sink: &mut Sink,
+) -> (Stats, Duration) {
     let mut stats = Stats::default();
     let start = Instant::now();
     let mut next_send = start;
@@ -97,7 +106,10 @@ pub fn run_loop(cfg: &Config, target: &Target, prober: &mut dyn Prober, sink: &m
         if process::interrupted() {
             break;
         }
-        if cfg.count.is_some_and(|c| stats.received + stats.errors >= c) {
+        if cfg
+            .count
+            .is_some_and(|c| stats.received + stats.errors >= c)
+        {
             break;
         }
         if cfg.deadline.is_some() && stats.errors > 0 {
@@ -165,9 +177,21 @@ pub fn run_loop(cfg: &Config, target: &Target, prober: &mut dyn Prober, sink: &m
         };
         for ev in events {
             match ev {
-                Event::Reply { seq, from, bytes, ttl, at, note } => {
-                    let Some(sent_at) = sent.get(&seq) else { continue };
-                    let rtt_us = at.duration_since(*sent_at).map(|d| d.as_micros() as i64).unwrap_or(0);
+                Event::Reply {
+                    seq,
+                    from,
+                    bytes,
+                    ttl,
+                    at,
+                    note,
+                } => {
+                    let Some(sent_at) = sent.get(&seq) else {
+                        continue;
+                    };
+                    let rtt_us = at
+                        .duration_since(*sent_at)
+                        .map(|d| d.as_micros() as i64)
+                        .unwrap_or(0);
                     let dup = !answered.insert(seq);
                     stats.record_reply(rtt_us, dup);
                     if cfg.quiet {
@@ -210,10 +234,20 @@ pub fn run_loop(cfg: &Config, target: &Target, prober: &mut dyn Prober, sink: &m
                     }
                     let from_text = (sink.namer)(from);
                     if sink.json {
-                        sink.event(&JsonEvent::Error { seq, from: from_text, error: text });
+                        sink.event(&JsonEvent::Error {
+                            seq,
+                            from: from_text,
+                            error: text,
+                        });
                     } else {
                         let stamp = cfg.timestamps.then(SystemTime::now);
-                        sink.text(&model::error_line(stamp, &from_text, target.seq_label, seq, &text));
+                        sink.text(&model::error_line(
+                            stamp,
+                            &from_text,
+                            target.seq_label,
+                            seq,
+                            &text,
+                        ));
                     }
                 }
                 Event::Local { text } => {
@@ -243,7 +277,10 @@ pub struct IcmpProber {
 
 impl Prober for IcmpProber {
     fn send(&mut self, seq: u16, at: SystemTime) -> io::Result<()> {
-        let micros = at.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_micros() as u64).unwrap_or(0);
+        let micros = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_micros() as u64)
+            .unwrap_or(0);
         let pkt = parse::echo_request(self.sock.v6, self.id, seq, self.size, micros);
         self.sock.send(&pkt, self.dst)
     }
@@ -253,11 +290,17 @@ impl Prober for IcmpProber {
             let mut events = Vec::new();
             while let Some(e) = self.sock.recv_error()? {
                 if !e.from_network {
-                    events.push(Event::Local { text: io::Error::from_raw_os_error(e.errno).to_string() });
+                    events.push(Event::Local {
+                        text: io::Error::from_raw_os_error(e.errno).to_string(),
+                    });
                     continue;
                 }
-                let Some((id, seq)) = parse::quoted_echo(&e.quoted, self.sock.v6) else { continue };
-                if e.dest.is_some_and(|d| d != self.dst) || (self.sock.kind == SocketKind::Raw && id != self.id) {
+                let Some((id, seq)) = parse::quoted_echo(&e.quoted, self.sock.v6) else {
+                    continue;
+                };
+                if e.dest.is_some_and(|d| d != self.dst)
+                    || (self.sock.kind == SocketKind::Raw && id != self.id)
+                {
                     continue;
                 }
                 events.push(Event::Error {
@@ -268,7 +311,9 @@ impl Prober for IcmpProber {
             }
             while let Some(r) = self.sock.recv()? {
                 let raw_v4 = self.sock.kind == SocketKind::Raw && !self.sock.v6;
-                let Some(reply) = parse::echo_reply(&r.data, self.sock.v6, raw_v4) else { continue };
+                let Some(reply) = parse::echo_reply(&r.data, self.sock.v6, raw_v4) else {
+                    continue;
+                };
                 if self.sock.kind == SocketKind::Raw && reply.id != self.id {
                     continue; // another ping's reply
                 }
@@ -309,7 +354,11 @@ impl Prober for TcpProber {
     fn send(&mut self, seq: u16, _at: SystemTime) -> io::Result<()> {
         match tcp::Connect::start(self.dst, self.device.as_deref(), self.source, self.ttl) {
             Ok(c) => self.inflight.push((seq, c, Instant::now())),
-            Err(e) => self.ready.push(Event::Error { seq, from: self.dst.ip(), text: tcp_error_text(&e) }),
+            Err(e) => self.ready.push(Event::Error {
+                seq,
+                from: self.dst.ip(),
+                text: tcp_error_text(&e),
+            }),
         }
         Ok(())
     }
@@ -317,7 +366,8 @@ impl Prober for TcpProber {
     fn wait(&mut self, until: Instant) -> io::Result<Vec<Event>> {
         loop {
             let now = Instant::now();
-            self.inflight.retain(|(_, _, started)| now.duration_since(*started) < self.give_up);
+            self.inflight
+                .retain(|(_, _, started)| now.duration_since(*started) < self.give_up);
             let mut events = std::mem::take(&mut self.ready);
             if !events.is_empty() {
                 return Ok(events);
@@ -336,22 +386,39 @@ impl Prober for TcpProber {
             };
             let at = SystemTime::now();
             let mut keep = Vec::new();
-            for ((seq, c, started), done) in std::mem::take(&mut self.inflight).into_iter().zip(ready) {
+            for ((seq, c, started), done) in
+                std::mem::take(&mut self.inflight).into_iter().zip(ready)
+            {
                 if !done {
                     keep.push((seq, c, started));
                     continue;
                 }
                 match c.result() {
-                    Ok(()) => events.push(Event::Reply { seq, from: self.dst.ip(), bytes: None, ttl: None, at, note: None }),
-                    Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => events.push(Event::Reply {
+                    Ok(()) => events.push(Event::Reply {
                         seq,
                         from: self.dst.ip(),
                         bytes: None,
                         ttl: None,
                         at,
-                        note: Some("connection refused: the host is up, nothing listens on the port"),
+                        note: None,
                     }),
-                    Err(e) => events.push(Event::Error { seq, from: self.dst.ip(), text: tcp_error_text(&e) }),
+                    Err(e) if e.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                        events.push(Event::Reply {
+                            seq,
+                            from: self.dst.ip(),
+                            bytes: None,
+                            ttl: None,
+                            at,
+                            note: Some(
+                                "connection refused: the host is up, nothing listens on the port",
+                            ),
+                        })
+                    }
+                    Err(e) => events.push(Event::Error {
+                        seq,
+                        from: self.dst.ip(),
+                        text: tcp_error_text(&e),
+                    }),
                 }
             }
             self.inflight = keep;
@@ -379,14 +446,16 @@ fn resolve_error(target: &str, e: &dns::LookupError) -> Error {
         // iputils exits 2 when the name does not resolve.
         dns::LookupError::TryAgain => Error::local(format!("{target}: {}", e.gai_message()))
             .hint("no usable DNS answer: nslookup --explain NAME shows each query"),
-        _ => Error::local(format!("{target}: {}", e.gai_message())).hint("nslookup --explain NAME shows each query"),
+        _ => Error::local(format!("{target}: {}", e.gai_message()))
+            .hint("nslookup --explain NAME shows each query"),
     }
 }
 
 fn open_error(e: crate::sys::icmp::OpenError, v6: bool) -> Error {
     let raw = e.raw.as_ref().map(|e| e.raw_os_error());
     let dgram = e.dgram.as_ref().map(|e| e.raw_os_error());
-    let denied = |x: Option<Option<i32>>| matches!(x, Some(Some(libc::EPERM)) | Some(Some(libc::EACCES)));
+    let denied =
+        |x: Option<Option<i32>>| matches!(x, Some(Some(libc::EPERM)) | Some(Some(libc::EACCES)));
     if (denied(raw) || raw.is_none()) && (denied(dgram) || dgram.is_none()) {
         let range = process::ping_group_range().unwrap_or_else(|| "unknown".into());
         let gid = process::gid();
@@ -408,7 +477,10 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
         Parsed::Version => {
-            output::print(&format!("ping from debugbox {}\n", env!("CARGO_PKG_VERSION")))?;
+            output::print(&format!(
+                "ping from debugbox {}\n",
+                env!("CARGO_PKG_VERSION")
+            ))?;
             return Ok(0);
         }
     };
@@ -418,7 +490,10 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         Family::V4 => dns::Family::V4,
         Family::V6 => dns::Family::V6,
     };
-    let lookup = resolver.lookup_ip(&cfg.target, family).result.map_err(|e| resolve_error(&cfg.target, &e))?;
+    let lookup = resolver
+        .lookup_ip(&cfg.target, family)
+        .result
+        .map_err(|e| resolve_error(&cfg.target, &e))?;
     let (device, source) = match &cfg.source {
         Some(Source::Device(d)) => (Some(d.clone()), None),
         Some(Source::Address(a)) => (None, Some(*a)),
@@ -426,21 +501,30 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     };
     // getaddrinfo's order; iputils then takes the first address the kernel has a route for.
     let mut route_err = None;
-    let sorted = dns::sort::sort(&lookup.addrs, |a| match crate::sys::route::source_for(a, device.as_deref()) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            route_err = Some(e);
-            None
+    let sorted = dns::sort::sort(&lookup.addrs, |a| {
+        match crate::sys::route::source_for(a, device.as_deref()) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                route_err = Some(e);
+                None
+            }
         }
     });
     let Some((dst, Some(route_src))) = sorted.first().copied() else {
-        let e = route_err.map(|e| io_text(&e)).unwrap_or_else(|| "no address".into());
-        return Err(Error::local(format!("connect: {e}")).hint("ip route get ADDRESS shows the route the kernel would take"));
+        let e = route_err
+            .map(|e| io_text(&e))
+            .unwrap_or_else(|| "no address".into());
+        return Err(Error::local(format!("connect: {e}"))
+            .hint("ip route get ADDRESS shows the route the kernel would take"));
     };
     let v6 = dst.is_ipv6();
     // iputils: a literal target is shown numerically; IPv6 always shows what was typed.
     let numeric = cfg.numeric || lookup.literal;
-    let host = if lookup.literal || (v6 && cfg.tcp_port.is_none()) { cfg.target.clone() } else { lookup.canonical.clone() };
+    let host = if lookup.literal || (v6 && cfg.tcp_port.is_none()) {
+        cfg.target.clone()
+    } else {
+        lookup.canonical.clone()
+    };
 
     let mut cache: HashMap<IpAddr, String> = HashMap::new();
     let mut namer = |ip: IpAddr| -> String {
@@ -460,15 +544,29 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     let stdout = io::stdout();
     let mut lock = stdout.lock();
     let shown_src = match (&cfg.source, &device) {
-        (Some(_), dev) => Some(format!("from {} {}: ", source.unwrap_or(route_src), dev.clone().unwrap_or_default())),
+        (Some(_), dev) => Some(format!(
+            "from {} {}: ",
+            source.unwrap_or(route_src),
+            dev.clone().unwrap_or_default()
+        )),
         _ => None,
     };
     let (stats, elapsed);
-    let target = Target { seq_label: if cfg.tcp_port.is_some() { "tcp_seq" } else { "icmp_seq" }, port: cfg.tcp_port };
+    let target = Target {
+        seq_label: if cfg.tcp_port.is_some() {
+            "tcp_seq"
+        } else {
+            "icmp_seq"
+        },
+        port: cfg.tcp_port,
+    };
     if let Some(port) = cfg.tcp_port {
         let header = format!(
             "PING {host} ({dst}) port {port}: TCP connect probes{}.\n",
-            shown_src.as_ref().map(|s| format!(" {}", s.trim_end_matches(": "))).unwrap_or_default()
+            shown_src
+                .as_ref()
+                .map(|s| format!(" {}", s.trim_end_matches(": ")))
+                .unwrap_or_default()
         );
         let mut prober = TcpProber {
             dst: SocketAddr::new(dst, port),
@@ -476,11 +574,18 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             source,
             ttl: cfg.ttl,
             inflight: Vec::new(),
-            give_up: cfg.timeout.unwrap_or(Duration::from_secs(10)).max(cfg.interval),
+            give_up: cfg
+                .timeout
+                .unwrap_or(Duration::from_secs(10))
+                .max(cfg.interval),
             ready: Vec::new(),
         };
         emit_start(&cfg, &mut lock, &header, &host, dst, Some(port), "tcp");
-        let mut sink = Sink { out: &mut lock, json: cfg.json, namer: &mut namer };
+        let mut sink = Sink {
+            out: &mut lock,
+            json: cfg.json,
+            namer: &mut namer,
+        };
         (stats, elapsed) = run_loop(&cfg, &target, &mut prober, &mut sink);
     } else {
         let sock = IcmpSocket::open(v6, cfg.socket).map_err(|e| open_error(e, v6))?;
@@ -488,17 +593,36 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             SocketKind::Raw => "icmp (raw socket)",
             SocketKind::Dgram => "icmp (datagram socket)",
         };
-        sock.configure(cfg.ttl, device.as_deref(), source).map_err(|e| Error::local(format!("cannot set up the ICMP socket: {}", io_text(&e))))?;
+        sock.configure(cfg.ttl, device.as_deref(), source)
+            .map_err(|e| Error::local(format!("cannot set up the ICMP socket: {}", io_text(&e))))?;
         let shown_dst = if v6 { namer(dst) } else { dst.to_string() };
         let header = if v6 {
-            format!("PING {host}({shown_dst}) {}{} data bytes\n", shown_src.clone().unwrap_or_default(), cfg.size)
+            format!(
+                "PING {host}({shown_dst}) {}{} data bytes\n",
+                shown_src.clone().unwrap_or_default(),
+                cfg.size
+            )
         } else {
-            format!("PING {host} ({dst}) {}{}({}) bytes of data.\n", shown_src.clone().unwrap_or_default(), cfg.size, cfg.size + 28)
+            format!(
+                "PING {host} ({dst}) {}{}({}) bytes of data.\n",
+                shown_src.clone().unwrap_or_default(),
+                cfg.size,
+                cfg.size + 28
+            )
         };
         emit_start(&cfg, &mut lock, &header, &host, dst, None, probe_kind);
         let id = (std::process::id() as u16) ^ 0x5a5a;
-        let mut prober = IcmpProber { sock, dst, id, size: cfg.size };
-        let mut sink = Sink { out: &mut lock, json: cfg.json, namer: &mut namer };
+        let mut prober = IcmpProber {
+            sock,
+            dst,
+            id,
+            size: cfg.size,
+        };
+        let mut sink = Sink {
+            out: &mut lock,
+            json: cfg.json,
+            namer: &mut namer,
+        };
         (stats, elapsed) = run_loop(&cfg, &target, &mut prober, &mut sink);
     }
     if cfg.json {
@@ -533,13 +657,28 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         }
     }
     // iputils: 0 when any reply came (all of them, under -w), 1 when none, 2 on error.
-    let failed = stats.received == 0 || (cfg.deadline.is_some() && cfg.count.is_some_and(|c| stats.received < c));
+    let failed = stats.received == 0
+        || (cfg.deadline.is_some() && cfg.count.is_some_and(|c| stats.received < c));
     Ok(if failed { 1 } else { 0 })
 }
 
-fn emit_start(cfg: &Config, out: &mut dyn Write, header: &str, host: &str, dst: IpAddr, port: Option<u16>, probe: &str) {
+fn emit_start(
+    cfg: &Config,
+    out: &mut dyn Write,
+    header: &str,
+    host: &str,
+    dst: IpAddr,
+    port: Option<u16>,
+    probe: &str,
+) {
     if cfg.json {
-        let e = JsonEvent::Start { host, addr: dst.to_string(), port, data_bytes: cfg.size, probe };
+        let e = JsonEvent::Start {
+            host,
+            addr: dst.to_string(),
+            port,
+            data_bytes: cfg.size,
+            probe,
+        };
         let _ = out.write_all(output::json_line(&e).as_bytes());
     } else {
         let _ = out.write_all(header.as_bytes());
@@ -562,7 +701,9 @@ fn clusterip_hint<T: dns::resolver::Transport>(
     let name = if is_service_name(canonical) {
         canonical.to_string()
     } else {
-        resolver.reverse(dst, Duration::from_millis(500)).filter(|n| is_service_name(n))?
+        resolver
+            .reverse(dst, Duration::from_millis(500))
+            .filter(|n| is_service_name(n))?
     };
     Some(format!(
         "hint: {dst} is {name}, a Service ClusterIP: it is virtual and answers no ICMP, so 100% loss says nothing about the Service. Try ping --tcp PORT {dst} or curl http://{name}:PORT/"
@@ -572,7 +713,10 @@ fn clusterip_hint<T: dns::resolver::Transport>(
 /// `SVC.NS.svc.DOMAIN` (at least two labels before `svc`).
 fn is_service_name(name: &str) -> bool {
     let labels: Vec<&str> = name.trim_end_matches('.').split('.').collect();
-    labels.iter().position(|l| *l == "svc").is_some_and(|i| i >= 2 && i + 1 < labels.len())
+    labels
+        .iter()
+        .position(|l| *l == "svc")
+        .is_some_and(|i| i >= 2 && i + 1 < labels.len())
 }
 
 #[cfg(test)]
@@ -593,7 +737,14 @@ mod tests {
             let from: IpAddr = "10.244.1.10".parse().unwrap();
             match (self.reply_to)(seq) {
                 Some(true) => {
-                    let ev = Event::Reply { seq, from, bytes: Some(64), ttl: Some(64), at: at + self.delay, note: None };
+                    let ev = Event::Reply {
+                        seq,
+                        from,
+                        bytes: Some(64),
+                        ttl: Some(64),
+                        at: at + self.delay,
+                        note: None,
+                    };
                     self.queue.push((Instant::now() + self.delay, ev.clone()));
                     if seq == 2 {
                         self.queue.push((Instant::now() + self.delay, ev)); // a duplicate
@@ -601,7 +752,11 @@ mod tests {
                 }
                 Some(false) => self.queue.push((
                     Instant::now() + self.delay,
-                    Event::Error { seq, from: "10.244.1.5".parse().unwrap(), text: "Destination Host Unreachable".into() },
+                    Event::Error {
+                        seq,
+                        from: "10.244.1.5".parse().unwrap(),
+                        text: "Destination Host Unreachable".into(),
+                    },
                 )),
                 None => {}
             }
@@ -613,7 +768,13 @@ mod tests {
             let (due, later): (Vec<_>, Vec<_>) = self.queue.drain(..).partition(|(t, _)| *t <= now);
             self.queue = later;
             if due.is_empty() {
-                let next = self.queue.iter().map(|(t, _)| *t).min().unwrap_or(until).min(until);
+                let next = self
+                    .queue
+                    .iter()
+                    .map(|(t, _)| *t)
+                    .min()
+                    .unwrap_or(until)
+                    .min(until);
                 std::thread::sleep(next.saturating_duration_since(now));
             }
             Ok(due.into_iter().map(|(_, e)| e).collect())
@@ -644,9 +805,16 @@ mod tests {
     fn drive(cfg: &Config, prober: &mut Canned) -> (Stats, String) {
         let mut out = Vec::new();
         let mut namer = |ip: IpAddr| ip.to_string();
-        let target = Target { seq_label: "icmp_seq", port: None };
+        let target = Target {
+            seq_label: "icmp_seq",
+            port: None,
+        };
         let (stats, _) = {
-            let mut sink = Sink { out: &mut out, json: cfg.json, namer: &mut namer };
+            let mut sink = Sink {
+                out: &mut out,
+                json: cfg.json,
+                namer: &mut namer,
+            };
             run_loop(cfg, &target, prober, &mut sink)
         };
         (stats, String::from_utf8(out).unwrap())
@@ -654,19 +822,32 @@ mod tests {
 
     #[test]
     fn replies_duplicates_and_timing() {
-        let mut p = Canned { delay: Duration::from_millis(1), reply_to: |_| Some(true), queue: vec![], sends: 0 };
+        let mut p = Canned {
+            delay: Duration::from_millis(1),
+            reply_to: |_| Some(true),
+            queue: vec![],
+            sends: 0,
+        };
         let (s, text) = drive(&cfg(3), &mut p);
         assert_eq!((s.transmitted, s.received, s.repeats), (3, 3, 1));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 4, "{text}");
-        assert!(lines[0].starts_with("64 bytes from 10.244.1.10: icmp_seq=1 ttl=64 time=1."), "{text}");
+        assert!(
+            lines[0].starts_with("64 bytes from 10.244.1.10: icmp_seq=1 ttl=64 time=1."),
+            "{text}"
+        );
         assert!(text.contains("(DUP!)"));
         assert!(s.tmin >= 1000, "RTT comes from the reply time: {}", s.tmin);
     }
 
     #[test]
     fn silence_lingers_for_w_then_stops() {
-        let mut p = Canned { delay: Duration::ZERO, reply_to: |_| None, queue: vec![], sends: 0 };
+        let mut p = Canned {
+            delay: Duration::ZERO,
+            reply_to: |_| None,
+            queue: vec![],
+            sends: 0,
+        };
         let started = Instant::now();
         let (s, text) = drive(&cfg(2), &mut p);
         assert_eq!((s.transmitted, s.received, s.errors), (2, 0, 0));
@@ -677,10 +858,18 @@ mod tests {
 
     #[test]
     fn errors_count_and_print() {
-        let mut p = Canned { delay: Duration::ZERO, reply_to: |_| Some(false), queue: vec![], sends: 0 };
+        let mut p = Canned {
+            delay: Duration::ZERO,
+            reply_to: |_| Some(false),
+            queue: vec![],
+            sends: 0,
+        };
         let (s, text) = drive(&cfg(2), &mut p);
         assert_eq!((s.received, s.errors), (0, 2));
-        assert_eq!(text, "From 10.244.1.5 icmp_seq=1 Destination Host Unreachable\nFrom 10.244.1.5 icmp_seq=2 Destination Host Unreachable\n");
+        assert_eq!(
+            text,
+            "From 10.244.1.5 icmp_seq=1 Destination Host Unreachable\nFrom 10.244.1.5 icmp_seq=2 Destination Host Unreachable\n"
+        );
     }
 
     #[test]
@@ -688,7 +877,12 @@ mod tests {
         let mut c = cfg(1);
         c.deadline = Some(Duration::from_millis(60));
         c.outstanding = true;
-        let mut p = Canned { delay: Duration::ZERO, reply_to: |seq| if seq >= 3 { Some(true) } else { None }, queue: vec![], sends: 0 };
+        let mut p = Canned {
+            delay: Duration::ZERO,
+            reply_to: |seq| if seq >= 3 { Some(true) } else { None },
+            queue: vec![],
+            sends: 0,
+        };
         let (s, text) = drive(&c, &mut p);
         assert!(s.transmitted >= 3, "{s:?}");
         assert!(text.contains("no answer yet for icmp_seq=1"), "{text}");
@@ -699,7 +893,12 @@ mod tests {
     fn json_events() {
         let mut c = cfg(1);
         c.json = true;
-        let mut p = Canned { delay: Duration::ZERO, reply_to: |_| Some(true), queue: vec![], sends: 0 };
+        let mut p = Canned {
+            delay: Duration::ZERO,
+            reply_to: |_| Some(true),
+            queue: vec![],
+            sends: 0,
+        };
         let (_, text) = drive(&c, &mut p);
         let v: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
         assert_eq!(v["type"], "reply");

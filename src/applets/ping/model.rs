@@ -87,7 +87,11 @@ pub fn fmt_g(v: f64) -> String {
     }
     let decimals = (5 - exp).max(0) as usize;
     let s = format!("{v:.decimals$}");
-    if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    }
 }
 
 /// The reply time as iputils prints it: 3 significant decimals below 1 ms, fewer above.
@@ -116,7 +120,11 @@ pub fn timestamp_prefix(t: SystemTime) -> String {
 /// The summary block (finish() in ping_common.c), starting with its blank line.
 pub fn summary(host: &str, s: &Stats, elapsed: Duration) -> String {
     let mut out = String::new();
-    let _ = write!(out, "\n--- {host} ping statistics ---\n{} packets transmitted, {} received", s.transmitted, s.received);
+    let _ = write!(
+        out,
+        "\n--- {host} ping statistics ---\n{} packets transmitted, {} received",
+        s.transmitted, s.received
+    );
     if s.repeats > 0 {
         let _ = write!(out, ", +{} duplicates", s.repeats);
     }
@@ -125,13 +133,24 @@ pub fn summary(host: &str, s: &Stats, elapsed: Duration) -> String {
     }
     if s.transmitted > 0 {
         let ms = elapsed.as_secs() * 1000 + ((elapsed.subsec_nanos() as u64 + 500_000) / 1_000_000);
-        let _ = write!(out, ", {}% packet loss, time {ms}ms", fmt_g(s.loss_percent() as f32 as f64));
+        let _ = write!(
+            out,
+            ", {}% packet loss, time {ms}ms",
+            fmt_g(s.loss_percent() as f32 as f64)
+        );
     }
     out.push('\n');
     // iputils ends with a newline whether or not the rtt line is there (a blank line after 100%
     // loss).
     if let Some((min, avg, max, mdev)) = s.rtt() {
-        let _ = write!(out, "rtt min/avg/max/mdev = {}/{}/{}/{} ms", ms3(min), ms3(avg), ms3(max), ms3(mdev));
+        let _ = write!(
+            out,
+            "rtt min/avg/max/mdev = {}/{}/{}/{} ms",
+            ms3(min),
+            ms3(avg),
+            ms3(max),
+            ms3(mdev)
+        );
     }
     out.push('\n');
     out
@@ -160,7 +179,11 @@ impl ReplyLine<'_> {
         }
         match self.bytes {
             Some(b) => {
-                let _ = write!(out, "{b} bytes from {}: {}={}", self.from, self.seq_label, self.seq);
+                let _ = write!(
+                    out,
+                    "{b} bytes from {}: {}={}",
+                    self.from, self.seq_label, self.seq
+                );
             }
             None => {
                 let _ = write!(out, "from {}: {}={}", self.from, self.seq_label, self.seq);
@@ -186,7 +209,13 @@ impl ReplyLine<'_> {
 }
 
 /// `From 10.244.1.5 icmp_seq=1 Destination Host Unreachable`.
-pub fn error_line(stamp: Option<SystemTime>, from: &str, seq_label: &str, seq: u16, text: &str) -> String {
+pub fn error_line(
+    stamp: Option<SystemTime>,
+    from: &str,
+    seq_label: &str,
+    seq: u16,
+    text: &str,
+) -> String {
     let mut out = String::new();
     if let Some(t) = stamp {
         out.push_str(&timestamp_prefix(t));
@@ -279,7 +308,10 @@ mod tests {
 
     #[test]
     fn summary_like_iputils() {
-        let mut s = Stats { transmitted: 3, ..Default::default() };
+        let mut s = Stats {
+            transmitted: 3,
+            ..Default::default()
+        };
         for us in [45, 60, 51] {
             s.record_reply(us, false);
         }
@@ -288,7 +320,11 @@ mod tests {
             text,
             "\n--- 10.244.1.10 ping statistics ---\n3 packets transmitted, 3 received, 0% packet loss, time 2003ms\nrtt min/avg/max/mdev = 0.045/0.052/0.060/0.006 ms\n"
         );
-        let lost = Stats { transmitted: 2, errors: 2, ..Default::default() };
+        let lost = Stats {
+            transmitted: 2,
+            errors: 2,
+            ..Default::default()
+        };
         assert_eq!(
             summary("10.244.1.99", &lost, Duration::from_millis(1001)),
             "\n--- 10.244.1.99 ping statistics ---\n2 packets transmitted, 0 received, +2 errors, 100% packet loss, time 1001ms\n\n"
@@ -297,7 +333,10 @@ mod tests {
 
     #[test]
     fn duplicates_count_in_times_not_in_received() {
-        let mut s = Stats { transmitted: 1, ..Default::default() };
+        let mut s = Stats {
+            transmitted: 1,
+            ..Default::default()
+        };
         s.record_reply(100, false);
         s.record_reply(300, true);
         assert_eq!((s.received, s.repeats), (1, 1));
@@ -319,12 +358,31 @@ mod tests {
             truncated: false,
             note: None,
         };
-        assert_eq!(l.render(), "64 bytes from 10.244.1.10: icmp_seq=1 ttl=64 time=0.367 ms\n");
         assert_eq!(
-            error_line(None, "10.244.1.5", "icmp_seq", 2, "Destination Host Unreachable"),
+            l.render(),
+            "64 bytes from 10.244.1.10: icmp_seq=1 ttl=64 time=0.367 ms\n"
+        );
+        assert_eq!(
+            error_line(
+                None,
+                "10.244.1.5",
+                "icmp_seq",
+                2,
+                "Destination Host Unreachable"
+            ),
             "From 10.244.1.5 icmp_seq=2 Destination Host Unreachable\n"
         );
-        let t = ReplyLine { bytes: None, from: "10.96.0.100:3000", seq_label: "tcp_seq", ttl: None, note: Some("connection refused"), ..l };
-        assert_eq!(t.render(), "from 10.96.0.100:3000: tcp_seq=1 time=0.367 ms (connection refused)\n");
+        let t = ReplyLine {
+            bytes: None,
+            from: "10.96.0.100:3000",
+            seq_label: "tcp_seq",
+            ttl: None,
+            note: Some("connection refused"),
+            ..l
+        };
+        assert_eq!(
+            t.render(),
+            "from 10.96.0.100:3000: tcp_seq=1 time=0.367 ms (connection refused)\n"
+        );
     }
 }

@@ -1,7 +1,10 @@
 //! ICMP on the wire -> events, with etherparse. Pure, and safe on any input (property-tested
 //! below on arbitrary bytes).
 
-use etherparse::{IcmpEchoHeader, Icmpv4Header, Icmpv4Slice, Icmpv4Type, Icmpv6Header, Icmpv6Slice, Icmpv6Type, Ipv4Slice};
+use etherparse::{
+    IcmpEchoHeader, Icmpv4Header, Icmpv4Slice, Icmpv4Type, Icmpv6Header, Icmpv6Slice, Icmpv6Type,
+    Ipv4Slice,
+};
 
 /// An echo reply found in a received datagram.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,7 +22,12 @@ pub fn echo_reply(data: &[u8], v6: bool, with_ip_header: bool) -> Option<EchoRep
     if v6 {
         let icmp = Icmpv6Slice::from_slice(data).ok()?;
         return match icmp.icmp_type() {
-            Icmpv6Type::EchoReply(IcmpEchoHeader { id, seq }) => Some(EchoReply { id, seq, icmp_len: data.len(), ttl: None }),
+            Icmpv6Type::EchoReply(IcmpEchoHeader { id, seq }) => Some(EchoReply {
+                id,
+                seq,
+                icmp_len: data.len(),
+                ttl: None,
+            }),
             _ => None,
         };
     }
@@ -34,7 +42,12 @@ pub fn echo_reply(data: &[u8], v6: bool, with_ip_header: bool) -> Option<EchoRep
     };
     let icmp = Icmpv4Slice::from_slice(icmp_bytes).ok()?;
     match icmp.icmp_type() {
-        Icmpv4Type::EchoReply(IcmpEchoHeader { id, seq }) => Some(EchoReply { id, seq, icmp_len: icmp_bytes.len(), ttl }),
+        Icmpv4Type::EchoReply(IcmpEchoHeader { id, seq }) => Some(EchoReply {
+            id,
+            seq,
+            icmp_len: icmp_bytes.len(),
+            ttl,
+        }),
         _ => None,
     }
 }
@@ -73,7 +86,9 @@ pub fn echo_request(v6: bool, id: u16, seq: u16, size: usize, sent_unix_micros: 
         // The kernel fills in the ICMPv6 checksum (it covers the IPv6 pseudo-header).
         out.extend_from_slice(&Icmpv6Header::new(Icmpv6Type::EchoRequest(echo)).to_bytes());
     } else {
-        out.extend_from_slice(&Icmpv4Header::with_checksum(Icmpv4Type::EchoRequest(echo), &payload).to_bytes());
+        out.extend_from_slice(
+            &Icmpv4Header::with_checksum(Icmpv4Type::EchoRequest(echo), &payload).to_bytes(),
+        );
     }
     out.extend_from_slice(&payload);
     out
@@ -168,17 +183,33 @@ mod tests {
         req[..8].copy_from_slice(&fixed.to_bytes());
         let r = echo_reply(&req, false, false).unwrap();
         assert_eq!((r.id, r.seq, r.icmp_len, r.ttl), (0x1234, 7, 64, None));
-        assert_eq!(quoted_echo(&echo_request(false, 9, 3, 56, 0), false), Some((9, 3)));
-        assert_eq!(quoted_echo(&echo_request(true, 9, 4, 56, 0), true), Some((9, 4)));
+        assert_eq!(
+            quoted_echo(&echo_request(false, 9, 3, 56, 0), false),
+            Some((9, 3))
+        );
+        assert_eq!(
+            quoted_echo(&echo_request(true, 9, 4, 56, 0), true),
+            Some((9, 4))
+        );
     }
 
     #[test]
     fn raw_ipv4_reply_with_header() {
         // A real 84-byte datagram: IPv4 header (TTL 63) + echo reply id 0xbeef seq 1.
         let mut icmp = echo_request(false, 0xbeef, 1, 56, 0);
-        let h = Icmpv4Header::with_checksum(Icmpv4Type::EchoReply(IcmpEchoHeader { id: 0xbeef, seq: 1 }), &icmp[8..]);
+        let h = Icmpv4Header::with_checksum(
+            Icmpv4Type::EchoReply(IcmpEchoHeader { id: 0xbeef, seq: 1 }),
+            &icmp[8..],
+        );
         icmp[..8].copy_from_slice(&h.to_bytes());
-        let ip = etherparse::Ipv4Header::new(icmp.len() as u16, 63, etherparse::IpNumber::ICMP, [10, 244, 1, 10], [10, 244, 1, 5]).unwrap();
+        let ip = etherparse::Ipv4Header::new(
+            icmp.len() as u16,
+            63,
+            etherparse::IpNumber::ICMP,
+            [10, 244, 1, 10],
+            [10, 244, 1, 5],
+        )
+        .unwrap();
         let mut pkt = ip.to_bytes().to_vec();
         pkt.extend_from_slice(&icmp);
         let r = echo_reply(&pkt, false, true).unwrap();
@@ -191,8 +222,14 @@ mod tests {
     fn error_texts_match_iputils() {
         assert_eq!(error_text(false, 3, 1, 0), "Destination Host Unreachable");
         assert_eq!(error_text(false, 11, 0, 0), "Time to live exceeded");
-        assert_eq!(error_text(false, 3, 4, 1400), "Frag needed and DF set (mtu = 1400)");
-        assert_eq!(error_text(true, 1, 3, 0), "Destination unreachable: Address unreachable");
+        assert_eq!(
+            error_text(false, 3, 4, 1400),
+            "Frag needed and DF set (mtu = 1400)"
+        );
+        assert_eq!(
+            error_text(true, 1, 3, 0),
+            "Destination unreachable: Address unreachable"
+        );
         assert_eq!(error_text(true, 2, 0, 1280), "Packet too big: mtu=1280");
         assert_eq!(error_text(true, 3, 0, 0), "Time exceeded: Hop limit");
     }
@@ -223,7 +260,12 @@ mod tests {
                 let _ = echo_reply(&buf, v6, false);
                 let _ = quoted_echo(&buf, v6);
             }
-            let _ = error_text(round % 2 == 0, buf.first().copied().unwrap_or(0), buf.get(1).copied().unwrap_or(0), len as u32);
+            let _ = error_text(
+                round % 2 == 0,
+                buf.first().copied().unwrap_or(0),
+                buf.get(1).copied().unwrap_or(0),
+                len as u32,
+            );
         }
     }
 }

@@ -17,7 +17,8 @@ use std::ffi::OsString;
 use std::net::IpAddr;
 
 pub fn command() -> Command {
-    Command::new("shell").about("interactive prompt: run the applets by name, with completion and history")
+    Command::new("shell")
+        .about("interactive prompt: run the applets by name, with completion and history")
 }
 
 const BUILTINS: &[&str] = &["help", "exit", "quit"];
@@ -34,8 +35,12 @@ pub enum Line {
 }
 
 pub fn parse_line(line: &str) -> Line {
-    let Some(words) = shlex::split(line) else { return Line::BadQuoting };
-    let Some(first) = words.first() else { return Line::Empty };
+    let Some(words) = shlex::split(line) else {
+        return Line::BadQuoting;
+    };
+    let Some(first) = words.first() else {
+        return Line::Empty;
+    };
     match first.as_str() {
         "exit" | "quit" | "logout" => Line::Exit,
         "help" | "?" => Line::Help(words.get(1).cloned()),
@@ -49,7 +54,10 @@ pub fn parse_line(line: &str) -> Line {
 /// Candidates for the word under the cursor.
 pub fn complete_words(line: &str, pos: usize) -> (usize, Vec<String>) {
     let before = &line[..pos.min(line.len())];
-    let start = before.rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
+    let start = before
+        .rfind(char::is_whitespace)
+        .map(|i| i + 1)
+        .unwrap_or(0);
     let word = &before[start..];
     let first = before[..start].split_whitespace().next();
     let mut out: Vec<String> = match first {
@@ -61,7 +69,12 @@ pub fn complete_words(line: &str, pos: usize) -> (usize, Vec<String>) {
             .filter(|n| n.starts_with(word))
             .map(String::from)
             .collect(),
-        Some("help") => APPLETS.iter().map(|a| a.name).filter(|n| n.starts_with(word)).map(String::from).collect(),
+        Some("help") => APPLETS
+            .iter()
+            .map(|a| a.name)
+            .filter(|n| n.starts_with(word))
+            .map(String::from)
+            .collect(),
         Some(name) if word.starts_with('-') => match applets::find(name) {
             Some(a) => {
                 let cmd = (a.command)();
@@ -93,9 +106,23 @@ struct Completion;
 impl Completer for Completion {
     type Candidate = Pair;
 
-    fn complete(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> rustyline::Result<(usize, Vec<Pair>)> {
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
         let (start, words) = complete_words(line, pos);
-        Ok((start, words.into_iter().map(|w| Pair { display: w.clone(), replacement: format!("{w} ") }).collect()))
+        Ok((
+            start,
+            words
+                .into_iter()
+                .map(|w| Pair {
+                    display: w.clone(),
+                    replacement: format!("{w} "),
+                })
+                .collect(),
+        ))
     }
 }
 
@@ -108,14 +135,21 @@ impl Helper for Completion {}
 
 /// Two or three lines saying where the prompt runs: pod, namespace, addresses, DNS.
 pub fn banner() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default();
-    let c = conf::system();
-    let namespace = std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-        .ok()
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
-        .or_else(|| std::env::var("POD_NAMESPACE").ok())
-        .or_else(|| c.search.first().and_then(|d| d.strip_suffix(".svc.cluster.local").map(String::from)))
-        .filter(|n| !n.contains('.'));
+        .unwrap_or_default();
+    let c = conf::system();
+    let namespace =
+        std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+            .ok()
+            .map(|s| s.trim().to_string())
+            .or_else(|| std::env::var("POD_NAMESPACE").ok())
+            .or_else(|| {
+                c.search
+                    .first()
+                    .and_then(|d| d.strip_suffix(".svc.cluster.local").map(String::from))
+            })
+            .filter(|n| !n.contains('.'));
     let addrs = crate::sys::netlink::Rtnl::open()
         .and_then(|mut r| r.addresses())
         .map(|list| {
@@ -123,7 +157,9 @@ pub fn banner() -> String {
                 .filter(|a| u8::from(a.header.scope) == 0)
                 .filter_map(|a| {
                     a.attributes.iter().find_map(|at| match at {
-                        netlink_packet_route::address::AddressAttribute::Address(ip) => Some((*ip, a.header.prefix_len)),
+                        netlink_packet_route::address::AddressAttribute::Address(ip) => {
+                            Some((*ip, a.header.prefix_len))
+                        }
                         _ => None,
                     })
                 })
@@ -131,7 +167,11 @@ pub fn banner() -> String {
                 .collect::<Vec<_>>()
         })
         .unwrap_or_default();
-    let mut out = format!("debugbox {} on {}", env!("CARGO_PKG_VERSION"), if host.is_empty() { "?" } else { &host });
+    let mut out = format!(
+        "debugbox {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        if host.is_empty() { "?" } else { &host }
+    );
     if let Some(ns) = namespace {
         out.push_str(&format!(" (namespace {ns})"));
     }
@@ -141,8 +181,16 @@ pub fn banner() -> String {
     out.push('\n');
     out.push_str(&format!(
         "DNS {} search {} ndots:{}\n",
-        c.servers().iter().map(|s| s.ip().to_string()).collect::<Vec<_>>().join(" "),
-        if c.search.is_empty() { "(none)".into() } else { c.search.join(" ") },
+        c.servers()
+            .iter()
+            .map(|s| s.ip().to_string())
+            .collect::<Vec<_>>()
+            .join(" "),
+        if c.search.is_empty() {
+            "(none)".into()
+        } else {
+            c.search.join(" ")
+        },
         c.ndots
     ));
     out.push_str("type help for the applets, Tab to complete, exit to leave\n");
@@ -157,7 +205,9 @@ fn help(topic: Option<&str>) -> String {
             for a in APPLETS.iter().filter(|a| a.name != "shell") {
                 s.push_str(&format!("  {:<18} {}\n", a.name, a.about));
             }
-            s.push_str("  help APPLET        the applet's flags\n  exit               leave (or Ctrl-D)\n");
+            s.push_str(
+                "  help APPLET        the applet's flags\n  exit               leave (or Ctrl-D)\n",
+            );
             s.push_str("No pipes, redirections or variables: this is not a shell.\n");
             s
         }
@@ -165,11 +215,13 @@ fn help(topic: Option<&str>) -> String {
 }
 
 pub fn run(_args: &[OsString]) -> Result<i32> {
-    let exe = std::env::current_exe().map_err(|e| Error::local(format!("cannot find this binary: {e}")))?;
+    let exe = std::env::current_exe()
+        .map_err(|e| Error::local(format!("cannot find this binary: {e}")))?;
     let mut ed: Editor<Completion, DefaultHistory> =
         Editor::new().map_err(|e| Error::local(format!("cannot start the prompt: {e}")))?;
     ed.set_helper(Some(Completion));
-    let history = std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".debugbox_history"));
+    let history =
+        std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".debugbox_history"));
     if let Some(h) = &history {
         let _ = ed.load_history(h);
     }
@@ -194,7 +246,11 @@ pub fn run(_args: &[OsString]) -> Result<i32> {
             Line::BadQuoting => eprintln!("unbalanced quotes"),
             Line::Unknown(w) => eprintln!("{w}: not an applet (help lists them)"),
             Line::Run(applet, args) => {
-                match std::process::Command::new(&exe).arg(&applet).args(&args).status() {
+                match std::process::Command::new(&exe)
+                    .arg(&applet)
+                    .args(&args)
+                    .status()
+                {
                     Ok(st) => {
                         last = st.code().unwrap_or(130);
                         if last != 0 {
@@ -221,8 +277,17 @@ mod tests {
         assert_eq!(parse_line(""), Line::Empty);
         assert_eq!(parse_line("  exit "), Line::Exit);
         assert_eq!(parse_line("help ping"), Line::Help(Some("ping".into())));
-        assert_eq!(parse_line("ping -c 1 'web.default'"), Line::Run("ping".into(), vec!["-c".into(), "1".into(), "web.default".into()]));
-        assert_eq!(parse_line("ping6 ::1"), Line::Run("ping".into(), vec!["::1".into()]));
+        assert_eq!(
+            parse_line("ping -c 1 'web.default'"),
+            Line::Run(
+                "ping".into(),
+                vec!["-c".into(), "1".into(), "web.default".into()]
+            )
+        );
+        assert_eq!(
+            parse_line("ping6 ::1"),
+            Line::Run("ping".into(), vec!["::1".into()])
+        );
         assert_eq!(parse_line("ls -l"), Line::Unknown("ls".into()));
         assert_eq!(parse_line("shell"), Line::Unknown("shell".into()));
         assert_eq!(parse_line("curl 'unbalanced"), Line::BadQuoting);

@@ -1,0 +1,770 @@
+//! A read-only Kubernetes API client for in-cluster use: the service account's token and CA,
+//! `KUBERNETES_SERVICE_HOST`/`_PORT`, HTTPS through rustls, JSON through serde, and only the
+//! fields diagnose reads. The token goes into the Authorization header and nowhere else.
+
+use super::probe;
+use crate::applets::curl::tls;
+use crate::sys::conn;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+pub const SERVICEACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
+
+/// How to reach the API from this pod.
+pub struct Client {
+    addr: SocketAddr,
+    /// The name the certificate is checked against (the address when given as one).
+    server_name: String,
+    token: String,
+    config: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+    pub endpoint: String,
+}
+
+/// Why the in-cluster configuration is missing, in words.
+pub fn load(
+    sa_dir: &Path,
+    host: Option<String>,
+    port: Option<String>,
+    timeout: Duration,
+) -> Result<Client, String> {
+    let host = host.filter(|h| !h.is_empty()).ok_or(
+        "KUBERNETES_SERVICE_HOST is not set (not in a pod, or automountServiceAccountToken: false)",
+    )?;
+    let port = port.unwrap_or_else(|| "443".into());
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("KUBERNETES_SERVICE_PORT={port} is not a port"))?;
+    let ip: IpAddr = host
+        .parse()
+        .map_err(|_| format!("KUBERNETES_SERVICE_HOST={host} is not an address"))?;
+    let token_path = sa_dir.join("token");
+    let token = std::fs::read_to_string(&token_path)
+        .map_err(|e| {
+            format!(
+                "cannot read the service account token {}: {}",
+                token_path.display(),
+                io_reason(&e)
+            )
+        })?
+        .trim()
+        .to_string();
+    if token.is_empty() {
+        return Err(format!(
+            "the service account token {} is empty",
+            token_path.display()
+        ));
+    }
+    let ca = sa_dir.join("ca.crt");
+    let ca_text = ca.to_string_lossy().into_owned();
+    let (config, _) = tls::client_config(false, Some(&ca_text), None, None)
+        .map_err(|e| format!("cannot use the cluster CA {ca_text}: {}", e.message))?;
+    Ok(Client {
+        addr: SocketAddr::new(ip, port),
+        server_name: host,
+        token,
+        config,
+        timeout,
+        endpoint: probe::show_addr(&SocketAddr::new(ip, port)),
+    })
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file".into(),
+        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// The service account's namespace, if mounted.
+pub fn namespace_file(sa_dir: &Path) -> Option<String> {
+    std::fs::read_to_string(sa_dir.join("namespace"))
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+pub fn serviceaccount_dir(flag: Option<&str>) -> PathBuf {
+    flag.map(PathBuf::from)
+        .or_else(|| std::env::var_os("DEBUGBOX_SERVICEACCOUNT").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(SERVICEACCOUNT_DIR))
+}
+
+/// A read: its verb, resource (with group) and namespace, as `kubectl auth can-i` names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Read {
+    pub verb: &'static str,
+    pub resource: &'static str,
+    pub group: &'static str,
+    pub version: &'static str,
+    pub namespace: Option<String>,
+    pub name: Option<String>,
+    pub query: Option<String>,
+}
+
+impl Read {
+    pub fn list(resource: &'static str, namespace: Option<&str>) -> Self {
+        let (group, version) = group_of(resource);
+        Read {
+            verb: "list",
+            resource,
+            group,
+            version,
+            namespace: namespace.map(String::from),
+            name: None,
+            query: None,
+        }
+    }
+
+    pub fn get(resource: &'static str, namespace: &str, name: &str) -> Self {
+        let (group, version) = group_of(resource);
+        Read {
+            verb: "get",
+            resource,
+            group,
+            version,
+            namespace: Some(namespace.into()),
+            name: Some(name.into()),
+            query: None,
+        }
+    }
+
+    pub fn with_query(mut self, q: String) -> Self {
+        self.query = Some(q);
+        self
+    }
+
+    pub fn path(&self) -> String {
+        let mut p = if self.group.is_empty() {
+            format!("/api/{}", self.version)
+        } else {
+            format!("/apis/{}/{}", self.group, self.version)
+        };
+        if let Some(ns) = &self.namespace {
+            p.push_str(&format!("/namespaces/{ns}"));
+        }
+        p.push('/');
+        p.push_str(self.resource);
+        if let Some(n) = &self.name {
+            p.push('/');
+            p.push_str(n);
+        }
+        if let Some(q) = &self.query {
+            p.push('?');
+            p.push_str(q);
+        }
+        p
+    }
+
+    /// `list endpointslices.discovery.k8s.io in namespace default`.
+    pub fn words(&self) -> String {
+        let res = if self.group.is_empty() {
+            self.resource.to_string()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        };
+        match &self.namespace {
+            Some(ns) => format!("{} {res} in namespace {ns}", self.verb),
+            None => format!("{} {res} at cluster scope", self.verb),
+        }
+    }
+
+    /// The kubectl command that asks the same question.
+    pub fn can_i(&self) -> String {
+        let res = if self.group.is_empty() {
+            self.resource.to_string()
+        } else {
+            format!("{}.{}", self.resource, self.group)
+        };
+        match &self.namespace {
+            Some(ns) => format!("kubectl auth can-i {} {res} -n {ns}", self.verb),
+            None => format!("kubectl auth can-i {} {res} --all-namespaces", self.verb),
+        }
+    }
+}
+
+fn group_of(resource: &str) -> (&'static str, &'static str) {
+    match resource {
+        "endpointslices" => ("discovery.k8s.io", "v1"),
+        "ingresses" => ("networking.k8s.io", "v1"),
+        _ => ("", "v1"),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApiError {
+    /// 403: the token may not do this read.
+    Forbidden(String),
+    /// 401: the token is not accepted.
+    Unauthorized,
+    NotFound,
+    /// Any other answer from the server.
+    Status(u16, String),
+    /// The API could not be reached or spoke nonsense.
+    Unreachable(String),
+}
+
+impl ApiError {
+    pub fn words(&self, read: &Read) -> String {
+        match self {
+            ApiError::Forbidden(msg) => format!("forbidden: cannot {} ({msg})", read.words()),
+            ApiError::Unauthorized => {
+                "401 Unauthorized: the service account token was not accepted".into()
+            }
+            ApiError::NotFound => format!("{} not found", read.words()),
+            ApiError::Status(code, msg) => format!("HTTP {code} for {}: {msg}", read.words()),
+            ApiError::Unreachable(why) => format!("API unreachable: {why}"),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct StatusBody {
+    #[serde(default)]
+    message: String,
+}
+
+impl Client {
+    pub fn read<T: DeserializeOwned>(&self, read: &Read) -> Result<T, ApiError> {
+        let deadline = Instant::now() + self.timeout;
+        let stream = conn::connect(self.addr, deadline)
+            .map_err(|e| ApiError::Unreachable(format!("{}: {e}", self.endpoint)))?;
+        let name = rustls::pki_types::ServerName::try_from(self.server_name.clone())
+            .map_err(|_| ApiError::Unreachable(format!("bad server name {}", self.server_name)))?;
+        let mut stream = match stream.into_tls(self.config.clone(), name, Some(deadline)) {
+            Ok((s, _)) => s,
+            Err(conn::TlsError::Tls(e)) => {
+                return Err(ApiError::Unreachable(format!(
+                    "TLS with {}: {e}",
+                    self.endpoint
+                )));
+            }
+            Err(conn::TlsError::Io(e)) => {
+                return Err(ApiError::Unreachable(format!(
+                    "TLS with {}: {e}",
+                    self.endpoint
+                )));
+            }
+        };
+        let auth = format!("Bearer {}", self.token);
+        let headers = [
+            ("Authorization", auth.as_str()),
+            ("Accept", "application/json"),
+        ];
+        let host = if self.addr.is_ipv6() {
+            format!("[{}]", self.server_name)
+        } else {
+            self.server_name.clone()
+        };
+        let host = if self.addr.port() == 443 {
+            host
+        } else {
+            format!("{host}:{}", self.addr.port())
+        };
+        let reply = probe::get(
+            &mut stream,
+            &host,
+            &read.path(),
+            &headers,
+            deadline,
+            64 << 20,
+        )
+        .map_err(|e| ApiError::Unreachable(format!("{}: {e}", self.endpoint)))?;
+        match reply.status {
+            200 => serde_json::from_slice(&reply.body).map_err(|e| {
+                ApiError::Unreachable(format!("unexpected answer for {}: {e}", read.path()))
+            }),
+            code => {
+                let message = serde_json::from_slice::<StatusBody>(&reply.body)
+                    .map(|s| s.message)
+                    .unwrap_or_default();
+                Err(match code {
+                    401 => ApiError::Unauthorized,
+                    403 => ApiError::Forbidden(message),
+                    404 => ApiError::NotFound,
+                    _ => ApiError::Status(code, message),
+                })
+            }
+        }
+    }
+}
+
+// The objects, with only the fields diagnose reads.
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Meta {
+    pub name: String,
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct List<T> {
+    #[serde(default = "Vec::new")]
+    pub items: Vec<T>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum IntOrString {
+    Int(u16),
+    Str(String),
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Service {
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: ServiceSpec,
+    #[serde(default)]
+    pub status: LbStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    #[serde(default)]
+    pub selector: Option<BTreeMap<String, String>>,
+    #[serde(rename = "clusterIP", default)]
+    pub cluster_ip: String,
+    #[serde(rename = "clusterIPs", default)]
+    pub cluster_ips: Vec<String>,
+    #[serde(default)]
+    pub ports: Vec<ServicePort>,
+    #[serde(default)]
+    pub external_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServicePort {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "tcp")]
+    pub protocol: String,
+    pub port: u16,
+    #[serde(default)]
+    pub target_port: Option<IntOrString>,
+    #[serde(default)]
+    pub node_port: Option<u16>,
+}
+
+fn tcp() -> String {
+    "TCP".into()
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LbStatus {
+    #[serde(default)]
+    pub load_balancer: LoadBalancer,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LoadBalancer {
+    #[serde(default)]
+    pub ingress: Vec<LbIngress>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct LbIngress {
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub hostname: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSlice {
+    #[serde(default)]
+    pub endpoints: Option<Vec<Endpoint>>,
+    #[serde(default)]
+    pub ports: Option<Vec<SlicePort>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Endpoint {
+    #[serde(default)]
+    pub addresses: Vec<String>,
+    #[serde(default)]
+    pub conditions: Conditions,
+    #[serde(default)]
+    pub target_ref: Option<TargetRef>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Conditions {
+    #[serde(default)]
+    pub ready: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TargetRef {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SlicePort {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Pod {
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: PodSpec,
+    #[serde(default)]
+    pub status: PodStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default)]
+    pub containers: Vec<Container>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Container {
+    #[serde(default)]
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    #[serde(default)]
+    pub name: Option<String>,
+    pub container_port: u16,
+    #[serde(default = "tcp")]
+    pub protocol: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default)]
+    pub conditions: Vec<PodCondition>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PodCondition {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub status: String,
+}
+
+impl Pod {
+    pub fn ready(&self) -> bool {
+        self.status
+            .conditions
+            .iter()
+            .any(|c| c.kind == "Ready" && c.status == "True")
+    }
+
+    /// The container port a Service targetPort names (by name or number).
+    pub fn resolve_port(&self, target: &IntOrString) -> Option<u16> {
+        match target {
+            IntOrString::Int(p) => Some(*p),
+            IntOrString::Str(name) => self
+                .spec
+                .containers
+                .iter()
+                .flat_map(|c| &c.ports)
+                .find(|p| p.name.as_deref() == Some(name))
+                .map(|p| p.container_port),
+        }
+    }
+
+    pub fn container_ports(&self) -> Vec<&ContainerPort> {
+        self.spec
+            .containers
+            .iter()
+            .flat_map(|c| &c.ports)
+            .filter(|p| p.protocol == "TCP")
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Node {
+    pub metadata: Meta,
+    #[serde(default)]
+    pub status: NodeStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NodeStatus {
+    #[serde(default)]
+    pub addresses: Vec<NodeAddress>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct NodeAddress {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub address: String,
+}
+
+impl Node {
+    pub fn internal_ips(&self) -> Vec<IpAddr> {
+        self.status
+            .addresses
+            .iter()
+            .filter(|a| a.kind == "InternalIP")
+            .filter_map(|a| a.address.parse().ok())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ingress {
+    pub metadata: Meta,
+    #[serde(default)]
+    pub spec: IngressSpec,
+    #[serde(default)]
+    pub status: LbStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IngressSpec {
+    #[serde(default)]
+    pub ingress_class_name: Option<String>,
+    #[serde(default)]
+    pub rules: Vec<IngressRule>,
+    #[serde(default)]
+    pub tls: Vec<IngressTls>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngressRule {
+    #[serde(default)]
+    pub host: Option<String>,
+    #[serde(default)]
+    pub http: Option<IngressHttp>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngressHttp {
+    #[serde(default)]
+    pub paths: Vec<IngressPath>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngressPath {
+    #[serde(default)]
+    pub path: Option<String>,
+    pub backend: IngressBackend,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngressBackend {
+    #[serde(default)]
+    pub service: Option<BackendService>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendService {
+    pub name: String,
+    #[serde(default)]
+    pub port: Option<BackendPort>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BackendPort {
+    #[serde(default)]
+    pub number: Option<u16>,
+    #[serde(default)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IngressTls {
+    #[serde(default)]
+    pub hosts: Vec<String>,
+}
+
+/// A route from an Ingress to a Service port: host, path, TLS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    pub ingress: String,
+    pub host: Option<String>,
+    pub path: String,
+    pub tls: bool,
+    pub class: Option<String>,
+    pub addresses: Vec<String>,
+}
+
+impl Ingress {
+    /// The rules of this Ingress whose backend is `service` (on `port`, when the rule names one
+    /// by number or name).
+    pub fn routes_to(&self, service: &str, port: &ServicePort) -> Vec<Route> {
+        let mut out = Vec::new();
+        let addresses: Vec<String> = self
+            .status
+            .load_balancer
+            .ingress
+            .iter()
+            .filter_map(|i| i.ip.clone().or_else(|| i.hostname.clone()))
+            .collect();
+        for rule in &self.spec.rules {
+            for p in rule.http.iter().flat_map(|h| &h.paths) {
+                let Some(b) = &p.backend.service else {
+                    continue;
+                };
+                if b.name != service {
+                    continue;
+                }
+                let port_ok = match &b.port {
+                    None => true,
+                    Some(bp) => {
+                        bp.number == Some(port.port) || (bp.name.is_some() && bp.name == port.name)
+                    }
+                };
+                if !port_ok {
+                    continue;
+                }
+                let tls = rule
+                    .host
+                    .as_ref()
+                    .is_some_and(|h| self.spec.tls.iter().any(|t| t.hosts.iter().any(|x| x == h)));
+                out.push(Route {
+                    ingress: self.metadata.name.clone(),
+                    host: rule.host.clone(),
+                    path: p
+                        .path
+                        .clone()
+                        .filter(|s| !s.is_empty())
+                        .unwrap_or_else(|| "/".into()),
+                    tls,
+                    class: self.spec.ingress_class_name.clone(),
+                    addresses: addresses.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Does `labels` carry every key=value of `selector`?
+pub fn selects(selector: &BTreeMap<String, String>, labels: &BTreeMap<String, String>) -> bool {
+    !selector.is_empty() && selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+}
+
+pub fn selector_text(selector: &BTreeMap<String, String>) -> String {
+    selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_like_the_api() {
+        assert_eq!(
+            Read::get("services", "default", "web").path(),
+            "/api/v1/namespaces/default/services/web"
+        );
+        assert_eq!(
+            Read::list("endpointslices", Some("default"))
+                .with_query("labelSelector=kubernetes.io%2Fservice-name%3Dweb".into())
+                .path(),
+            "/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb"
+        );
+        assert_eq!(Read::list("nodes", None).path(), "/api/v1/nodes");
+        assert_eq!(
+            Read::list("ingresses", Some("shop")).path(),
+            "/apis/networking.k8s.io/v1/namespaces/shop/ingresses"
+        );
+    }
+
+    #[test]
+    fn denied_reads_are_named_like_kubectl() {
+        let r = Read::list("endpointslices", Some("default"));
+        assert_eq!(
+            r.words(),
+            "list endpointslices.discovery.k8s.io in namespace default"
+        );
+        assert_eq!(
+            r.can_i(),
+            "kubectl auth can-i list endpointslices.discovery.k8s.io -n default"
+        );
+        assert_eq!(
+            Read::list("nodes", None).can_i(),
+            "kubectl auth can-i list nodes --all-namespaces"
+        );
+        assert_eq!(
+            Read::get("services", "default", "web").words(),
+            "get services in namespace default"
+        );
+    }
+
+    #[test]
+    fn objects_parse_from_api_json() {
+        let svc: Service = serde_json::from_str(
+            r#"{"metadata":{"name":"web","namespace":"default"},"spec":{"type":"NodePort","selector":{"app":"web"},
+               "clusterIP":"10.96.0.100","ports":[{"name":"http","port":3000,"targetPort":"http","nodePort":30080}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            svc.spec.ports[0].target_port,
+            Some(IntOrString::Str("http".into()))
+        );
+        assert_eq!(svc.spec.ports[0].protocol, "TCP");
+        let pod: Pod = serde_json::from_str(
+            r#"{"metadata":{"name":"web1","labels":{"app":"web"}},"spec":{"containers":[{"name":"a","ports":[{"name":"http","containerPort":8080}]}]},
+               "status":{"podIP":"10.244.1.10","conditions":[{"type":"Ready","status":"True"}]}}"#,
+        )
+        .unwrap();
+        assert!(pod.ready());
+        assert_eq!(
+            pod.resolve_port(&IntOrString::Str("http".into())),
+            Some(8080)
+        );
+        assert_eq!(pod.resolve_port(&IntOrString::Str("grpc".into())), None);
+        assert!(selects(
+            svc.spec.selector.as_ref().unwrap(),
+            &pod.metadata.labels
+        ));
+        let ing: Ingress = serde_json::from_str(
+            r#"{"metadata":{"name":"shop"},"spec":{"rules":[{"host":"shop.example.com","http":{"paths":[{"path":"/","backend":{"service":{"name":"web","port":{"number":3000}}}}]}},
+               {"host":"other.example.com","http":{"paths":[{"backend":{"service":{"name":"api","port":{"number":80}}}}]}}],"tls":[{"hosts":["shop.example.com"]}]},
+               "status":{"loadBalancer":{"ingress":[{"ip":"172.18.0.241"}]}}}"#,
+        )
+        .unwrap();
+        let routes = ing.routes_to("web", &svc.spec.ports[0]);
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes[0].host.as_deref(), Some("shop.example.com"));
+        assert!(routes[0].tls);
+        assert_eq!(routes[0].addresses, vec!["172.18.0.241".to_string()]);
+    }
+
+    #[test]
+    fn empty_selector_selects_nothing() {
+        let labels: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
+        assert!(!selects(&BTreeMap::new(), &labels));
+    }
+}

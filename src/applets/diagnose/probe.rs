@@ -1,0 +1,482 @@
+//! Probes: a TCP connect to one address and port, then (when the port may speak HTTP) one GET
+//! with the right Host header and SNI, all before a deadline. Many probes run at once on a
+//! bounded number of threads.
+
+use crate::applets::curl::tls;
+use crate::sys::conn::{self, Stream, TlsError};
+use serde::Serialize;
+use std::io::{self, Read, Write};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+use ureq_proto::client::{Call, RecvResponseResult, SendRequestResult, header_raw};
+use ureq_proto::http;
+
+const USER_AGENT: &str = concat!("debugbox-diagnose/", env!("CARGO_PKG_VERSION"));
+
+/// What a probe asks once connected.
+#[derive(Debug, Clone)]
+pub struct HttpAsk {
+    /// The Host header (and the SNI name under TLS).
+    pub host: String,
+    pub path: String,
+    pub tls: bool,
+}
+
+/// One probe to run.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub addr: SocketAddr,
+    /// What the address is: a pod name, a node name, "ClusterIP", an Ingress host…
+    pub label: String,
+    pub http: Option<HttpAsk>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tcp {
+    /// Connected.
+    Open,
+    /// A reset came back: the host is there, nothing listens (or kube-proxy rejects).
+    Refused,
+    /// Nothing came back before the deadline: dropped on the way.
+    Timeout,
+    /// An ICMP error (no route, host unreachable, administratively prohibited).
+    Unreachable,
+    /// A local error (no route at all, address family not available…).
+    Error,
+}
+
+impl Tcp {
+    pub fn words(self) -> &'static str {
+        match self {
+            Tcp::Open => "connected",
+            Tcp::Refused => "connection refused",
+            Tcp::Timeout => "timed out",
+            Tcp::Unreachable => "unreachable",
+            Tcp::Error => "failed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HttpResult {
+    pub status: Option<u16>,
+    pub time_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The first line of the body, for default-backend pages and error texts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Probe {
+    pub address: String,
+    pub label: String,
+    pub tcp: Tcp,
+    pub tcp_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpResult>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+}
+
+impl Probe {
+    pub fn http_status(&self) -> Option<u16> {
+        self.http.as_ref().and_then(|h| h.status)
+    }
+
+    /// "10.96.0.100:3000 connected, HTTP 200 (1.2 ms)".
+    pub fn summary(&self) -> String {
+        let mut s = format!("{} {}", self.address, self.tcp.words());
+        if let Some(h) = &self.http {
+            match (h.status, &h.error) {
+                (Some(code), _) => s.push_str(&format!(", HTTP {code}")),
+                (None, Some(e)) => s.push_str(&format!(", no HTTP reply ({e})")),
+                _ => {}
+            }
+        }
+        let ms = self.tcp_ms + self.http.as_ref().map(|h| h.time_ms).unwrap_or(0.0);
+        s.push_str(&format!(" ({ms:.1} ms)"));
+        s
+    }
+}
+
+pub fn show_addr(a: &SocketAddr) -> String {
+    match a {
+        SocketAddr::V4(v) => v.to_string(),
+        SocketAddr::V6(v) => format!("[{}]:{}", v.ip(), v.port()),
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
+}
+
+fn classify(e: &io::Error) -> Tcp {
+    match e.raw_os_error() {
+        Some(libc::ECONNREFUSED) => Tcp::Refused,
+        Some(libc::ETIMEDOUT) => Tcp::Timeout,
+        Some(libc::EHOSTUNREACH)
+        | Some(libc::ENETUNREACH)
+        | Some(libc::EACCES)
+        | Some(libc::EPERM) => Tcp::Unreachable,
+        _ if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock => {
+            Tcp::Timeout
+        }
+        _ => Tcp::Error,
+    }
+}
+
+/// Run one probe, finishing before `timeout` (connect and HTTP each get at most that).
+pub fn run(
+    spec: &Spec,
+    timeout: Duration,
+    tls_config: Option<&Arc<rustls::ClientConfig>>,
+) -> Probe {
+    let start = Instant::now();
+    let mut probe = Probe {
+        address: show_addr(&spec.addr),
+        label: spec.label.clone(),
+        tcp: Tcp::Open,
+        tcp_ms: 0.0,
+        tcp_error: None,
+        http: None,
+        host: spec.http.as_ref().map(|h| h.host.clone()),
+    };
+    let stream = conn::connect(spec.addr, start + timeout);
+    probe.tcp_ms = ms(start.elapsed());
+    let stream = match stream {
+        Ok(s) => s,
+        Err(e) => {
+            probe.tcp = classify(&e);
+            probe.tcp_error = Some(e.to_string());
+            return probe;
+        }
+    };
+    if let Some(ask) = &spec.http {
+        let t = Instant::now();
+        let result = ask_http(stream, ask, t + timeout, tls_config);
+        let time_ms = ms(t.elapsed());
+        probe.http = Some(match result {
+            Ok(reply) => HttpResult {
+                status: Some(reply.status),
+                time_ms,
+                error: None,
+                body: first_line(&reply.body),
+            },
+            Err(e) => HttpResult {
+                status: None,
+                time_ms,
+                error: Some(e),
+                body: None,
+            },
+        });
+    }
+    probe
+}
+
+fn first_line(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let mut s: String = line.chars().take(80).collect();
+    if line.chars().count() > 80 {
+        s.push('…');
+    }
+    Some(s)
+}
+
+fn ask_http(
+    stream: Stream,
+    ask: &HttpAsk,
+    deadline: Instant,
+    tls_config: Option<&Arc<rustls::ClientConfig>>,
+) -> Result<Reply, String> {
+    let mut stream = if ask.tls {
+        let config = match tls_config {
+            Some(c) => c.clone(),
+            None => return Err("no TLS configuration".into()),
+        };
+        let name = rustls::pki_types::ServerName::try_from(sni_name(&ask.host).to_string())
+            .map_err(|_| format!("bad TLS name {}", ask.host))?;
+        match stream.into_tls(config, name, Some(deadline)) {
+            Ok((s, _)) => s,
+            Err(TlsError::Tls(e)) => return Err(format!("TLS: {e}")),
+            Err(TlsError::Io(e)) => return Err(format!("TLS: {}", io_words(&e))),
+        }
+    } else {
+        stream
+    };
+    get(&mut stream, &ask.host, &ask.path, &[], deadline, 4096)
+}
+
+/// A TLS configuration for probes: they check that a path answers, not the certificate (the
+/// API client verifies its own with the service account's CA).
+pub fn insecure_tls() -> Option<Arc<rustls::ClientConfig>> {
+    tls::client_config(true, None, None, None)
+        .ok()
+        .map(|(c, _)| c)
+}
+
+fn io_words(e: &io::Error) -> String {
+    if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock {
+        return "timed out".into();
+    }
+    match e.raw_os_error() {
+        Some(libc::ECONNRESET) => "connection reset".into(),
+        _ => e.to_string(),
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+/// The TLS server name in a Host header value: no port, no brackets.
+pub fn sni_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match host.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()) => h,
+        _ => host,
+    }
+}
+
+/// One HTTP/1.1 GET on `stream` (`host` is the Host header: name or `[v6]`, with `:port` when
+/// not the default), reading at most `max_body` bytes of the body.
+pub fn get(
+    stream: &mut Stream,
+    host: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    deadline: Instant,
+    max_body: usize,
+) -> Result<Reply, String> {
+    let scheme = if matches!(stream, Stream::Tls(_)) {
+        "https"
+    } else {
+        "http"
+    };
+    let mut builder = http::Request::builder()
+        .method("GET")
+        .uri(format!("{scheme}://{host}{path}"));
+    builder = header_raw(builder, "Host", host.as_bytes());
+    builder = header_raw(builder, "User-Agent", USER_AGENT.as_bytes());
+    for (k, v) in headers {
+        builder = header_raw(builder, k, v.as_bytes());
+    }
+    let request = builder.body(()).map_err(|e| format!("bad request: {e}"))?;
+    let call = Call::new(request).map_err(|e| format!("bad request: {e}"))?;
+    let mut call = call.proceed();
+    let mut out = vec![0u8; 16 * 1024];
+    let n = call
+        .write(&mut out)
+        .map_err(|e| format!("bad request: {e}"))?;
+    stream
+        .set_deadline(Some(deadline))
+        .map_err(|e| io_words(&e))?;
+    stream
+        .write_all(&out[..n])
+        .and_then(|_| stream.flush())
+        .map_err(|e| io_words(&e))?;
+    let mut call = match call.proceed() {
+        Ok(Some(SendRequestResult::RecvResponse(c))) => c,
+        _ => return Err("request not sent".into()),
+    };
+    let mut inbuf = Vec::with_capacity(8 * 1024);
+    let mut chunk = vec![0u8; 64 * 1024];
+    let (head_len, response) = loop {
+        match call.try_response(&inbuf, false) {
+            Ok((used, Some(r))) => break (used, r),
+            Ok((_, None)) => {}
+            Err(e) => return Err(format!("not HTTP: {e}")),
+        }
+        if inbuf.len() > 64 * 1024 {
+            return Err("response head too large".into());
+        }
+        stream
+            .set_deadline(Some(deadline))
+            .map_err(|e| io_words(&e))?;
+        let n = stream.read(&mut chunk).map_err(|e| io_words(&e))?;
+        if n == 0 {
+            return Err(if inbuf.is_empty() {
+                "closed without a reply".into()
+            } else {
+                "not HTTP".into()
+            });
+        }
+        inbuf.extend_from_slice(&chunk[..n]);
+    };
+    let status = response.status().as_u16();
+    let mut body = Vec::new();
+    if let Some(RecvResponseResult::RecvBody(mut rb)) = call.proceed() {
+        let mut pending = inbuf.split_off(head_len);
+        let mut decoded = vec![0u8; 64 * 1024];
+        loop {
+            if !pending.is_empty() {
+                let (used, produced) = rb
+                    .read(&pending, &mut decoded)
+                    .map_err(|e| format!("bad body: {e}"))?;
+                body.extend_from_slice(&decoded[..produced]);
+                pending.drain(..used);
+                if used == 0 && produced == 0 && !rb.can_proceed() {
+                    return Err("bad body".into());
+                }
+            }
+            if rb.can_proceed() || body.len() >= max_body {
+                break;
+            }
+            if !pending.is_empty() {
+                continue;
+            }
+            stream
+                .set_deadline(Some(deadline))
+                .map_err(|e| io_words(&e))?;
+            let n = stream.read(&mut chunk).map_err(|e| io_words(&e))?;
+            if n == 0 {
+                break;
+            }
+            pending.extend_from_slice(&chunk[..n]);
+        }
+    }
+    body.truncate(max_body);
+    Ok(Reply { status, body })
+}
+
+/// Run every probe, at most `workers` at a time, keeping their order.
+pub fn run_all(
+    specs: &[Spec],
+    timeout: Duration,
+    workers: usize,
+    tls_config: Option<&Arc<rustls::ClientConfig>>,
+) -> Vec<Probe> {
+    if specs.is_empty() {
+        return Vec::new();
+    }
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<Probe>>> =
+        specs.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.clamp(1, specs.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(spec) = specs.get(i) else { break };
+                    let p = run(spec, timeout, tls_config);
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(p);
+                    }
+                }
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .filter_map(|m| m.into_inner().ok().flatten())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    #[test]
+    fn sni_names() {
+        assert_eq!(sni_name("web.default:3000"), "web.default");
+        assert_eq!(sni_name("[fd00::1]:8443"), "fd00::1");
+        assert_eq!(sni_name("[fd00::1]"), "fd00::1");
+        assert_eq!(sni_name("shop.example.com"), "shop.example.com");
+    }
+
+    #[test]
+    fn refused_and_open_on_loopback() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let open = l.local_addr().unwrap();
+        let closed = {
+            let t = TcpListener::bind("127.0.0.1:0").unwrap();
+            t.local_addr().unwrap()
+        };
+        let specs = vec![
+            Spec {
+                addr: open,
+                label: "open".into(),
+                http: None,
+            },
+            Spec {
+                addr: closed,
+                label: "closed".into(),
+                http: None,
+            },
+        ];
+        let got = run_all(&specs, Duration::from_secs(2), 4, None);
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].tcp, Tcp::Open);
+        assert_eq!(got[0].label, "open");
+        assert_eq!(got[1].tcp, Tcp::Refused);
+    }
+
+    #[test]
+    fn http_status_and_body_line() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().unwrap();
+            let mut buf = [0u8; 2048];
+            let n = s.read(&mut buf).unwrap();
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            s.write_all(
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 22\r\n\r\ndefault backend - 404\n",
+            )
+            .unwrap();
+            req
+        });
+        let spec = Spec {
+            addr,
+            label: "x".into(),
+            http: Some(HttpAsk {
+                host: "shop.example.com".into(),
+                path: "/healthz".into(),
+                tls: false,
+            }),
+        };
+        let p = run(&spec, Duration::from_secs(2), None);
+        let req = server.join().unwrap();
+        assert!(req.starts_with("GET /healthz HTTP/1.1\r\n"), "{req}");
+        assert!(
+            req.contains("\r\nhost: shop.example.com\r\n")
+                || req.contains("\r\nHost: shop.example.com\r\n"),
+            "{req}"
+        );
+        assert_eq!(p.http_status(), Some(404));
+        assert_eq!(
+            p.http.unwrap().body.as_deref(),
+            Some("default backend - 404")
+        );
+    }
+
+    #[test]
+    fn silence_is_a_timeout_not_a_hang() {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let spec = Spec {
+            addr,
+            label: "x".into(),
+            http: Some(HttpAsk {
+                host: "h".into(),
+                path: "/".into(),
+                tls: false,
+            }),
+        };
+        let p = run(&spec, Duration::from_millis(200), None);
+        assert_eq!(p.tcp, Tcp::Open);
+        assert_eq!(p.http.unwrap().error.as_deref(), Some("timed out"));
+        drop(l);
+    }
+}

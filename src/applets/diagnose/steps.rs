@@ -1,0 +1,1428 @@
+//! From what was read and probed to steps and findings: the troubleshooting flowchart as code.
+//! Pure functions over the gathered facts, so every rule is unit-tested.
+
+use super::kube::{
+    self, ApiError, EndpointSlice, IntOrString, Pod, Read, Route, Service, ServicePort,
+};
+use super::probe::{Probe, Tcp};
+use super::report::{Finding, Status, Step};
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+/// What the API said, read by read. `None`: not asked (or not in a cluster).
+#[derive(Debug, Default)]
+pub struct ApiData {
+    pub service: Option<Result<Service, ApiError>>,
+    /// Namespaces where a Service of the same name exists (when not found where looked).
+    pub elsewhere: Vec<String>,
+    pub slices: Option<Result<Vec<EndpointSlice>, ApiError>>,
+    pub pods: Option<Result<Vec<Pod>, ApiError>>,
+    pub nodes: Option<Result<Vec<kube::Node>, ApiError>>,
+    pub ingresses: Option<Result<Vec<kube::Ingress>, ApiError>>,
+    /// Every read made, with its outcome (for the API step).
+    pub reads: Vec<(Read, Result<usize, ApiError>)>,
+    pub time_ms: f64,
+}
+
+impl ApiData {
+    pub fn service(&self) -> Option<&Service> {
+        self.service.as_ref().and_then(|r| r.as_ref().ok())
+    }
+
+    pub fn pods(&self) -> Option<&[Pod]> {
+        self.pods
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map(|v| v.as_slice())
+    }
+
+    pub fn slices(&self) -> Option<&[EndpointSlice]> {
+        self.slices
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .map(|v| v.as_slice())
+    }
+}
+
+/// What DNS said about the target.
+#[derive(Debug, Default, Clone)]
+pub struct DnsData {
+    /// The name looked up as a pod's resolver would (the target as typed).
+    pub name: String,
+    pub addrs: Vec<IpAddr>,
+    /// gai-style error when the lookup failed.
+    pub error: Option<String>,
+    pub not_found: bool,
+    pub timed_out: bool,
+    /// The candidate that answered (absolute).
+    pub answered_as: Option<String>,
+    pub candidates: Vec<String>,
+    pub findings: Vec<String>,
+    /// Whether the cluster DNS answers at all (kubernetes.default.svc.DOMAIN).
+    pub alive: Option<bool>,
+    pub servers: Vec<String>,
+    pub search: Vec<String>,
+    /// Other names asked and their answers: the FQDN in the Service's real namespace, SRV…
+    pub extra: Vec<(String, Result<Vec<String>, String>)>,
+    pub time_ms: f64,
+}
+
+/// The Service port being checked and how it maps to the pods.
+#[derive(Debug, Clone, Default)]
+pub struct PortPlan {
+    pub port: Option<u16>,
+    pub name: Option<String>,
+    pub target: Option<IntOrString>,
+    pub node_port: Option<u16>,
+    pub protocol: String,
+    /// How the port was chosen.
+    pub note: Option<String>,
+}
+
+impl PortPlan {
+    pub fn from_service_port(p: &ServicePort) -> Self {
+        PortPlan {
+            port: Some(p.port),
+            name: p.name.clone(),
+            target: p.target_port.clone().or(Some(IntOrString::Int(p.port))),
+            node_port: p.node_port,
+            protocol: p.protocol.clone(),
+            note: None,
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        let mut s = match (&self.name, self.port) {
+            (Some(n), Some(p)) => format!("port {n} {p}"),
+            (None, Some(p)) => format!("port {p}"),
+            (Some(n), None) => format!("port {n}"),
+            (None, None) => "no port".into(),
+        };
+        match &self.target {
+            Some(IntOrString::Int(t)) if Some(*t) != self.port => {
+                s.push_str(&format!(" -> targetPort {t}"))
+            }
+            Some(IntOrString::Str(t)) => s.push_str(&format!(" -> targetPort {t}")),
+            _ => {}
+        }
+        if let Some(np) = self.node_port {
+            s.push_str(&format!(", nodePort {np}"));
+        }
+        s
+    }
+}
+
+/// An endpoint the Service has (from the API) or was given (--endpoints).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointRef {
+    pub ip: IpAddr,
+    pub port: u16,
+    pub ready: bool,
+    pub pod: Option<String>,
+}
+
+/// Endpoints from the EndpointSlices, on the slice port that matches the Service port.
+pub fn endpoints_of(
+    slices: &[EndpointSlice],
+    plan: &PortPlan,
+    pods: Option<&[Pod]>,
+) -> Vec<EndpointRef> {
+    let mut out = Vec::new();
+    for s in slices {
+        let slice_port = s.ports.as_ref().and_then(|ports| {
+            ports
+                .iter()
+                .find(|p| {
+                    p.name.as_deref().unwrap_or("") == plan.name.as_deref().unwrap_or("")
+                        || ports.len() == 1
+                })
+                .and_then(|p| p.port)
+        });
+        for e in s.endpoints.iter().flatten() {
+            let pod_name = e
+                .target_ref
+                .as_ref()
+                .filter(|t| t.kind == "Pod")
+                .map(|t| t.name.clone());
+            for a in &e.addresses {
+                let Ok(ip) = a.parse::<IpAddr>() else {
+                    continue;
+                };
+                let port = slice_port.or_else(|| target_port_for(plan, pod_name.as_deref(), pods));
+                let Some(port) = port else { continue };
+                if out
+                    .iter()
+                    .any(|x: &EndpointRef| x.ip == ip && x.port == port)
+                {
+                    continue;
+                }
+                out.push(EndpointRef {
+                    ip,
+                    port,
+                    ready: e.conditions.ready != Some(false),
+                    pod: pod_name.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+fn target_port_for(plan: &PortPlan, pod: Option<&str>, pods: Option<&[Pod]>) -> Option<u16> {
+    match plan.target.as_ref()? {
+        IntOrString::Int(p) => Some(*p),
+        t @ IntOrString::Str(_) => pods?
+            .iter()
+            .find(|p| Some(p.metadata.name.as_str()) == pod)?
+            .resolve_port(t),
+    }
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn ok_probe(p: &Probe) -> bool {
+    p.tcp == Tcp::Open && !p.http_status().is_some_and(|s| s >= 500)
+}
+
+fn probe_list(probes: &[Probe], max: usize) -> String {
+    let mut parts: Vec<String> = probes
+        .iter()
+        .take(max)
+        .map(|p| format!("{} {}", p.label, p.summary()))
+        .collect();
+    if probes.len() > max {
+        parts.push(format!("… {} more", probes.len() - max));
+    }
+    parts.join("; ")
+}
+
+/// The probes' outcome in a few words: "2/2 answer (HTTP 200)", "0/2 answer: 2 timed out".
+fn tally(probes: &[Probe]) -> String {
+    let ok = probes.iter().filter(|p| ok_probe(p)).count();
+    let mut codes: Vec<u16> = probes.iter().filter_map(|p| p.http_status()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let mut s = format!("{ok}/{} answer", probes.len());
+    if !codes.is_empty() {
+        s.push_str(&format!(
+            " (HTTP {})",
+            codes
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    let mut bad: BTreeMap<&str, usize> = BTreeMap::new();
+    for p in probes.iter().filter(|p| p.tcp != Tcp::Open) {
+        *bad.entry(p.tcp.words()).or_default() += 1;
+    }
+    if !bad.is_empty() {
+        s.push_str(": ");
+        s.push_str(
+            &bad.iter()
+                .map(|(w, n)| format!("{n} {w}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+    }
+    s
+}
+
+// ---- DNS ----
+
+pub struct DnsContext<'a> {
+    pub dns: &'a DnsData,
+    /// The Service's namespace as the pod would guess it (from its search list), and where the
+    /// API found it.
+    pub searched_namespace: Option<&'a str>,
+    pub service_namespace: Option<&'a str>,
+    pub service_name: Option<&'a str>,
+    pub service_exists: Option<bool>,
+    pub cluster_ips: &'a [String],
+    pub is_short_name: bool,
+}
+
+pub fn dns_step(c: &DnsContext) -> (Step, Option<Finding>) {
+    let d = c.dns;
+    let mut step;
+    let mut finding = None;
+    if d.error.is_none() {
+        let via = match &d.answered_as {
+            Some(a) if a.trim_end_matches('.') != d.name.trim_end_matches('.') => {
+                format!(" (as {})", a.trim_end_matches('.'))
+            }
+            _ => String::new(),
+        };
+        let addrs: Vec<String> = d.addrs.iter().map(|a| a.to_string()).collect();
+        step = Step::new(
+            "dns",
+            "DNS",
+            Status::Ok,
+            format!("{}{via} -> {}", d.name, addrs.join(", ")),
+        );
+        // A record that disagrees with the Service: stale DNS or a different Service.
+        if !c.cluster_ips.is_empty() && c.cluster_ips.iter().all(|ip| ip != "None") {
+            let matches = d
+                .addrs
+                .iter()
+                .any(|a| c.cluster_ips.iter().any(|ip| ip == &a.to_string()));
+            if !matches {
+                step.status = Status::Fail;
+                finding = Some(Finding {
+                    hop: "dns",
+                    cause: "dns-mismatch",
+                    message: format!("{} resolves to {} but the Service's ClusterIP is {}", d.name, addrs.join(", "), c.cluster_ips.join(", ")),
+                    evidence: d.findings.clone(),
+                    hint: Some("check /etc/hosts and hostAliases, and that the name is the Service you mean".into()),
+                });
+            }
+        }
+    } else {
+        step = Step::new(
+            "dns",
+            "DNS",
+            Status::Fail,
+            format!("{}: {}", d.name, d.error.as_deref().unwrap_or("no answer")),
+        );
+        let mut evidence = d.findings.clone();
+        for (name, r) in &d.extra {
+            evidence.push(match r {
+                Ok(a) => format!("{name} -> {}", a.join(", ")),
+                Err(e) => format!("{name}: {e}"),
+            });
+        }
+        finding = Some(if d.timed_out || d.alive == Some(false) {
+            Finding {
+                hop: "dns",
+                cause: "dns-unreachable",
+                message: format!("the cluster DNS ({}) does not answer", d.servers.join(", ")),
+                evidence,
+                hint: Some("check the kube-dns Service and the CoreDNS pods (kubectl -n kube-system get pods -l k8s-app=kube-dns), and NetworkPolicies on port 53 UDP and TCP".into()),
+            }
+        } else if let (Some(real), Some(name)) = (c.service_namespace, c.service_name)
+            && c.searched_namespace.is_some_and(|s| s != real)
+            && c.is_short_name
+        {
+            Finding {
+                hop: "dns",
+                cause: "dns-wrong-namespace",
+                message: format!(
+                    "`{}` is looked up in namespace {} (this pod's search list starts with {}) but Service {name} lives in namespace {real}",
+                    d.name,
+                    c.searched_namespace.unwrap_or("?"),
+                    d.search.first().map(String::as_str).unwrap_or("?"),
+                ),
+                evidence,
+                hint: Some(format!(
+                    "use {name}.{real} (or {name}.{real}.svc), or run diagnose with -n {real}"
+                )),
+            }
+        } else if c.service_exists == Some(true) {
+            Finding {
+                hop: "dns",
+                cause: "dns-missing-record",
+                message: format!("Service {} exists but the cluster DNS has no record for {}", c.service_name.unwrap_or("?"), d.name),
+                evidence,
+                hint: Some("check the CoreDNS logs and its kubernetes plugin (cluster domain, RBAC to watch Services)".into()),
+            }
+        } else {
+            Finding {
+                hop: "dns",
+                cause: "dns-not-found",
+                message: format!("{} does not resolve: {}", d.name, d.error.as_deref().unwrap_or("no answer")),
+                evidence,
+                hint: Some("check the Service's name and namespace (a short name only finds Services in this pod's namespace)".into()),
+            }
+        });
+    }
+    let alive = match d.alive {
+        Some(true) => "answers",
+        Some(false) => "does not answer",
+        None => "was not checked",
+    };
+    step.evidence.push(format!(
+        "resolver: nameserver {}; search {}; the cluster DNS {alive}",
+        d.servers.join(" "),
+        if d.search.is_empty() {
+            "(none)".into()
+        } else {
+            d.search.join(" ")
+        }
+    ));
+    if d.error.is_some() || d.candidates.len() > 1 {
+        step.evidence.push(format!(
+            "tried {}",
+            d.candidates
+                .iter()
+                .map(|c| c.trim_end_matches('.'))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    for f in &d.findings {
+        if !step.evidence.contains(f) {
+            step.evidence.push(f.clone());
+        }
+    }
+    for (name, r) in &d.extra {
+        let line = match r {
+            Ok(a) => format!("{name} -> {}", a.join(", ")),
+            Err(e) => format!("{name}: {e}"),
+        };
+        if !step.evidence.contains(&line) {
+            step.evidence.push(line);
+        }
+    }
+    step.time_ms = d.time_ms;
+    (step, finding)
+}
+
+// ---- Endpoints ----
+
+pub struct EndpointContext<'a> {
+    pub service: Option<&'a Service>,
+    pub pods: Option<&'a [Pod]>,
+    pub endpoints: &'a [EndpointRef],
+    /// The endpoints came from --endpoints, not the API.
+    pub given: bool,
+    pub plan: &'a PortPlan,
+    pub probes: &'a [Probe],
+    /// Probes of the pods' declared container ports, when the targetPort is not among them.
+    pub declared_probes: &'a [Probe],
+    pub namespace: &'a str,
+    /// Why the endpoints are unknown (API not readable…), when they are.
+    pub unknown_because: Option<String>,
+}
+
+pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
+    let title = "Endpoints";
+    if c.endpoints.is_empty() && c.service.is_none() {
+        let why = c
+            .unknown_because
+            .clone()
+            .unwrap_or_else(|| "no endpoints known (the API was not read)".into());
+        return (
+            Step::skipped(
+                "endpoints",
+                title,
+                format!("{why}; give --endpoints IP,… to probe them"),
+            ),
+            None,
+        );
+    }
+    let ready: Vec<&EndpointRef> = c.endpoints.iter().filter(|e| e.ready).collect();
+    let port = c.endpoints.first().map(|e| e.port);
+    if let Some(svc) = c.service.filter(|_| c.endpoints.is_empty()) {
+        let selector = svc.spec.selector.clone().unwrap_or_default();
+        let mut step = Step::new(
+            "endpoints",
+            title,
+            Status::Fail,
+            "the Service has no endpoints",
+        );
+        if selector.is_empty() {
+            let f = Finding {
+                hop: "endpoints",
+                cause: "no-endpoints",
+                message: format!(
+                    "Service {} has no selector and no endpoints: its EndpointSlices are managed by hand and hold no address",
+                    svc.metadata.name
+                ),
+                evidence: vec![],
+                hint: Some("create an EndpointSlice for it, or give the Service a selector".into()),
+            };
+            step.evidence.push(f.message.clone());
+            return (step, Some(f));
+        }
+        let sel = kube::selector_text(&selector);
+        let Some(pods) = c.pods else {
+            let f = Finding {
+                hop: "endpoints",
+                cause: "no-endpoints",
+                message: format!(
+                    "Service {} (selector {sel}) has no endpoints",
+                    svc.metadata.name
+                ),
+                evidence: vec!["pods could not be read to compare their labels".into()],
+                hint: Some(format!("kubectl get pods -n {} -l {sel}", c.namespace)),
+            };
+            step.evidence.push(f.message.clone());
+            return (step, Some(f));
+        };
+        let matching: Vec<&Pod> = pods
+            .iter()
+            .filter(|p| kube::selects(&selector, &p.metadata.labels))
+            .collect();
+        if matching.is_empty() {
+            let mut evidence = Vec::new();
+            for key in selector.keys() {
+                let mut by_value: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+                for p in pods {
+                    if let Some(v) = p.metadata.labels.get(key) {
+                        by_value
+                            .entry(v.as_str())
+                            .or_default()
+                            .push(p.metadata.name.as_str());
+                    }
+                }
+                if by_value.is_empty() {
+                    evidence.push(format!("no pod in {} has a label {key}", c.namespace));
+                }
+                for (v, names) in by_value {
+                    evidence.push(format!(
+                        "{} carry {key}={v} ({})",
+                        count(names.len(), "pod", "pods"),
+                        names.join(", ")
+                    ));
+                }
+            }
+            let carried = evidence
+                .iter()
+                .filter(|e| e.contains(" carry "))
+                .map(|e| {
+                    e.split(" carry ")
+                        .nth(1)
+                        .unwrap_or("")
+                        .split(' ')
+                        .next()
+                        .unwrap_or("")
+                        .to_string()
+                })
+                .collect::<Vec<_>>();
+            let mut message = format!(
+                "Service selector {sel} matches 0 of {} in {}",
+                count(pods.len(), "pod", "pods"),
+                c.namespace
+            );
+            if !carried.is_empty() {
+                message.push_str(&format!("; pods carry {}", carried.join(", ")));
+            }
+            step.summary = format!("0 endpoints: selector {sel} matches no pod");
+            step.evidence = evidence.clone();
+            return (
+                step,
+                Some(Finding {
+                    hop: "endpoints",
+                    cause: "selector-mismatch",
+                    message,
+                    evidence,
+                    hint: Some("fix the Service's selector or the pods' labels (kubectl get pods --show-labels)".into()),
+                }),
+            );
+        }
+        let names: Vec<&str> = matching.iter().map(|p| p.metadata.name.as_str()).collect();
+        let not_ready: Vec<&str> = matching
+            .iter()
+            .filter(|p| !p.ready())
+            .map(|p| p.metadata.name.as_str())
+            .collect();
+        let f = if !not_ready.is_empty() && not_ready.len() == matching.len() {
+            Finding {
+                hop: "endpoints",
+                cause: "endpoints-not-ready",
+                message: format!(
+                    "selector {sel} matches {} ({}) but none is Ready",
+                    count(matching.len(), "pod", "pods"),
+                    names.join(", ")
+                ),
+                evidence: vec![],
+                hint: Some("kubectl describe pod: readiness probe, crash loops".into()),
+            }
+        } else {
+            Finding {
+                hop: "endpoints",
+                cause: "no-endpoints",
+                message: format!("selector {sel} matches {} ({}) but the Service has no endpoints", count(matching.len(), "pod", "pods"), names.join(", ")),
+                evidence: vec![],
+                hint: Some("check the EndpointSlice controller (kube-controller-manager) and the pods' IPs".into()),
+            }
+        };
+        step.evidence.push(f.message.clone());
+        return (step, Some(f));
+    }
+    let port_text = port.map(|p| format!(":{p}")).unwrap_or_default();
+    let source = if c.given { "given" } else { "from the API" };
+    let mut step = Step::new(
+        "endpoints",
+        title,
+        Status::Ok,
+        format!(
+            "{}/{} ready ({source}), {} on {port_text}",
+            ready.len(),
+            c.endpoints.len(),
+            tally(c.probes)
+        ),
+    );
+    step.probes = c.probes.to_vec();
+    let label_of = |p: &Probe| p.label.clone();
+    if !c.given && ready.is_empty() {
+        step.status = Status::Fail;
+        let answering = c.probes.iter().filter(|p| ok_probe(p)).count();
+        let mut evidence = vec![format!("probes: {}", probe_list(c.probes, 5))];
+        if answering > 0 {
+            evidence.push(format!("{answering} of them answer on {port_text} all the same: the readiness probe may test the wrong thing"));
+        }
+        let pods: Vec<String> = c
+            .endpoints
+            .iter()
+            .map(|e| e.pod.clone().unwrap_or_else(|| e.ip.to_string()))
+            .collect();
+        let f = Finding {
+            hop: "endpoints",
+            cause: "endpoints-not-ready",
+            message: format!(
+                "0 of {} ready: {} not Ready, so the Service sends traffic nowhere",
+                count(c.endpoints.len(), "endpoint is", "endpoints are"),
+                pods.join(", ")
+            ),
+            evidence,
+            hint: Some("kubectl describe pod: the readiness probe and its failures".into()),
+        };
+        step.evidence = f.evidence.clone();
+        return (step, Some(f));
+    }
+    let ready_probes: Vec<&Probe> = c
+        .probes
+        .iter()
+        .filter(|p| {
+            c.endpoints.iter().any(|e| {
+                e.ready
+                    && p.address
+                        == super::probe::show_addr(&std::net::SocketAddr::new(e.ip, e.port))
+            })
+        })
+        .collect();
+    let failing: Vec<&Probe> = ready_probes
+        .iter()
+        .copied()
+        .filter(|p| !ok_probe(p))
+        .collect();
+    if failing.is_empty() {
+        return (step, None);
+    }
+    step.status = Status::Fail;
+    let refused = failing.iter().filter(|p| p.tcp == Tcp::Refused).count();
+    let timed_out = failing
+        .iter()
+        .filter(|p| matches!(p.tcp, Tcp::Timeout | Tcp::Unreachable))
+        .count();
+    let server_errors: Vec<&&Probe> = failing.iter().filter(|p| p.tcp == Tcp::Open).collect();
+    let mut evidence = vec![format!(
+        "probes: {}",
+        probe_list(&failing.iter().map(|p| (*p).clone()).collect::<Vec<_>>(), 5)
+    )];
+    let declared_ok: Vec<&Probe> = c.declared_probes.iter().filter(|p| ok_probe(p)).collect();
+    let f = if refused > 0
+        && refused == failing.len()
+        && (!declared_ok.is_empty() || declared_mismatch(c))
+    {
+        let declared = declared_ports(c);
+        if !declared_ok.is_empty() {
+            evidence.push(format!(
+                "the pods answer on their declared port: {}",
+                probe_list(
+                    &declared_ok.iter().map(|p| (*p).clone()).collect::<Vec<_>>(),
+                    3
+                )
+            ));
+        }
+        let target = match &c.plan.target {
+            Some(IntOrString::Int(t)) => t.to_string(),
+            Some(IntOrString::Str(s)) => s.clone(),
+            None => port.map(|p| p.to_string()).unwrap_or_default(),
+        };
+        Finding {
+            hop: "endpoints",
+            cause: "wrong-targetport",
+            message: format!(
+                "Service targetPort {target} but the pods listen on {declared}: the endpoints refuse {port_text}"
+            ),
+            evidence,
+            hint: Some(format!(
+                "set the Service's targetPort to {declared} (or to the container port's name)"
+            )),
+        }
+    } else if refused == failing.len() {
+        Finding {
+            hop: "endpoints",
+            cause: "endpoints-refused",
+            message: format!(
+                "{} refuse connections on {port_text}: nothing listens there",
+                count(refused, "endpoint", "endpoints")
+            ),
+            evidence,
+            hint: Some(
+                "check the container's listen address (0.0.0.0, not 127.0.0.1) and port".into(),
+            ),
+        }
+    } else if timed_out > 0 {
+        Finding {
+            hop: "endpoints",
+            cause: "endpoints-unreachable",
+            message: format!(
+                "{} of {} do not answer on {port_text} ({})",
+                timed_out,
+                count(ready_probes.len(), "ready endpoint", "ready endpoints"),
+                failing
+                    .iter()
+                    .map(|p| label_of(p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            evidence,
+            hint: Some(
+                "a NetworkPolicy, or the pod network between nodes (CNI), drops the traffic".into(),
+            ),
+        }
+    } else if !server_errors.is_empty() {
+        Finding {
+            hop: "endpoints",
+            cause: "app-error",
+            message: format!(
+                "{} answer with a server error",
+                server_errors
+                    .iter()
+                    .map(|p| format!("{} (HTTP {})", p.label, p.http_status().unwrap_or(0)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            evidence,
+            hint: Some("the network works; check the application's logs".into()),
+        }
+    } else {
+        Finding {
+            hop: "endpoints",
+            cause: "endpoints-failing",
+            message: format!(
+                "{} of {} fail",
+                failing.len(),
+                count(ready_probes.len(), "ready endpoint", "ready endpoints")
+            ),
+            evidence,
+            hint: None,
+        }
+    };
+    step.evidence = f.evidence.clone();
+    (step, Some(f))
+}
+
+/// The container ports the matching pods declare, as "8080 (http)".
+fn declared_ports(c: &EndpointContext) -> String {
+    let mut seen: Vec<String> = Vec::new();
+    for e in c.endpoints {
+        let Some(pod) = c
+            .pods
+            .and_then(|ps| ps.iter().find(|p| Some(&p.metadata.name) == e.pod.as_ref()))
+        else {
+            continue;
+        };
+        for cp in pod.container_ports() {
+            let s = match &cp.name {
+                Some(n) => format!("{} ({n})", cp.container_port),
+                None => cp.container_port.to_string(),
+            };
+            if !seen.contains(&s) {
+                seen.push(s);
+            }
+        }
+    }
+    if seen.is_empty() {
+        "another port".into()
+    } else {
+        seen.join(", ")
+    }
+}
+
+/// The targetPort is not among the ports the endpoints' pods declare.
+fn declared_mismatch(c: &EndpointContext) -> bool {
+    let Some(pods) = c.pods else { return false };
+    c.endpoints.iter().any(|e| {
+        pods.iter()
+            .find(|p| Some(&p.metadata.name) == e.pod.as_ref())
+            .is_some_and(|p| {
+                !p.container_ports().is_empty()
+                    && !p
+                        .container_ports()
+                        .iter()
+                        .any(|cp| cp.container_port == e.port)
+            })
+    })
+}
+
+// ---- ClusterIP ----
+
+pub fn clusterip_step(
+    probes: &[Probe],
+    skipped: Option<String>,
+    endpoints_ok: Option<bool>,
+    endpoints_finding: Option<&Finding>,
+) -> (Step, Option<Finding>) {
+    let title = "ClusterIP";
+    if let Some(why) = skipped {
+        return (Step::skipped("clusterip", title, why), None);
+    }
+    let mut step = Step::new(
+        "clusterip",
+        title,
+        Status::Ok,
+        probes
+            .iter()
+            .map(|p| p.summary())
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    step.probes = probes.to_vec();
+    let failing: Vec<&Probe> = probes.iter().filter(|p| !ok_probe(p)).collect();
+    if failing.is_empty() {
+        return (step, None);
+    }
+    step.status = Status::Fail;
+    let words: Vec<String> = failing
+        .iter()
+        .map(|p| format!("{} {}", p.address, p.tcp.words()))
+        .collect();
+    let refused = failing.iter().all(|p| p.tcp == Tcp::Refused);
+    let f = match (endpoints_ok, endpoints_finding) {
+        (_, Some(ef)) => Finding {
+            hop: "clusterip",
+            cause: "no-ready-endpoints",
+            message: format!("{}: the Service has nowhere to send traffic ({})", words.join(", "), ef.cause),
+            evidence: vec![],
+            hint: None,
+        },
+        (Some(true), None) if failing.iter().all(|p| p.tcp == Tcp::Open) => Finding {
+            hop: "clusterip",
+            cause: "clusterip-http-error",
+            message: format!("{} while the endpoints answer", failing.iter().map(|p| p.summary()).collect::<Vec<_>>().join(", ")),
+            evidence: vec![],
+            hint: None,
+        },
+        (Some(true), None) => Finding {
+            hop: "clusterip",
+            cause: "kube-proxy",
+            message: if refused {
+                format!("{} while the endpoints answer directly: the service proxy rejects the traffic as if the Service had no endpoints", words.join(", "))
+            } else {
+                format!(
+                    "{} while the endpoints answer directly: the ClusterIP is not translated on this node; kube-proxy (or the CNI's service proxy) is not running or has not programmed this Service",
+                    words.join(", ")
+                )
+            },
+            evidence: vec![],
+            hint: Some("kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide, and its logs on this pod's node; iptables-save | grep the ClusterIP on the node".into()),
+        },
+        _ => Finding {
+            hop: "clusterip",
+            cause: "clusterip-unreachable",
+            message: format!("{} (the endpoints could not be checked)", words.join(", ")),
+            evidence: vec![],
+            hint: Some("give --endpoints to tell a dead Service from a dead service proxy".into()),
+        },
+    };
+    step.evidence.push(f.message.clone());
+    (step, Some(f))
+}
+
+// ---- NodePort and LoadBalancer ----
+
+pub fn nodeport_step(
+    probes: &[Probe],
+    skipped: Option<String>,
+    node_port: Option<u16>,
+    clusterip_ok: bool,
+) -> (Step, Option<Finding>) {
+    let title = "NodePort";
+    if let Some(why) = skipped {
+        return (Step::skipped("nodeport", title, why), None);
+    }
+    let np = node_port.map(|p| p.to_string()).unwrap_or_default();
+    let mut step = Step::new(
+        "nodeport",
+        title,
+        Status::Ok,
+        format!(
+            "{np} on {}",
+            probes
+                .iter()
+                .map(|p| format!("{} {}", p.label, p.summary()))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    );
+    step.probes = probes.to_vec();
+    let failing: Vec<&Probe> = probes.iter().filter(|p| !ok_probe(p)).collect();
+    if failing.is_empty() {
+        return (step, None);
+    }
+    step.status = Status::Fail;
+    let where_: Vec<String> = failing
+        .iter()
+        .map(|p| format!("{} {} {}", p.label, p.address, p.tcp.words()))
+        .collect();
+    let f = if !clusterip_ok {
+        Finding {
+            hop: "nodeport",
+            cause: "nodeport-follows-clusterip",
+            message: format!(
+                "NodePort {np} fails too ({}), as the ClusterIP does",
+                where_.join(", ")
+            ),
+            evidence: vec![],
+            hint: None,
+        }
+    } else if failing.len() == probes.len() {
+        Finding {
+            hop: "nodeport",
+            cause: "nodeport-blocked",
+            message: format!(
+                "NodePort {np} fails on every node ({}) while the ClusterIP answers: a firewall in front of the nodes (cloud security group, host firewall) drops the NodePort range",
+                where_.join(", ")
+            ),
+            evidence: vec![],
+            hint: Some("allow TCP 30000-32767 from where clients come to the nodes".into()),
+        }
+    } else {
+        Finding {
+            hop: "nodeport",
+            cause: "nodeport-partial",
+            message: format!(
+                "NodePort {np} fails on {} but answers on the other nodes: that node's kube-proxy or firewall",
+                where_.join(", ")
+            ),
+            evidence: vec![],
+            hint: Some("check kube-proxy and the firewall on the failing nodes".into()),
+        }
+    };
+    step.evidence.push(f.message.clone());
+    (step, Some(f))
+}
+
+pub fn loadbalancer_step(
+    probes: &[Probe],
+    skipped: Option<String>,
+    pending: bool,
+    clusterip_ok: bool,
+) -> (Step, Option<Finding>) {
+    let title = "LoadBalancer";
+    if let Some(why) = skipped {
+        return (Step::skipped("loadbalancer", title, why), None);
+    }
+    if pending {
+        let f = Finding {
+            hop: "loadbalancer",
+            cause: "loadbalancer-pending",
+            message: "the Service is type LoadBalancer but has no external address yet (EXTERNAL-IP <pending>)".into(),
+            evidence: vec![],
+            hint: Some("check the cloud controller or MetalLB: kubectl describe service (events)".into()),
+        };
+        let mut step = Step::new(
+            "loadbalancer",
+            title,
+            Status::Fail,
+            "no address assigned (pending)",
+        );
+        step.evidence.push(f.message.clone());
+        return (step, Some(f));
+    }
+    let mut step = Step::new(
+        "loadbalancer",
+        title,
+        Status::Ok,
+        probes
+            .iter()
+            .map(|p| p.summary())
+            .collect::<Vec<_>>()
+            .join("; "),
+    );
+    step.probes = probes.to_vec();
+    let failing: Vec<&Probe> = probes.iter().filter(|p| !ok_probe(p)).collect();
+    if failing.is_empty() {
+        return (step, None);
+    }
+    step.status = Status::Fail;
+    let words: Vec<String> = failing
+        .iter()
+        .map(|p| format!("{} {}", p.address, p.tcp.words()))
+        .collect();
+    let f = Finding {
+        hop: "loadbalancer",
+        cause: if clusterip_ok {
+            "loadbalancer-unreachable"
+        } else {
+            "loadbalancer-follows-clusterip"
+        },
+        message: if clusterip_ok {
+            format!(
+                "{} while the ClusterIP answers: the load balancer does not forward to the nodes",
+                words.join(", ")
+            )
+        } else {
+            format!("{} fails too, as the ClusterIP does", words.join(", "))
+        },
+        evidence: vec![],
+        hint: clusterip_ok.then(|| {
+            "check the load balancer's health checks and the NodePorts behind it".to_string()
+        }),
+    };
+    step.evidence.push(f.message.clone());
+    (step, Some(f))
+}
+
+// ---- Ingress ----
+
+/// `backend_ok`: the Service's ClusterIP and endpoints work, so an ingress failure is its own.
+pub fn ingress_step(
+    routes: &[(Route, Vec<Probe>)],
+    skipped: Option<String>,
+    service_status: Option<u16>,
+    backend_ok: bool,
+    namespace: &str,
+) -> (Step, Option<Finding>) {
+    let title = "Ingress";
+    if let Some(why) = skipped {
+        return (Step::skipped("ingress", title, why), None);
+    }
+    let mut parts = Vec::new();
+    let mut step = Step::new("ingress", title, Status::Ok, "");
+    let mut finding = None;
+    for (route, probes) in routes {
+        let host = route.host.clone().unwrap_or_else(|| "*".into());
+        if probes.is_empty() {
+            parts.push(format!("{host}{}: no address", route.path));
+            step.status = Status::Fail;
+            finding.get_or_insert(Finding {
+                hop: "ingress",
+                cause: "ingress-no-address",
+                message: format!(
+                    "Ingress {namespace}/{} has no address and {host} does not resolve",
+                    route.ingress
+                ),
+                evidence: vec![],
+                hint: Some("is an ingress controller running for this Ingress's class?".into()),
+            });
+            continue;
+        }
+        for p in probes {
+            parts.push(format!("{host}{} via {}", route.path, p.summary()));
+            step.probes.push(p.clone());
+            let status = p.http_status();
+            let body = p.http.as_ref().and_then(|h| h.body.clone());
+            let f = if p.tcp != Tcp::Open {
+                Some(Finding {
+                    hop: "ingress",
+                    cause: "ingress-unreachable",
+                    message: format!(
+                        "the ingress address {} {} for {host}",
+                        p.address,
+                        p.tcp.words()
+                    ),
+                    evidence: vec![],
+                    hint: Some("check the ingress controller's Service and pods".into()),
+                })
+            } else if status == Some(404) && service_status.is_some_and(|s| s != 404) {
+                Some(Finding {
+                    hop: "ingress",
+                    cause: "ingress-not-routed",
+                    message: format!(
+                        "the ingress controller at {} answers 404 for Host {host}{}{} while the Service answers {}: the controller has not loaded Ingress {namespace}/{}",
+                        p.address,
+                        route.path,
+                        body.map(|b| format!(" (\"{b}\")")).unwrap_or_default(),
+                        service_status.unwrap_or(0),
+                        route.ingress
+                    ),
+                    evidence: vec![],
+                    hint: Some(format!(
+                        "check the Ingress's class ({}) against the controller's, and the controller's logs",
+                        route.class.clone().unwrap_or_else(|| "none set".into())
+                    )),
+                })
+            } else if matches!(status, Some(502..=504)) || status.is_none() {
+                let what = match status {
+                    Some(code) => format!("answers {code}"),
+                    None => format!(
+                        "gives no HTTP reply ({})",
+                        p.http
+                            .as_ref()
+                            .and_then(|h| h.error.clone())
+                            .unwrap_or_default()
+                    ),
+                };
+                Some(Finding {
+                    hop: "ingress",
+                    cause: if backend_ok { "ingress-backend-error" } else { "ingress-follows-backend" },
+                    message: if backend_ok {
+                        format!("the ingress controller at {} {what} for Host {host} while the Service answers: it cannot reach the Service's endpoints", p.address)
+                    } else {
+                        format!("the ingress controller at {} {what} for Host {host}, as the Service behind it fails", p.address)
+                    },
+                    evidence: vec![],
+                    hint: backend_ok.then(|| "check the Ingress backend's service name and port, and NetworkPolicies from the controller's namespace".to_string()),
+                })
+            } else {
+                None
+            };
+            if let Some(f) = f {
+                step.status = Status::Fail;
+                step.evidence.push(f.message.clone());
+                finding.get_or_insert(f);
+            }
+        }
+    }
+    step.summary = parts.join("; ");
+    (step, finding)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::probe::HttpResult;
+    use super::*;
+
+    fn probe(label: &str, addr: &str, tcp: Tcp, status: Option<u16>) -> Probe {
+        Probe {
+            address: addr.into(),
+            label: label.into(),
+            tcp,
+            tcp_ms: 0.5,
+            tcp_error: None,
+            http: status.map(|s| HttpResult {
+                status: Some(s),
+                time_ms: 0.5,
+                error: None,
+                body: None,
+            }),
+            host: None,
+        }
+    }
+
+    fn service(selector: &str, target: u16) -> Service {
+        serde_json::from_str(&format!(
+            r#"{{"metadata":{{"name":"web","namespace":"default"}},"spec":{{"type":"NodePort","selector":{selector},"clusterIP":"10.96.0.100",
+                "ports":[{{"name":"http","port":3000,"targetPort":{target},"nodePort":30080}}]}}}}"#
+        ))
+        .unwrap()
+    }
+
+    fn pod(name: &str, app: &str, ready: bool) -> Pod {
+        serde_json::from_str(&format!(
+            r#"{{"metadata":{{"name":"{name}","labels":{{"app":"{app}"}}}},"spec":{{"containers":[{{"name":"c","ports":[{{"name":"http","containerPort":8080}}]}}]}},
+                "status":{{"podIP":"10.0.0.1","conditions":[{{"type":"Ready","status":"{}"}}]}}}}"#,
+            if ready { "True" } else { "False" }
+        ))
+        .unwrap()
+    }
+
+    fn ep(ip: &str, port: u16, ready: bool, pod: &str) -> EndpointRef {
+        EndpointRef {
+            ip: ip.parse().unwrap(),
+            port,
+            ready,
+            pod: Some(pod.into()),
+        }
+    }
+
+    #[test]
+    fn selector_matching_no_pod_names_the_labels() {
+        let svc = service(r#"{"app":"web-v2"}"#, 8080);
+        let pods = vec![
+            pod("web1", "web", true),
+            pod("web2", "web", true),
+            pod("db", "postgres", true),
+        ];
+        let plan = PortPlan::from_service_port(&svc.spec.ports[0]);
+        let c = EndpointContext {
+            service: Some(&svc),
+            pods: Some(&pods),
+            endpoints: &[],
+            given: false,
+            plan: &plan,
+            probes: &[],
+            declared_probes: &[],
+            namespace: "default",
+            unknown_because: None,
+        };
+        let (step, f) = endpoints_step(&c);
+        assert_eq!(step.status, Status::Fail);
+        let f = f.unwrap();
+        assert_eq!((f.hop, f.cause), ("endpoints", "selector-mismatch"));
+        assert!(f.message.starts_with("Service selector app=web-v2 matches 0 of 3 pods in default; pods carry app=postgres, app=web"), "{}", f.message);
+        assert!(
+            f.evidence
+                .contains(&"2 pods carry app=web (web1, web2)".to_string()),
+            "{:?}",
+            f.evidence
+        );
+    }
+
+    #[test]
+    fn not_ready_endpoints() {
+        let svc = service(r#"{"app":"web"}"#, 8080);
+        let pods = vec![pod("web1", "web", false), pod("web2", "web", false)];
+        let plan = PortPlan::from_service_port(&svc.spec.ports[0]);
+        let eps = vec![
+            ep("10.244.1.10", 8080, false, "web1"),
+            ep("10.244.2.10", 8080, false, "web2"),
+        ];
+        let probes = vec![
+            probe("web1", "10.244.1.10:8080", Tcp::Open, Some(200)),
+            probe("web2", "10.244.2.10:8080", Tcp::Open, Some(200)),
+        ];
+        let c = EndpointContext {
+            service: Some(&svc),
+            pods: Some(&pods),
+            endpoints: &eps,
+            given: false,
+            plan: &plan,
+            probes: &probes,
+            declared_probes: &[],
+            namespace: "default",
+            unknown_because: None,
+        };
+        let f = endpoints_step(&c).1.unwrap();
+        assert_eq!(f.cause, "endpoints-not-ready");
+        assert!(f.message.contains("web1, web2 not Ready"), "{}", f.message);
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.contains("readiness probe may test the wrong thing"))
+        );
+    }
+
+    #[test]
+    fn wrong_target_port_is_named_with_the_declared_port() {
+        let svc = service(r#"{"app":"web"}"#, 9090);
+        let pods = vec![pod("web1", "web", true)];
+        let plan = PortPlan::from_service_port(&svc.spec.ports[0]);
+        let eps = vec![ep("10.244.1.10", 9090, true, "web1")];
+        let probes = vec![probe("web1", "10.244.1.10:9090", Tcp::Refused, None)];
+        let declared = vec![probe("web1", "10.244.1.10:8080", Tcp::Open, Some(200))];
+        let c = EndpointContext {
+            service: Some(&svc),
+            pods: Some(&pods),
+            endpoints: &eps,
+            given: false,
+            plan: &plan,
+            probes: &probes,
+            declared_probes: &declared,
+            namespace: "default",
+            unknown_because: None,
+        };
+        let f = endpoints_step(&c).1.unwrap();
+        assert_eq!(f.cause, "wrong-targetport");
+        assert_eq!(
+            f.message,
+            "Service targetPort 9090 but the pods listen on 8080 (http): the endpoints refuse :9090"
+        );
+    }
+
+    #[test]
+    fn healthy_endpoints_pass() {
+        let svc = service(r#"{"app":"web"}"#, 8080);
+        let plan = PortPlan::from_service_port(&svc.spec.ports[0]);
+        let eps = vec![ep("10.244.1.10", 8080, true, "web1")];
+        let probes = vec![probe("web1", "10.244.1.10:8080", Tcp::Open, Some(200))];
+        let c = EndpointContext {
+            service: Some(&svc),
+            pods: None,
+            endpoints: &eps,
+            given: false,
+            plan: &plan,
+            probes: &probes,
+            declared_probes: &[],
+            namespace: "default",
+            unknown_because: None,
+        };
+        let (step, f) = endpoints_step(&c);
+        assert!(f.is_none());
+        assert_eq!(step.status, Status::Ok);
+        assert_eq!(
+            step.summary,
+            "1/1 ready (from the API), 1/1 answer (HTTP 200) on :8080"
+        );
+    }
+
+    #[test]
+    fn clusterip_failing_while_endpoints_answer_is_kube_proxy() {
+        let probes = vec![probe("ClusterIP", "10.96.0.100:3000", Tcp::Timeout, None)];
+        let f = clusterip_step(&probes, None, Some(true), None).1.unwrap();
+        assert_eq!(f.cause, "kube-proxy");
+        assert!(
+            f.message
+                .starts_with("10.96.0.100:3000 timed out while the endpoints answer directly")
+        );
+        let f = clusterip_step(&probes, None, None, None).1.unwrap();
+        assert_eq!(f.cause, "clusterip-unreachable");
+        assert!(
+            clusterip_step(
+                &[probe("ClusterIP", "10.96.0.100:3000", Tcp::Open, Some(200))],
+                None,
+                Some(true),
+                None
+            )
+            .1
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn nodeport_blocked_everywhere_or_on_some_nodes() {
+        let all = vec![
+            probe("node1", "172.18.0.11:30080", Tcp::Timeout, None),
+            probe("node2", "172.18.0.12:30080", Tcp::Timeout, None),
+        ];
+        assert_eq!(
+            nodeport_step(&all, None, Some(30080), true)
+                .1
+                .unwrap()
+                .cause,
+            "nodeport-blocked"
+        );
+        let some = vec![
+            probe("node1", "172.18.0.11:30080", Tcp::Open, Some(200)),
+            probe("node2", "172.18.0.12:30080", Tcp::Timeout, None),
+        ];
+        let f = nodeport_step(&some, None, Some(30080), true).1.unwrap();
+        assert_eq!(f.cause, "nodeport-partial");
+        assert!(f.message.contains("node2 172.18.0.12:30080 timed out"));
+        assert_eq!(
+            nodeport_step(&all, None, Some(30080), false)
+                .1
+                .unwrap()
+                .cause,
+            "nodeport-follows-clusterip"
+        );
+    }
+
+    #[test]
+    fn ingress_404_while_the_service_answers_is_not_routed() {
+        let route = Route {
+            ingress: "shop".into(),
+            host: Some("shop.example.com".into()),
+            path: "/".into(),
+            tls: false,
+            class: Some("nginx".into()),
+            addresses: vec!["172.18.0.241".into()],
+        };
+        let mut p = probe("shop.example.com", "172.18.0.241:80", Tcp::Open, Some(404));
+        if let Some(h) = p.http.as_mut() {
+            h.body = Some("default backend - 404".into());
+        }
+        let (step, f) = ingress_step(
+            &[(route.clone(), vec![p])],
+            None,
+            Some(200),
+            true,
+            "default",
+        );
+        assert_eq!(step.status, Status::Fail);
+        let f = f.unwrap();
+        assert_eq!(f.cause, "ingress-not-routed");
+        assert!(f.message.contains("answers 404 for Host shop.example.com/ (\"default backend - 404\") while the Service answers 200"), "{}", f.message);
+        // A 404 the Service gives too is the application's answer, not a routing problem.
+        let p = probe("shop.example.com", "172.18.0.241:80", Tcp::Open, Some(404));
+        assert!(
+            ingress_step(
+                &[(route.clone(), vec![p])],
+                None,
+                Some(404),
+                true,
+                "default"
+            )
+            .1
+            .is_none()
+        );
+        // A 502 behind a failing Service is that failure again.
+        let p = probe("shop.example.com", "172.18.0.241:80", Tcp::Open, Some(502));
+        assert_eq!(
+            ingress_step(
+                &[(route.clone(), vec![p.clone()])],
+                None,
+                None,
+                false,
+                "default"
+            )
+            .1
+            .unwrap()
+            .cause,
+            "ingress-follows-backend"
+        );
+        assert_eq!(
+            ingress_step(&[(route, vec![p])], None, Some(200), true, "default")
+                .1
+                .unwrap()
+                .cause,
+            "ingress-backend-error"
+        );
+    }
+
+    #[test]
+    fn dns_wrong_namespace() {
+        let d = DnsData {
+            name: "web".into(),
+            error: Some("Name or service not known".into()),
+            not_found: true,
+            candidates: vec![
+                "web.other.svc.cluster.local.".into(),
+                "web.svc.cluster.local.".into(),
+            ],
+            alive: Some(true),
+            servers: vec!["10.96.0.10".into()],
+            search: vec!["other.svc.cluster.local".into()],
+            ..Default::default()
+        };
+        let c = DnsContext {
+            dns: &d,
+            searched_namespace: Some("other"),
+            service_namespace: Some("default"),
+            service_name: Some("web"),
+            service_exists: Some(true),
+            cluster_ips: &[],
+            is_short_name: true,
+        };
+        let f = dns_step(&c).1.unwrap();
+        assert_eq!(f.cause, "dns-wrong-namespace");
+        assert!(
+            f.message.contains("lives in namespace default"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.hint.as_deref(),
+            Some("use web.default (or web.default.svc), or run diagnose with -n default")
+        );
+        let dead = DnsData {
+            timed_out: true,
+            alive: Some(false),
+            ..d.clone()
+        };
+        let c = DnsContext { dns: &dead, ..c };
+        assert_eq!(dns_step(&c).1.unwrap().cause, "dns-unreachable");
+    }
+
+    #[test]
+    fn endpoints_come_from_the_slice_port() {
+        let slices: Vec<EndpointSlice> = serde_json::from_str(
+            r#"[{"metadata":{"name":"web-x"},"addressType":"IPv4","ports":[{"name":"http","port":8080}],
+                "endpoints":[{"addresses":["10.244.1.10"],"conditions":{"ready":true},"targetRef":{"kind":"Pod","name":"web1"}},
+                             {"addresses":["10.244.2.10"],"conditions":{"ready":false},"targetRef":{"kind":"Pod","name":"web2"}}]}]"#,
+        )
+        .unwrap();
+        let plan = PortPlan {
+            port: Some(3000),
+            name: Some("http".into()),
+            target: Some(IntOrString::Str("http".into())),
+            ..Default::default()
+        };
+        let eps = endpoints_of(&slices, &plan, None);
+        assert_eq!(
+            eps,
+            vec![
+                ep("10.244.1.10", 8080, true, "web1"),
+                ep("10.244.2.10", 8080, false, "web2")
+            ]
+        );
+    }
+}
