@@ -178,3 +178,22 @@ fn closed_stdout_pipe_is_quiet() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn diagnose_usage_errors_are_one_line_exit_2() {
+    for args in [
+        &[][..],
+        &["web:0"],
+        &["web", "--timeout", "x"],
+        &["web.a", "-n", "b"],
+        &["ftp://x"],
+    ] {
+        let r = run(Command::new(applet("diagnose")).args(args));
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.starts_with("debugbox diagnose: "), "{}", r.stderr);
+    }
+    let h = run(Command::new(applet("diagnose")).arg("--help"));
+    assert_eq!(h.code, 0);
+    assert!(h.stdout.contains("--endpoints"));
+}

@@ -85,6 +85,7 @@ fn applets_by_name_read_only_no_capabilities() {
         "nslookup",
         "dig",
         "curl",
+        "diagnose",
         "shell",
         "kubectl-debugbox",
     ] {

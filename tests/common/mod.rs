@@ -139,3 +139,22 @@ impl Lab {
         self.exec(host, &argv)
     }
 }
+
+impl Lab {
+    /// Where scripts/lab keeps this lab's files (PKI, service account, logs).
+    pub fn state_dir(&self) -> PathBuf {
+        PathBuf::from(format!("/run/debugbox-lab/{}", self.name))
+    }
+
+    /// Switch the lab to a scenario (scripts/lab scenario NAME): one thing broken, or none.
+    pub fn scenario(&self, name: &str) {
+        let out =
+            run(Command::new(repo().join("scripts/lab"))
+                .args(["--name", &self.name, "scenario", name]));
+        assert_eq!(
+            out.code, 0,
+            "scenario {name} failed:\n{}\n{}",
+            out.stdout, out.stderr
+        );
+    }
+}

@@ -304,7 +304,7 @@ mod tests {
         let (_, c) = complete_words("curl -", 6);
         assert!(c.contains(&"-L".to_string()) && c.contains(&"--location".to_string()));
         let (_, c) = complete_words("help d", 6);
-        assert_eq!(c, vec!["dig"]);
+        assert_eq!(c, vec!["diagnose", "dig"]);
         let (_, c) = complete_words("", 0);
         assert!(c.contains(&"exit".to_string()) && !c.contains(&"shell".to_string()));
     }

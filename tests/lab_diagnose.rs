@@ -1,0 +1,411 @@
+//! `diagnose` in the lab: one scenario at a time (scripts/lab scenario NAME breaks one thing),
+//! the verdict must name the hop and the cause, and the reference tools (curl, nslookup) must
+//! see the same failure on the same hop.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::sync::Arc;
+
+struct Scene {
+    lab: Arc<Lab>,
+}
+
+/// Scenarios change the lab, so they run one after the other on one lab (building a lab per
+/// scenario would cost seconds each); each is its own function and a failure names it.
+#[test]
+fn every_scenario_names_its_hop_and_cause() {
+    let lab = lab();
+    let scenarios: &[(&str, fn(&Scene))] = &[
+        ("healthy", healthy_every_path_works),
+        ("healthy", colour_only_on_a_terminal_and_no_color_honoured),
+        ("healthy", not_in_a_cluster_is_dns_and_probes_only),
+        ("selector-mismatch", selector_matches_no_pod),
+        ("wrong-targetport", wrong_target_port),
+        ("endpoints-not-ready", endpoints_not_ready),
+        ("kube-proxy-down", kube_proxy_down),
+        ("nodeport-blocked", nodeport_blocked),
+        ("ingress-not-routed", ingress_host_not_routed),
+        ("dns-wrong-namespace", short_name_from_the_wrong_namespace),
+        ("api-denied", api_denied_names_the_read_and_goes_on_with_dns),
+        ("many-endpoints", many_endpoints_are_all_probed),
+    ];
+    let mut failed = Vec::new();
+    for (name, check) in scenarios {
+        lab.scenario(name);
+        let scene = Scene { lab: lab.clone() };
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(&scene))).is_err() {
+            failed.push(*name);
+        }
+    }
+    lab.scenario("healthy");
+    assert!(
+        failed.is_empty(),
+        "scenarios failed (see the panics above): {failed:?}"
+    );
+}
+
+impl Scene {
+    /// diagnose inside the debug pod, with what the kubelet gives a pod to find the API.
+    fn diagnose(&self, args: &[&str]) -> Run {
+        let sa = format!(
+            "DEBUGBOX_SERVICEACCOUNT={}/sa",
+            self.lab.state_dir().display()
+        );
+        let path = applet("diagnose");
+        let mut argv = vec![
+            "env",
+            "KUBERNETES_SERVICE_HOST=10.96.0.1",
+            "KUBERNETES_SERVICE_PORT=443",
+            &sa,
+            path.to_str().unwrap(),
+        ];
+        argv.extend_from_slice(args);
+        self.lab.exec("debug", &argv)
+    }
+
+    fn json(&self, args: &[&str]) -> (i32, Value, Run) {
+        let mut a = args.to_vec();
+        a.push("-j");
+        let r = self.diagnose(&a);
+        let v: Value = serde_json::from_str(&r.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", r.stdout, r.stderr));
+        (r.code, v, r)
+    }
+
+    /// curl (the reference) from the debug pod: its exit code and %{http_code}.
+    fn curl(&self, args: &[&str]) -> (i32, String) {
+        let mut argv = vec![
+            "curl",
+            "-s",
+            "-o",
+            "/dev/null",
+            "-m",
+            "1",
+            "-w",
+            "%{http_code}",
+        ];
+        argv.extend_from_slice(args);
+        let r = self.lab.exec("debug", &argv);
+        (r.code, r.stdout)
+    }
+}
+
+fn step<'a>(v: &'a Value, id: &str) -> &'a Value {
+    v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["id"] == id)
+        .unwrap_or_else(|| panic!("no step {id}: {v:#}"))
+}
+
+fn verdict(v: &Value) -> (String, String, String) {
+    let d = &v["verdict"];
+    (
+        d["hop"].as_str().unwrap_or("").into(),
+        d["cause"].as_str().unwrap_or("").into(),
+        d["message"].as_str().unwrap_or("").into(),
+    )
+}
+
+fn healthy_every_path_works(s: &Scene) {
+    let (code, v, r) = s.json(&["web"]);
+    assert_eq!(code, 0, "{}", r.stdout);
+    assert_eq!(v["verdict"]["ok"], true);
+    for id in [
+        "where",
+        "api",
+        "dns",
+        "clusterip",
+        "endpoints",
+        "nodeport",
+        "loadbalancer",
+        "ingress",
+    ] {
+        assert_eq!(step(&v, id)["status"], "ok", "{id}: {:#}", step(&v, id));
+    }
+    assert_eq!(v["service"]["clusterIPs"][0], "10.96.0.100");
+    assert_eq!(v["service"]["targetPort"], 8080);
+    // Every probe's HTTP status is what curl gets on the same address.
+    for id in ["clusterip", "endpoints", "nodeport", "loadbalancer"] {
+        for p in step(&v, id)["probes"].as_array().unwrap() {
+            let addr = p["address"].as_str().unwrap();
+            let (code, status) = s.curl(&[&format!("http://{addr}/")]);
+            assert_eq!(code, 0, "curl {addr}");
+            assert_eq!(
+                p["http"]["status"].as_u64().unwrap().to_string(),
+                status,
+                "{id} {addr}"
+            );
+        }
+    }
+    let ing = &step(&v, "ingress")["probes"][0];
+    assert_eq!(ing["host"], "shop.example.com");
+    let (_, status) = s.curl(&["-H", "Host: shop.example.com", "http://172.18.0.241/"]);
+    assert_eq!(ing["http"]["status"].as_u64().unwrap().to_string(), status);
+    // The where-am-I facts agree with `ip` and resolv.conf.
+    let w = &step(&v, "where")["details"];
+    assert_eq!(w["namespace"], "default");
+    assert_eq!(w["cluster_domain"], "cluster.local");
+    assert_eq!(w["ndots"], 5);
+    assert!(
+        w["routes"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("default via 10.244.1.1 dev eth0"),
+        "{w}"
+    );
+    assert!(
+        w["addresses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a == "eth0 10.244.1.5/24"),
+        "{w}"
+    );
+
+    // The text report: one line per hop, no colour off a terminal, the token never shown.
+    let t = s.diagnose(&["web.default:3000"]);
+    assert_eq!(t.code, 0, "{}", t.stdout);
+    assert!(t.stdout.contains(" ✔ ClusterIP "), "{}", t.stdout);
+    assert!(t.stdout.contains("Verdict: OK."), "{}", t.stdout);
+    assert!(!t.stdout.contains('\x1b'));
+    for out in [&t.stdout, &t.stderr, &r.stdout, &r.stderr] {
+        assert!(!out.contains("admin-token"), "the token leaked: {out}");
+    }
+    // Other target forms reach the same Service.
+    for target in [
+        "web.default.svc.cluster.local",
+        "http://web.default:3000/healthz",
+        "10.96.0.100:3000",
+        "shop.example.com",
+    ] {
+        let (code, v, _) = s.json(&[target]);
+        assert_eq!(v["service"]["name"], "web", "{target}: {v:#}");
+        assert_eq!(code, 0, "{target}: {v:#}");
+    }
+}
+
+fn colour_only_on_a_terminal_and_no_color_honoured(s: &Scene) {
+    let bin = applet("diagnose");
+    let sa = format!("{}/sa", s.lab.state_dir().display());
+    let cmd = format!(
+        "env KUBERNETES_SERVICE_HOST=10.96.0.1 DEBUGBOX_SERVICEACCOUNT={sa} {} web",
+        bin.display()
+    );
+    let tty = s.lab.exec("debug", &["script", "-qec", &cmd, "/dev/null"]);
+    assert!(tty.stdout.contains("\x1b[32m✔\x1b[0m"), "{:?}", tty.stdout);
+    let plain = s.lab.exec(
+        "debug",
+        &["env", "NO_COLOR=1", "script", "-qec", &cmd, "/dev/null"],
+    );
+    assert!(plain.stdout.contains(" ✔ DNS"), "{:?}", plain.stdout);
+    assert!(!plain.stdout.contains("\x1b["), "{:?}", plain.stdout);
+}
+
+fn selector_matches_no_pod(s: &Scene) {
+    let (code, v, _) = s.json(&["web"]);
+    assert_eq!(code, 1);
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("endpoints", "selector-mismatch"),
+        "{v:#}"
+    );
+    assert_eq!(
+        msg,
+        "Service selector app=web-v2 matches 0 of 3 pods in default; pods carry app=web"
+    );
+    assert!(
+        v["verdict"]["evidence"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e == "2 pods carry app=web (web1, web2)")
+    );
+    // curl sees the symptom: the ClusterIP refuses, the pods answer.
+    assert_eq!(s.curl(&["http://10.96.0.100:3000/"]).0, 7);
+    assert_eq!(s.curl(&["http://10.244.1.10:8080/"]), (0, "200".into()));
+    assert_eq!(step(&v, "clusterip")["status"], "fail");
+}
+
+fn wrong_target_port(s: &Scene) {
+    let (code, v, _) = s.json(&["web"]);
+    assert_eq!(code, 1);
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("endpoints", "wrong-targetport"),
+        "{v:#}"
+    );
+    assert_eq!(
+        msg,
+        "Service targetPort 9090 but the pods listen on 8080 (http): the endpoints refuse :9090"
+    );
+    assert_eq!(s.curl(&["http://10.244.1.10:9090/"]).0, 7);
+    assert_eq!(s.curl(&["http://10.244.1.10:8080/"]), (0, "200".into()));
+}
+
+fn endpoints_not_ready(s: &Scene) {
+    let (code, v, _) = s.json(&["web"]);
+    assert_eq!(code, 1);
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("endpoints", "endpoints-not-ready"),
+        "{v:#}"
+    );
+    assert!(msg.contains("web1, web2 not Ready"), "{msg}");
+    assert_eq!(
+        step(&v, "endpoints")["summary"],
+        "0/2 ready (from the API), 2/2 answer (HTTP 200) on :8080"
+    );
+}
+
+fn kube_proxy_down(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1);
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("clusterip", "kube-proxy"),
+        "{v:#}"
+    );
+    assert!(msg.starts_with("10.96.0.100:3000 timed out, [fd00:10:96::100]:3000 timed out while the endpoints answer directly"), "{msg}");
+    assert_eq!(step(&v, "endpoints")["status"], "ok");
+    // curl: the ClusterIP times out (28), a pod answers.
+    assert_eq!(s.curl(&["http://10.96.0.100:3000/"]).0, 28);
+    assert_eq!(s.curl(&["http://10.244.2.10:8080/"]), (0, "200".into()));
+}
+
+fn nodeport_blocked(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1);
+    let (hop, cause, _) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("nodeport", "nodeport-blocked"),
+        "{v:#}"
+    );
+    assert_eq!(step(&v, "clusterip")["status"], "ok");
+    assert_eq!(s.curl(&["http://172.18.0.12:30080/"]).0, 28);
+}
+
+fn ingress_host_not_routed(s: &Scene) {
+    let (code, v, _) = s.json(&["web"]);
+    assert_eq!(code, 1);
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("ingress", "ingress-not-routed"),
+        "{v:#}"
+    );
+    assert!(msg.contains("answers 404 for Host shop.example.com/ (\"default backend - 404\") while the Service answers 200"), "{msg}");
+    assert_eq!(
+        s.curl(&["-H", "Host: shop.example.com", "http://172.18.0.241/"]),
+        (0, "404".into())
+    );
+}
+
+fn short_name_from_the_wrong_namespace(s: &Scene) {
+    let (code, v, _) = s.json(&["web"]);
+    assert_eq!(code, 1);
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("dns", "dns-wrong-namespace"),
+        "{v:#}"
+    );
+    assert!(
+        msg.contains("looked up in namespace other") && msg.contains("lives in namespace default"),
+        "{msg}"
+    );
+    assert_eq!(
+        v["verdict"]["hint"],
+        "use web.default (or web.default.svc), or run diagnose with -n default"
+    );
+    // bind's nslookup fails on the short name and finds the namespaced one.
+    assert_eq!(s.lab.exec("debug", &["nslookup", "web"]).code, 1);
+    assert_eq!(s.lab.exec("debug", &["nslookup", "web.default"]).code, 0);
+    // The rest of the walk went on with the Service in default.
+    assert_eq!(step(&v, "clusterip")["status"], "ok");
+    // Named with its namespace, everything works.
+    assert_eq!(s.json(&["web.default"]).0, 0);
+}
+
+fn api_denied_names_the_read_and_goes_on_with_dns(s: &Scene) {
+    let (code, v, r) = s.json(&["web", "--port", "http"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(step(&v, "api")["status"], "fail");
+    let notes: Vec<&str> = v["verdict"]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(notes.contains(&"the API denied: get services in namespace default (kubectl auth can-i get services -n default)"), "{notes:?}");
+    assert!(
+        notes
+            .iter()
+            .any(|n| n
+                .contains("kubectl auth can-i list endpointslices.discovery.k8s.io -n default")),
+        "{notes:?}"
+    );
+    // The named port came from the cluster DNS's SRV record, the address from its A record.
+    assert_eq!(step(&v, "clusterip")["status"], "ok");
+    assert_eq!(
+        step(&v, "clusterip")["probes"][0]["address"],
+        "10.96.0.100:3000"
+    );
+    assert_eq!(step(&v, "endpoints")["status"], "skipped");
+    assert!(!r.stdout.contains("denied-token"));
+    // Endpoints and nodes given by hand are probed instead.
+    let (code, v, _) = s.json(&[
+        "web:3000",
+        "--endpoints",
+        "10.244.1.10:8080,10.244.2.10:8080",
+    ]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        step(&v, "endpoints")["summary"],
+        "2/2 ready (given), 2/2 answer (HTTP 200) on :8080"
+    );
+}
+
+fn not_in_a_cluster_is_dns_and_probes_only(s: &Scene) {
+    let r = s.lab.applet(
+        "debug",
+        "diagnose",
+        &["web:3000", "-j", "--serviceaccount", "/nonexistent"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(step(&v, "api")["status"], "skipped");
+    assert!(
+        step(&v, "api")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("KUBERNETES_SERVICE_HOST is not set")
+    );
+    assert_eq!(step(&v, "clusterip")["status"], "ok");
+    // A name that does not exist: the DNS hop, exit 1.
+    let r = s.lab.applet("debug", "diagnose", &["nosuch:80", "-j"]);
+    assert_eq!(r.code, 1);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(verdict(&v).1, "dns-not-found");
+}
+
+fn many_endpoints_are_all_probed(s: &Scene) {
+    let (code, v, _) = s.json(&["web"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(
+        step(&v, "endpoints")["summary"],
+        "100/100 ready (from the API), 100/100 answer (HTTP 200) on :8080"
+    );
+    assert_eq!(
+        step(&v, "endpoints")["probes"].as_array().unwrap().len(),
+        100
+    );
+    s.lab.scenario("healthy");
+}
