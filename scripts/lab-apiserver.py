@@ -73,11 +73,11 @@ def objects():
         pod("web1", "10.244.1.10", "fd00:10:244:1::10", "node1", web_labels, ready),
         pod("web2", "10.244.2.10", "fd00:10:244:2::10", "node2", web_labels, ready),
     ]
-    if s == "many-endpoints":
-        # 49 more on each node: the addresses scripts/lab adds to web1 and web2.
-        for n in (1, 2):
-            for i in range(100, 149):
-                pods.append(pod(f"web{n}-{i}", f"10.244.{n}.{i}", None, f"node{n}", web_labels))
+    # The addresses scripts/lab adds to web1 (and web2) for these scenarios.
+    extra = {"three-endpoints": {1: range(100, 101)}, "many-endpoints": {1: range(100, 149), 2: range(100, 149)}}
+    for n, addrs in extra.get(s, {}).items():
+        for i in addrs:
+            pods.append(pod(f"web{n}-{i}", f"10.244.{n}.{i}", None, f"node{n}", web_labels))
     pods += [
         pod("debug", "10.244.1.5", "fd00:10:244:1::5", "node1", {"run": "debug"}, ns="other" if s == "dns-wrong-namespace" else "default"),
         pod("ingress-nginx-controller", "10.244.1.80", "fd00:10:244:1::80", "node1", {"app.kubernetes.io/name": "ingress-nginx"}, ns="ingress-nginx"),
