@@ -174,6 +174,27 @@ fn healthy_every_path_works(s: &Scene) {
     for out in [&t.stdout, &t.stderr, &r.stdout, &r.stderr] {
         assert!(!out.contains("admin-token"), "the token leaked: {out}");
     }
+    // As an unprivileged user with every capability dropped (a restricted pod): the same walk.
+    let sa = format!("DEBUGBOX_SERVICEACCOUNT={}/sa", s.lab.state_dir().display());
+    let path = applet("diagnose");
+    let nobody = s.lab.exec(
+        "debug",
+        &[
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "env",
+            "KUBERNETES_SERVICE_HOST=10.96.0.1",
+            &sa,
+            path.to_str().unwrap(),
+            "web",
+        ],
+    );
+    assert_eq!(nobody.code, 0, "{}{}", nobody.stdout, nobody.stderr);
+    assert!(!nobody.stdout.contains(" ✘ "), "{}", nobody.stdout);
     // Other target forms reach the same Service.
     for target in [
         "web.default.svc.cluster.local",
