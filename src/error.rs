@@ -67,6 +67,31 @@ impl Error {
     }
 }
 
+/// How a clap parse that did not produce matches ends.
+pub enum ClapEnd {
+    /// `--help` (or `--version`): print the text, exit 0.
+    Help(String),
+    /// A usage error: clap's message as one line, without its "error: " prefix.
+    Usage(String),
+}
+
+impl ClapEnd {
+    pub fn of(e: &clap::Error) -> Self {
+        use clap::error::ErrorKind;
+        let text = e.render().to_string();
+        match e.kind() {
+            ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => ClapEnd::Help(text),
+            _ => {
+                let line = text
+                    .lines()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("invalid arguments");
+                ClapEnd::Usage(line.trim_start_matches("error: ").trim().to_string())
+            }
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
@@ -82,6 +107,30 @@ impl std::error::Error for Error {}
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clap_failures_become_help_or_one_line() {
+        let cmd = || {
+            clap::Command::new("x").arg(
+                clap::Arg::new("n")
+                    .long("n")
+                    .value_parser(clap::value_parser!(u8)),
+            )
+        };
+        match ClapEnd::of(&cmd().try_get_matches_from(["x", "--n", "300"]).unwrap_err()) {
+            ClapEnd::Usage(line) => {
+                assert!(
+                    line.starts_with("invalid value '300' for '--n <n>'"),
+                    "{line}"
+                );
+                assert!(!line.contains('\n'));
+            }
+            ClapEnd::Help(t) => panic!("not help: {t}"),
+        }
+        assert!(
+            matches!(ClapEnd::of(&cmd().try_get_matches_from(["x", "--help"]).unwrap_err()), ClapEnd::Help(t) if t.contains("--n"))
+        );
+    }
 
     #[test]
     fn line_has_prefix_and_hint() {

@@ -12,7 +12,7 @@ mod output;
 mod sys;
 
 use clap::{Arg, ArgAction, Command};
-use error::{Error, Result};
+use error::{ClapEnd, Error, Result};
 use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
@@ -118,13 +118,12 @@ fn toplevel(args: &[OsString]) -> Result<i32> {
     let m = match toplevel_command().try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => {
-            use clap::error::ErrorKind;
-            return match e.kind() {
-                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
-                    output::print(&e.render().to_string())?;
+            return match ClapEnd::of(&e) {
+                ClapEnd::Help(text) => {
+                    output::print(&text)?;
                     Ok(0)
                 }
-                _ => Err(Error::usage(first_line(&e.render().to_string())).hint("debugbox --help")),
+                ClapEnd::Usage(line) => Err(Error::usage(line).hint("debugbox --help")),
             };
         }
     };
@@ -157,14 +156,6 @@ fn toplevel(args: &[OsString]) -> Result<i32> {
     }
     output::print(&toplevel_command().render_help().to_string())?;
     Ok(0)
-}
-
-fn first_line(s: &str) -> String {
-    let line = s
-        .lines()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("invalid arguments");
-    line.trim_start_matches("error: ").trim().to_string()
 }
 
 fn completions(shell: &str) -> String {

@@ -1,6 +1,6 @@
 //! curl's flags -> a typed configuration. Pure (reading `@file` data happens in mod.rs).
 
-use crate::error::{Error, Result};
+use crate::error::{ClapEnd, Error, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -346,16 +346,10 @@ pub fn parse(args: &[OsString]) -> Result<Parsed> {
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => {
-            if e.kind() == clap::error::ErrorKind::DisplayHelp {
-                return Ok(Parsed::Help(e.render().to_string()));
-            }
-            let text = e.render().to_string();
-            let line = text
-                .lines()
-                .next()
-                .unwrap_or("bad arguments")
-                .trim_start_matches("error: ");
-            return Err(bad(line.to_string()));
+            return match ClapEnd::of(&e) {
+                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
+                ClapEnd::Usage(line) => Err(bad(line)),
+            };
         }
     };
     if m.get_flag("version") {

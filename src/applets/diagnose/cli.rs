@@ -1,7 +1,7 @@
 //! diagnose's flags and the forms TARGET takes: `svc`, `svc.ns`, `svc.ns.svc[.DOMAIN]`, any of
 //! those with `:port`, a URL, an `IP:port` (or `[IPv6]:port`), or another host name.
 
-use crate::error::{Error, Result};
+use crate::error::{ClapEnd, Error, Result};
 use clap::{Arg, ArgAction, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -83,23 +83,11 @@ pub fn parse(args: &[OsString]) -> Result<Parsed> {
     let argv = std::iter::once(OsString::from("diagnose")).chain(args.iter().cloned());
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,
-        Err(e)
-            if matches!(
-                e.kind(),
-                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
-            ) =>
-        {
-            return Ok(Parsed::Help(e.render().to_string()));
-        }
         Err(e) => {
-            let text = e.render().to_string();
-            return Err(usage(
-                text.lines()
-                    .next()
-                    .unwrap_or("bad arguments")
-                    .trim_start_matches("error: ")
-                    .to_string(),
-            ));
+            return match ClapEnd::of(&e) {
+                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
+                ClapEnd::Usage(line) => Err(usage(line)),
+            };
         }
     };
     let target_text = m.get_one::<String>("target").cloned().unwrap_or_default();

@@ -8,7 +8,7 @@
 //!
 //! `--dry-run` prints the command instead; `-o yaml` prints the Pod manifest.
 
-use crate::error::{Error, Result};
+use crate::error::{ClapEnd, Error, Result};
 use crate::output;
 use clap::{Arg, ArgAction, Command};
 use serde_json::{Value, json};
@@ -221,20 +221,14 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     let argv = std::iter::once(OsString::from("kubectl-debugbox")).chain(args.iter().cloned());
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,
-        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => {
-            output::print(&e.render().to_string())?;
-            return Ok(0);
-        }
         Err(e) => {
-            let text = e.render().to_string();
-            return Err(Error::usage(
-                text.lines()
-                    .next()
-                    .unwrap_or("bad arguments")
-                    .trim_start_matches("error: ")
-                    .to_string(),
-            )
-            .hint("kubectl debugbox --help"));
+            return match ClapEnd::of(&e) {
+                ClapEnd::Help(text) => {
+                    output::print(&text)?;
+                    Ok(0)
+                }
+                ClapEnd::Usage(line) => Err(Error::usage(line).hint("kubectl debugbox --help")),
+            };
         }
     };
     let plan = Plan {

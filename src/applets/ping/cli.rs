@@ -1,6 +1,6 @@
 //! `ping` flags (iputils) -> a typed configuration. Pure.
 
-use crate::error::{Error, Result};
+use crate::error::{ClapEnd, Error, Result};
 use crate::sys::icmp::SocketKind;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
@@ -118,16 +118,10 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed> {
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,
         Err(e) => {
-            if e.kind() == clap::error::ErrorKind::DisplayHelp {
-                return Ok(Parsed::Help(e.render().to_string()));
-            }
-            let text = e.render().to_string();
-            let line = text
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            return Err(Error::usage(line.to_string()).hint("ping -h"));
+            return match ClapEnd::of(&e) {
+                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
+                ClapEnd::Usage(line) => Err(Error::usage(line).hint("ping -h")),
+            };
         }
     };
     if m.get_flag("version") {
