@@ -50,6 +50,8 @@ pub enum Kind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub kind: Kind,
+    /// The host part as given (no scheme, port or path): the name a client would look up.
+    pub host: String,
     pub port: Option<Port>,
     pub path: Option<String>,
     /// The target was an https:// URL.
@@ -223,6 +225,7 @@ pub fn parse_target(text: &str) -> std::result::Result<Target, String> {
         };
         return Ok(Target {
             kind: host,
+            host: u.host_str().unwrap_or("").to_string(),
             port: u.port_or_known_default().map(Port::Number),
             path,
             https,
@@ -241,6 +244,7 @@ pub fn parse_target(text: &str) -> std::result::Result<Target, String> {
         };
         return Ok(Target {
             kind: Kind::Address(ip),
+            host: ip.to_string(),
             port,
             path: None,
             https: false,
@@ -249,6 +253,7 @@ pub fn parse_target(text: &str) -> std::result::Result<Target, String> {
     if let Ok(ip) = text.parse::<IpAddr>() {
         return Ok(Target {
             kind: Kind::Address(ip),
+            host: text.to_string(),
             port: None,
             path: None,
             https: false,
@@ -264,6 +269,7 @@ pub fn parse_target(text: &str) -> std::result::Result<Target, String> {
     };
     Ok(Target {
         kind,
+        host: host.to_string(),
         port,
         path: None,
         https: false,
@@ -344,6 +350,8 @@ mod tests {
         );
         let t = parse_target("web.default:3000").unwrap();
         assert_eq!(t.kind, svc("web", Some("default"), None));
+        assert_eq!(t.host, "web.default");
+        assert_eq!(parse_target("web").unwrap().host, "web");
         assert_eq!(t.port, Some(Port::Number(3000)));
         assert_eq!(
             parse_target("web:http").unwrap().port,
@@ -355,6 +363,7 @@ mod tests {
     fn urls_addresses_and_hosts() {
         let t = parse_target("http://web.default:3000/healthz").unwrap();
         assert_eq!(t.kind, svc("web", Some("default"), None));
+        assert_eq!(t.host, "web.default");
         assert_eq!(t.port, Some(Port::Number(3000)));
         assert_eq!(t.path.as_deref(), Some("/healthz"));
         let t = parse_target("https://kubernetes.default").unwrap();

@@ -231,6 +231,11 @@ struct StatusBody {
 }
 
 impl Client {
+    /// A list read: the items of the `…List` the API answers with.
+    pub fn list<T: DeserializeOwned>(&self, read: &Read) -> Result<Vec<T>, ApiError> {
+        self.read::<List<T>>(read).map(|l| l.items)
+    }
+
     pub fn read<T: DeserializeOwned>(&self, read: &Read) -> Result<T, ApiError> {
         let deadline = Instant::now() + self.timeout;
         let stream = conn::connect(self.addr, deadline)

@@ -12,11 +12,13 @@ pub mod report;
 pub mod steps;
 
 use crate::dns::conf::ResolvConf;
+use crate::dns::hosts::Hosts;
 use crate::dns::present::findings as dns_findings;
 use crate::dns::resolver::{Backoff, QueryOpts};
 use crate::dns::{self, Family, LookupError};
 use crate::error::Result;
 use crate::output;
+use crate::sys::dns::SocketTransport;
 use crate::sys::netlink::Rtnl;
 use cli::{Kind, Options, Parsed, Port};
 use hickory_proto::rr::{Name, RData, RecordType};
@@ -79,6 +81,8 @@ struct Here {
     addresses: Vec<String>,
     routes: Vec<String>,
     conf: ResolvConf,
+    /// /etc/hosts, read once for every resolver diagnose makes.
+    hosts: Hosts,
     domain: String,
     domain_from: &'static str,
     namespace: Option<String>,
@@ -128,6 +132,7 @@ fn here(opts: &Options) -> Here {
         addresses,
         routes,
         conf,
+        hosts: Hosts::system(),
         domain,
         domain_from,
         namespace,
@@ -206,26 +211,10 @@ fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
     let r_ingresses = Read::list("ingresses", Some(&svc.namespace));
     let (service, slices, pods, nodes, ingresses) = std::thread::scope(|s| {
         let a = s.spawn(|| client.read::<Service>(&r_service));
-        let b = s.spawn(|| {
-            client
-                .read::<kube::List<kube::EndpointSlice>>(&r_slices)
-                .map(|l| l.items)
-        });
-        let c = s.spawn(|| {
-            client
-                .read::<kube::List<kube::Pod>>(&r_pods)
-                .map(|l| l.items)
-        });
-        let d = s.spawn(|| {
-            client
-                .read::<kube::List<kube::Node>>(&r_nodes)
-                .map(|l| l.items)
-        });
-        let e = s.spawn(|| {
-            client
-                .read::<kube::List<kube::Ingress>>(&r_ingresses)
-                .map(|l| l.items)
-        });
+        let b = s.spawn(|| client.list::<kube::EndpointSlice>(&r_slices));
+        let c = s.spawn(|| client.list::<kube::Pod>(&r_pods));
+        let d = s.spawn(|| client.list::<kube::Node>(&r_nodes));
+        let e = s.spawn(|| client.list::<kube::Ingress>(&r_ingresses));
         (
             joined(a.join()),
             joined(b.join()),
@@ -235,33 +224,18 @@ fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
         )
     });
     let mut data = ApiData::default();
-    let outcome = |r: &std::result::Result<usize, ApiError>| r.clone();
-    data.reads.push((
-        r_service,
-        outcome(&service.as_ref().map(|_| 1).map_err(Clone::clone)),
-    ));
-    data.reads.push((
-        r_slices,
-        outcome(&slices.as_ref().map(|v| v.len()).map_err(Clone::clone)),
-    ));
-    data.reads.push((
-        r_pods,
-        outcome(&pods.as_ref().map(|v| v.len()).map_err(Clone::clone)),
-    ));
+    data.reads
+        .push((r_service, service.as_ref().map(|_| 1).map_err(Clone::clone)));
+    data.reads.push((r_slices, counted(&slices)));
+    data.reads.push((r_pods, counted(&pods)));
     let needs_nodes = service
         .as_ref()
         .map(|s| s.spec.kind == "NodePort" || s.spec.kind == "LoadBalancer")
         .unwrap_or(true);
     if needs_nodes {
-        data.reads.push((
-            r_nodes,
-            outcome(&nodes.as_ref().map(|v| v.len()).map_err(Clone::clone)),
-        ));
+        data.reads.push((r_nodes, counted(&nodes)));
     }
-    data.reads.push((
-        r_ingresses,
-        outcome(&ingresses.as_ref().map(|v| v.len()).map_err(Clone::clone)),
-    ));
+    data.reads.push((r_ingresses, counted(&ingresses)));
     data.service = Some(service);
     data.slices = Some(slices);
     data.pods = Some(pods);
@@ -269,6 +243,11 @@ fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
     data.ingresses = Some(ingresses);
     data.time_ms = ms(start.elapsed());
     data
+}
+
+/// A list read's outcome for the API step: how many objects came back.
+fn counted<T>(r: &std::result::Result<Vec<T>, ApiError>) -> std::result::Result<usize, ApiError> {
+    r.as_ref().map(Vec::len).map_err(Clone::clone)
 }
 
 /// A reader thread's result; a reader that panicked counts as an unreachable API.
@@ -282,10 +261,9 @@ fn joined<T>(
 fn find_elsewhere(client: &kube::Client, name: &str) -> (Vec<String>, Option<(Read, ApiError)>) {
     let read =
         Read::list("services", None).with_query(format!("fieldSelector=metadata.name%3D{name}"));
-    match client.read::<kube::List<Service>>(&read) {
+    match client.list::<Service>(&read) {
         Ok(l) => (
-            l.items
-                .into_iter()
+            l.into_iter()
                 .filter(|s| s.metadata.name == name)
                 .map(|s| s.metadata.namespace)
                 .collect(),
@@ -301,12 +279,9 @@ fn service_by_ip(
     ip: IpAddr,
 ) -> std::result::Result<Option<SvcRef>, (Read, ApiError)> {
     let read = Read::list("services", None);
-    let list = client
-        .read::<kube::List<Service>>(&read)
-        .map_err(|e| (read, e))?;
+    let list = client.list::<Service>(&read).map_err(|e| (read, e))?;
     let ip = ip.to_string();
     Ok(list
-        .items
         .into_iter()
         .find(|s| {
             s.spec.cluster_ip == ip
@@ -329,10 +304,8 @@ fn service_by_host(
     host: &str,
 ) -> std::result::Result<Option<(SvcRef, Option<u16>)>, (Read, ApiError)> {
     let read = Read::list("ingresses", None);
-    let list = client
-        .read::<kube::List<kube::Ingress>>(&read)
-        .map_err(|e| (read, e))?;
-    for ing in list.items {
+    let list = client.list::<kube::Ingress>(&read).map_err(|e| (read, e))?;
+    for ing in list {
         for rule in &ing.spec.rules {
             if rule.host.as_deref() != Some(host) {
                 continue;
@@ -354,18 +327,18 @@ fn service_by_host(
     Ok(None)
 }
 
-fn resolver(here: &Here, timeout: Duration) -> dns::Resolver<crate::sys::dns::SocketTransport> {
-    let mut r = dns::system();
-    // One try per server, at most the probe deadline: diagnose reports a dead DNS quickly.
-    r.conf = here.conf.clone();
-    r.conf.timeout = r.conf.timeout.min(timeout).max(Duration::from_millis(100));
-    r.conf.attempts = 1;
-    r
+/// A resolver on the pod's resolv.conf and hosts as read at the start (no file is read again),
+/// with one try per server and at most the probe deadline: diagnose reports a dead DNS quickly.
+fn resolver(here: &Here, timeout: Duration) -> dns::Resolver<SocketTransport> {
+    let mut conf = here.conf.clone();
+    conf.timeout = conf.timeout.min(timeout).max(Duration::from_millis(100));
+    conf.attempts = 1;
+    dns::Resolver::new(conf, here.hosts.clone(), SocketTransport)
 }
 
 /// Ask one name directly (no search list), returning the address or SRV answers.
 fn ask(
-    r: &mut dns::Resolver<crate::sys::dns::SocketTransport>,
+    r: &mut dns::Resolver<SocketTransport>,
     name: &str,
     qtype: RecordType,
     timeout: Duration,
@@ -544,7 +517,7 @@ pub fn diagnose(opts: &Options) -> Report {
                 .or_else(|| opts.namespace.clone())
                 .or_else(|| here.namespace.clone())
                 .unwrap_or_else(|| "default".into());
-            let host = host_part(&opts.target_text);
+            let host = opts.target.host.clone();
             let short = namespace.is_none();
             // With -n, look the Service up by its namespaced name, as a client in any namespace would.
             let dns_name = if short && opts.namespace.is_some() {
@@ -1272,45 +1245,8 @@ pub fn diagnose(opts: &Options) -> Report {
 
     if host_probe {
         let probes = group("host");
-        let mut s = Step::new(
-            "host",
-            "Host",
-            Status::Ok,
-            probes
-                .iter()
-                .map(|p| p.summary())
-                .collect::<Vec<_>>()
-                .join("; "),
-        );
-        s.probes = probes.clone();
-        if probes.is_empty() {
-            s = Step::skipped(
-                "host",
-                "Host",
-                if plan.port.is_none() {
-                    "no port: give TARGET:PORT or --port"
-                } else {
-                    "no address to probe"
-                },
-            );
-        } else if probes.iter().all(|p| p.tcp != probe::Tcp::Open) {
-            s.status = Status::Fail;
-            findings.push(Finding {
-                hop: "host",
-                cause: "host-unreachable",
-                message: format!(
-                    "{} does not answer: {}",
-                    display_name,
-                    probes
-                        .iter()
-                        .map(|p| format!("{} {}", p.address, p.tcp.words()))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                evidence: vec![],
-                hint: None,
-            });
-        }
+        let (mut s, f) = steps::host_step(&probes, plan.port.is_none(), &display_name);
+        findings.extend(f);
         s.time_ms = span(&probes);
         out_steps.push(s);
     }
@@ -1367,19 +1303,6 @@ pub fn diagnose(opts: &Options) -> Report {
         steps: out_steps,
         verdict,
         time_ms: ms(start.elapsed()),
-    }
-}
-
-/// The host part of the target as typed (no scheme, port or path).
-fn host_part(text: &str) -> String {
-    if let Ok(u) = url::Url::parse(text)
-        && text.contains("://")
-    {
-        return u.host_str().unwrap_or("").to_string();
-    }
-    match text.rsplit_once(':') {
-        Some((h, _)) => h.to_string(),
-        None => text.to_string(),
     }
 }
 
@@ -1599,12 +1522,5 @@ mod tests {
             "kubernetes.default"
         );
         assert!(ask_for("db", 5432, "/", None).is_none());
-    }
-
-    #[test]
-    fn host_part_of_targets() {
-        assert_eq!(host_part("web.default:3000"), "web.default");
-        assert_eq!(host_part("http://web.default:3000/healthz"), "web.default");
-        assert_eq!(host_part("web"), "web");
     }
 }

@@ -458,6 +458,8 @@ pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
             .collect();
         if matching.is_empty() {
             let mut evidence = Vec::new();
+            // The key=value labels the pods do carry for the selector's keys.
+            let mut carried = Vec::new();
             for key in selector.keys() {
                 let mut by_value: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
                 for p in pods {
@@ -472,6 +474,7 @@ pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
                     evidence.push(format!("no pod in {} has a label {key}", c.namespace));
                 }
                 for (v, names) in by_value {
+                    carried.push(format!("{key}={v}"));
                     evidence.push(format!(
                         "{} carry {key}={v} ({})",
                         count(names.len(), "pod", "pods"),
@@ -479,19 +482,6 @@ pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
                     ));
                 }
             }
-            let carried = evidence
-                .iter()
-                .filter(|e| e.contains(" carry "))
-                .map(|e| {
-                    e.split(" carry ")
-                        .nth(1)
-                        .unwrap_or("")
-                        .split(' ')
-                        .next()
-                        .unwrap_or("")
-                        .to_string()
-                })
-                .collect::<Vec<_>>();
             let mut message = format!(
                 "Service selector {sel} matches 0 of {} in {}",
                 count(pods.len(), "pod", "pods"),
@@ -752,7 +742,47 @@ fn declared_mismatch(c: &EndpointContext) -> bool {
     })
 }
 
-// ---- ClusterIP ----
+// ---- ClusterIP, NodePort and LoadBalancer: steps that are their probes ----
+
+/// A step made of `probes`: ok when every probe answers, failed otherwise; the failing probes
+/// come back for the cause.
+fn probed<'a>(
+    id: &'static str,
+    title: &'static str,
+    summary: String,
+    probes: &'a [Probe],
+) -> (Step, Vec<&'a Probe>) {
+    let mut step = Step::new(id, title, Status::Ok, summary);
+    step.probes = probes.to_vec();
+    let failing: Vec<&Probe> = probes.iter().filter(|p| !ok_probe(p)).collect();
+    if !failing.is_empty() {
+        step.status = Status::Fail;
+    }
+    (step, failing)
+}
+
+/// "10.96.0.100:3000 connected, HTTP 200 (1.2 ms); …", each led by its label if asked.
+fn summaries(probes: &[Probe], labelled: bool) -> String {
+    probes
+        .iter()
+        .map(|p| {
+            if labelled {
+                format!("{} {}", p.label, p.summary())
+            } else {
+                p.summary()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// "10.96.0.100:3000 timed out", one per failing probe.
+fn failed_words(failing: &[&Probe]) -> Vec<String> {
+    failing
+        .iter()
+        .map(|p| format!("{} {}", p.address, p.tcp.words()))
+        .collect()
+}
 
 pub fn clusterip_step(
     probes: &[Probe],
@@ -764,26 +794,11 @@ pub fn clusterip_step(
     if let Some(why) = skipped {
         return (Step::skipped("clusterip", title, why), None);
     }
-    let mut step = Step::new(
-        "clusterip",
-        title,
-        Status::Ok,
-        probes
-            .iter()
-            .map(|p| p.summary())
-            .collect::<Vec<_>>()
-            .join("; "),
-    );
-    step.probes = probes.to_vec();
-    let failing: Vec<&Probe> = probes.iter().filter(|p| !ok_probe(p)).collect();
+    let (mut step, failing) = probed("clusterip", title, summaries(probes, false), probes);
     if failing.is_empty() {
         return (step, None);
     }
-    step.status = Status::Fail;
-    let words: Vec<String> = failing
-        .iter()
-        .map(|p| format!("{} {}", p.address, p.tcp.words()))
-        .collect();
+    let words = failed_words(&failing);
     let refused = failing.iter().all(|p| p.tcp == Tcp::Refused);
     let f = match (endpoints_ok, endpoints_finding) {
         (_, Some(ef)) => Finding {
@@ -826,8 +841,6 @@ pub fn clusterip_step(
     (step, Some(f))
 }
 
-// ---- NodePort and LoadBalancer ----
-
 pub fn nodeport_step(
     probes: &[Probe],
     skipped: Option<String>,
@@ -839,25 +852,11 @@ pub fn nodeport_step(
         return (Step::skipped("nodeport", title, why), None);
     }
     let np = node_port.map(|p| p.to_string()).unwrap_or_default();
-    let mut step = Step::new(
-        "nodeport",
-        title,
-        Status::Ok,
-        format!(
-            "{np} on {}",
-            probes
-                .iter()
-                .map(|p| format!("{} {}", p.label, p.summary()))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-    );
-    step.probes = probes.to_vec();
-    let failing: Vec<&Probe> = probes.iter().filter(|p| !ok_probe(p)).collect();
+    let summary = format!("{np} on {}", summaries(probes, true));
+    let (mut step, failing) = probed("nodeport", title, summary, probes);
     if failing.is_empty() {
         return (step, None);
     }
-    step.status = Status::Fail;
     let where_: Vec<String> = failing
         .iter()
         .map(|p| format!("{} {} {}", p.label, p.address, p.tcp.words()))
@@ -927,26 +926,11 @@ pub fn loadbalancer_step(
         step.evidence.push(f.message.clone());
         return (step, Some(f));
     }
-    let mut step = Step::new(
-        "loadbalancer",
-        title,
-        Status::Ok,
-        probes
-            .iter()
-            .map(|p| p.summary())
-            .collect::<Vec<_>>()
-            .join("; "),
-    );
-    step.probes = probes.to_vec();
-    let failing: Vec<&Probe> = probes.iter().filter(|p| !ok_probe(p)).collect();
+    let (mut step, failing) = probed("loadbalancer", title, summaries(probes, false), probes);
     if failing.is_empty() {
         return (step, None);
     }
-    step.status = Status::Fail;
-    let words: Vec<String> = failing
-        .iter()
-        .map(|p| format!("{} {}", p.address, p.tcp.words()))
-        .collect();
+    let words = failed_words(&failing);
     let f = Finding {
         hop: "loadbalancer",
         cause: if clusterip_ok {
@@ -968,6 +952,36 @@ pub fn loadbalancer_step(
         }),
     };
     step.evidence.push(f.message.clone());
+    (step, Some(f))
+}
+
+// ---- A host that is no Service ----
+
+/// Probes of an address or name diagnose found no Service behind: it fails when nothing
+/// accepts a connection.
+pub fn host_step(probes: &[Probe], no_port: bool, name: &str) -> (Step, Option<Finding>) {
+    if probes.is_empty() {
+        let why = if no_port {
+            "no port: give TARGET:PORT or --port"
+        } else {
+            "no address to probe"
+        };
+        return (Step::skipped("host", "Host", why), None);
+    }
+    let mut step = Step::new("host", "Host", Status::Ok, summaries(probes, false));
+    step.probes = probes.to_vec();
+    if probes.iter().any(|p| p.tcp == Tcp::Open) {
+        return (step, None);
+    }
+    step.status = Status::Fail;
+    let all: Vec<&Probe> = probes.iter().collect();
+    let f = Finding {
+        hop: "host",
+        cause: "host-unreachable",
+        message: format!("{name} does not answer: {}", failed_words(&all).join(", ")),
+        evidence: vec![],
+        hint: None,
+    };
     (step, Some(f))
 }
 
@@ -1264,6 +1278,29 @@ mod tests {
             )
             .1
             .is_none()
+        );
+    }
+
+    #[test]
+    fn a_host_fails_only_when_nothing_connects() {
+        let dead = vec![
+            probe("x", "10.0.0.9:80", Tcp::Timeout, None),
+            probe("x", "[fd00::9]:80", Tcp::Refused, None),
+        ];
+        let (step, f) = host_step(&dead, false, "x.example");
+        assert_eq!(step.status, Status::Fail);
+        assert_eq!(
+            f.unwrap().message,
+            "x.example does not answer: 10.0.0.9:80 timed out, [fd00::9]:80 connection refused"
+        );
+        let one = vec![
+            probe("x", "10.0.0.9:80", Tcp::Timeout, None),
+            probe("x", "[fd00::9]:80", Tcp::Open, Some(200)),
+        ];
+        assert!(host_step(&one, false, "x.example").1.is_none());
+        assert_eq!(
+            host_step(&[], true, "x").0.summary,
+            "no port: give TARGET:PORT or --port"
         );
     }
 
