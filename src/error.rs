@@ -6,8 +6,28 @@
 
 use std::fmt;
 
+/// Exit code for "the network said no": no reply, NXDOMAIN, a failing hop.
+pub const EXIT_FAIL: i32 = 1;
 /// Exit code for usage errors and local failures.
 pub const EXIT_USAGE: i32 = 2;
+
+/// What parsing an applet's command line comes to: run with this configuration, or print help
+/// or the version and exit 0.
+#[derive(Debug)]
+pub enum Parsed<T> {
+    Run(T),
+    Help(String),
+    Version,
+}
+
+/// An OS error as the C tools print it: `Connection refused`, without Rust's ` (os error 111)`.
+pub fn os_text(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
@@ -130,6 +150,13 @@ mod tests {
         assert!(
             matches!(ClapEnd::of(&cmd().try_get_matches_from(["x", "--help"]).unwrap_err()), ClapEnd::Help(t) if t.contains("--n"))
         );
+    }
+
+    #[test]
+    fn os_errors_read_like_the_c_tools() {
+        let e = std::io::Error::from_raw_os_error(libc::ECONNREFUSED);
+        assert_eq!(os_text(&e), "Connection refused");
+        assert_eq!(os_text(&std::io::Error::other("plain")), "plain");
     }
 
     #[test]

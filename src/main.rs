@@ -8,8 +8,11 @@
 mod applets;
 mod dns;
 mod error;
+mod here;
+mod http;
 mod output;
 mod sys;
+mod tls;
 
 use clap::{Arg, ArgAction, Command};
 use error::{ClapEnd, Error, Result};

@@ -2,38 +2,21 @@
 //! nslookup's record words), the `--explain` report, and the JSON views. Pure.
 
 use super::conf::ResolvConf;
-use super::resolver::{Asked, Lookup, LookupError, Proto, Step, XError};
+use super::resolver::{Asked, Lookup, LookupError, NameError, Proto, Step, XError};
 use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::{DNSClass, RData, Record, RecordType};
 use serde::Serialize;
 use std::fmt::Write;
 
-/// bind's rcode mnemonics.
-pub fn rcode_name(rc: ResponseCode) -> String {
-    const NAMES: [&str; 17] = [
-        "NOERROR",
-        "FORMERR",
-        "SERVFAIL",
-        "NXDOMAIN",
-        "NOTIMP",
-        "REFUSED",
-        "YXDOMAIN",
-        "YXRRSET",
-        "NXRRSET",
-        "NOTAUTH",
-        "NOTZONE",
-        "RESERVED11",
-        "RESERVED12",
-        "RESERVED13",
-        "RESERVED14",
-        "RESERVED15",
-        "BADVERS",
-    ];
-    let n = u16::from(rc) as usize;
-    NAMES
-        .get(n)
-        .map(|s| s.to_string())
-        .unwrap_or_else(|| format!("?{n}"))
+pub use super::rcode_name;
+
+/// bind's words for a name it cannot encode (`dig: 'x' is not a legal name (label too long)`).
+pub fn bind_reason(why: &NameError) -> &'static str {
+    match why {
+        NameError::Empty | NameError::EmptyLabel => "empty label",
+        NameError::LabelTooLong { .. } => "label too long",
+        NameError::TooLong(_) => "ran out of space",
+    }
 }
 
 fn quote_txt(bytes: &[u8], out: &mut String) {
@@ -415,7 +398,7 @@ impl Explain {
             }
             let rcode = s
                 .rcode
-                .clone()
+                .map(rcode_name)
                 .or_else(|| s.error.clone())
                 .unwrap_or_default();
             let _ = writeln!(
@@ -582,9 +565,10 @@ pub fn findings(
                     .iter()
                     .filter_map(|s| {
                         s.rcode
-                            .as_ref()
-                            .filter(|r| *r != "NOERROR" && *r != "NXDOMAIN")
-                            .map(|r| format!("{} for {}", r, s.name))
+                            .filter(|r| {
+                                !matches!(r, ResponseCode::NoError | ResponseCode::NXDomain)
+                            })
+                            .map(|r| format!("{} for {}", rcode_name(r), s.name))
                     })
                     .collect();
                 out.push(format!("the server failed to answer: {}", bad.join(", ")));

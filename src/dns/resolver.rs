@@ -165,6 +165,13 @@ pub enum Outcome {
     Refused,
 }
 
+fn rcode_json<S: serde::Serializer>(rc: &Option<ResponseCode>, s: S) -> Result<S::Ok, S::Error> {
+    match rc {
+        Some(rc) => s.serialize_str(&super::rcode_name(*rc)),
+        None => s.serialize_none(),
+    }
+}
+
 /// One line of the `--explain` trace.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Step {
@@ -174,7 +181,9 @@ pub struct Step {
     pub qtype: String,
     /// Where the answer came from: `10.96.0.10:53`, or `/etc/hosts`.
     pub source: String,
-    pub rcode: Option<String>,
+    /// The response code of the answer (None when no answer came).
+    #[serde(serialize_with = "rcode_json")]
+    pub rcode: Option<ResponseCode>,
     pub answers: usize,
     pub time_ms: f64,
     pub tcp: bool,
@@ -195,7 +204,7 @@ pub struct Lookup {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LookupError {
     /// Not a valid host name (empty label, label over 63 bytes, name over 253…).
-    BadName(String),
+    BadName(NameError),
     /// NXDOMAIN everywhere (EAI_NONAME).
     NotFound,
     /// The name exists but has no address of the asked family (EAI_NODATA).
@@ -286,6 +295,9 @@ pub struct Resolver<T: Transport> {
     pub conf: ResolvConf,
     pub hosts: Hosts,
     pub transport: T,
+    /// Nothing goes past this: each try gets at most the time left, and the walk stops when
+    /// it is reached (curl's `-m`, diagnose's `--timeout`).
+    pub deadline: Option<Instant>,
     next_id: u16,
 }
 
@@ -341,31 +353,56 @@ fn absolute(name: &str) -> String {
 }
 
 /// Why the name is not a valid DNS name, if it is not (the checks bind's tools make).
-pub fn check_name(name: &str) -> Result<(), String> {
+/// Why a name cannot be a DNS name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameError {
+    Empty,
+    /// Longer than 253 bytes (without the trailing dot).
+    TooLong(usize),
+    EmptyLabel,
+    /// A label over 63 bytes: its first characters, and its length.
+    LabelTooLong {
+        start: String,
+        len: usize,
+    },
+}
+
+impl std::fmt::Display for NameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NameError::Empty => f.write_str("empty name"),
+            NameError::TooLong(n) => write!(f, "name is {n} bytes long, the limit is 253"),
+            NameError::EmptyLabel => f.write_str("empty label"),
+            NameError::LabelTooLong { start, len } => {
+                write!(f, "label \"{start}…\" is {len} bytes long, the limit is 63")
+            }
+        }
+    }
+}
+
+/// Can `name` be asked as a DNS name (label and name lengths)?
+pub fn check_name(name: &str) -> Result<(), NameError> {
     let trimmed = name.strip_suffix('.').unwrap_or(name);
     if trimmed.is_empty() {
         return if name == "." {
             Ok(())
         } else {
-            Err("empty name".into())
+            Err(NameError::Empty)
         };
     }
     if trimmed.len() > 253 {
-        return Err(format!(
-            "name is {} bytes long, the limit is 253",
-            trimmed.len()
-        ));
+        return Err(NameError::TooLong(trimmed.len()));
     }
     for label in trimmed.split('.') {
         if label.is_empty() {
-            return Err("empty label".into());
+            return Err(NameError::EmptyLabel);
         }
         if label.len() > 63 {
-            return Err(format!(
-                "label \"{}…\" is {} bytes long, the limit is 63",
-                &label[..12],
-                label.len()
-            ));
+            return Err(NameError::LabelTooLong {
+                // Characters, not bytes: a label may hold multi-byte UTF-8.
+                start: label.chars().take(12).collect(),
+                len: label.len(),
+            });
         }
     }
     Ok(())
@@ -374,7 +411,7 @@ pub fn check_name(name: &str) -> Result<(), String> {
 fn step_from(asked: &Asked, x: &Exchange) -> Step {
     let (rcode, answers) = match &x.outcome {
         Ok(a) => (
-            Some(super::present::rcode_name(a.message.metadata.response_code)),
+            Some(a.message.metadata.response_code),
             a.message
                 .answers
                 .iter()
@@ -408,6 +445,7 @@ impl<T: Transport> Resolver<T> {
             conf,
             hosts,
             transport,
+            deadline: None,
             next_id: seed,
         }
     }
@@ -432,7 +470,14 @@ impl<T: Transport> Resolver<T> {
         };
         for round in 0..opts.attempts.max(1) {
             for &server in &servers {
-                let timeout = opts.backoff.per_try(round, servers.len());
+                let mut timeout = opts.backoff.per_try(round, servers.len());
+                if let Some(d) = self.deadline {
+                    let left = d.saturating_duration_since(Instant::now());
+                    if left.is_zero() {
+                        return asked;
+                    }
+                    timeout = timeout.min(left);
+                }
                 let proto = if opts.tcp { Proto::Tcp } else { Proto::Udp };
                 let x = self.exchange_once(name, qtype, server, proto, timeout, opts);
                 let truncated = matches!(&x.outcome, Ok(a) if a.message.metadata.truncation);
@@ -554,6 +599,10 @@ impl<T: Transport> Resolver<T> {
             let in_search = *cand != as_is;
             if in_search && skip_search {
                 continue;
+            }
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                walk.error = Some(LookupError::TryAgain);
+                return walk;
             }
             let Ok(mut qname) = Name::from_ascii(cand) else {
                 continue;

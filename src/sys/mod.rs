@@ -3,6 +3,7 @@
 
 pub mod conn;
 pub mod dns;
+pub mod files;
 pub mod icmp;
 pub mod netdev;
 pub mod netlink;

@@ -1,6 +1,6 @@
 //! curl's flags -> a typed configuration. Pure (reading `@file` data happens in mod.rs).
 
-use crate::error::{ClapEnd, Error, Result};
+use crate::error::{ClapEnd, Error, Parsed, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -131,6 +131,30 @@ pub fn command() -> Command {
             "Send User-Agent <name> to server",
         ))
         .arg(flag("location", Some('L'), "location", "Follow redirects"))
+        .arg(flag(
+            "location-trusted",
+            None,
+            "location-trusted",
+            "Like --location, and send authentication to other hosts",
+        ))
+        .arg(flag(
+            "post301",
+            None,
+            "post301",
+            "Do not switch to GET after following a 301",
+        ))
+        .arg(flag(
+            "post302",
+            None,
+            "post302",
+            "Do not switch to GET after following a 302",
+        ))
+        .arg(flag(
+            "post303",
+            None,
+            "post303",
+            "Do not switch to GET after following a 303",
+        ))
         .arg(value(
             "max-redirs",
             None,
@@ -276,6 +300,11 @@ pub struct Config {
     pub user: Option<String>,
     pub user_agent: Option<String>,
     pub follow: bool,
+    /// --location-trusted: credentials go to every host of a redirect chain.
+    pub location_trusted: bool,
+    pub post301: bool,
+    pub post302: bool,
+    pub post303: bool,
     pub max_redirs: i64,
     pub insecure: bool,
     pub cacert: Option<String>,
@@ -291,12 +320,6 @@ pub struct Config {
     pub noproxy: Option<String>,
     pub write_out: Option<String>,
     pub json: bool,
-}
-
-pub enum Parsed {
-    Run(Box<Config>),
-    Help(String),
-    Version,
 }
 
 /// curl's messages for option problems: `curl: option X: blah` and exit 2.
@@ -341,7 +364,7 @@ fn parse_resolve(s: &str) -> Result<Resolve> {
     })
 }
 
-pub fn parse(args: &[OsString]) -> Result<Parsed> {
+pub fn parse(args: &[OsString]) -> Result<Parsed<Box<Config>>> {
     let argv = std::iter::once(OsString::from("curl")).chain(args.iter().cloned());
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,
@@ -417,7 +440,11 @@ pub fn parse(args: &[OsString]) -> Result<Parsed> {
         data: data.into_iter().map(|(_, d)| d).collect(),
         user: m.get_one::<String>("user").cloned(),
         user_agent: m.get_one::<String>("user-agent").cloned(),
-        follow: m.get_flag("location"),
+        follow: m.get_flag("location") || m.get_flag("location-trusted"),
+        location_trusted: m.get_flag("location-trusted"),
+        post301: m.get_flag("post301"),
+        post302: m.get_flag("post302"),
+        post303: m.get_flag("post303"),
         max_redirs,
         insecure: m.get_flag("insecure"),
         cacert: m.get_one::<String>("cacert").cloned(),

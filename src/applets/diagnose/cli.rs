@@ -1,7 +1,7 @@
 //! diagnose's flags and the forms TARGET takes: `svc`, `svc.ns`, `svc.ns.svc[.DOMAIN]`, any of
 //! those with `:port`, a URL, an `IP:port` (or `[IPv6]:port`), or another host name.
 
-use crate::error::{ClapEnd, Error, Result};
+use crate::error::{ClapEnd, Error, Parsed, Result};
 use clap::{Arg, ArgAction, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -72,16 +72,11 @@ pub struct Options {
     pub no_color: bool,
 }
 
-pub enum Parsed {
-    Run(Options),
-    Help(String),
-}
-
 fn usage(msg: impl Into<String>) -> Error {
     Error::usage(msg).hint("debugbox diagnose --help")
 }
 
-pub fn parse(args: &[OsString]) -> Result<Parsed> {
+pub fn parse(args: &[OsString]) -> Result<Parsed<Options>> {
     let argv = std::iter::once(OsString::from("diagnose")).chain(args.iter().cloned());
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,

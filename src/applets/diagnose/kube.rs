@@ -3,8 +3,9 @@
 //! fields diagnose reads. The token goes into the Authorization header and nowhere else.
 
 use super::probe;
-use crate::applets::curl::tls;
+use crate::http;
 use crate::sys::conn;
+use crate::tls;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use std::collections::BTreeMap;
@@ -12,8 +13,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-pub const SERVICEACCOUNT_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
 /// How to reach the API from this pod.
 pub struct Client {
@@ -49,7 +48,7 @@ pub fn load(
             format!(
                 "cannot read the service account token {}: {}",
                 token_path.display(),
-                io_reason(&e)
+                crate::error::os_text(&e)
             )
         })?
         .trim()
@@ -62,8 +61,11 @@ pub fn load(
     }
     let ca = sa_dir.join("ca.crt");
     let ca_text = ca.to_string_lossy().into_owned();
-    let (config, _) = tls::client_config(false, Some(&ca_text), None, None)
-        .map_err(|e| format!("cannot use the cluster CA {ca_text}: {}", e.message))?;
+    let (config, _) = tls::client_config(&tls::Settings {
+        cacert: Some(&ca_text),
+        ..Default::default()
+    })
+    .map_err(|e| format!("cannot use the cluster CA: {e}"))?;
     Ok(Client {
         addr: SocketAddr::new(ip, port),
         server_name: host,
@@ -74,26 +76,10 @@ pub fn load(
     })
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => e.to_string(),
-    }
-}
-
-/// The service account's namespace, if mounted.
-pub fn namespace_file(sa_dir: &Path) -> Option<String> {
-    std::fs::read_to_string(sa_dir.join("namespace"))
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
 pub fn serviceaccount_dir(flag: Option<&str>) -> PathBuf {
     flag.map(PathBuf::from)
         .or_else(|| std::env::var_os("DEBUGBOX_SERVICEACCOUNT").map(PathBuf::from))
-        .unwrap_or_else(|| PathBuf::from(SERVICEACCOUNT_DIR))
+        .unwrap_or_else(|| PathBuf::from(crate::here::SERVICEACCOUNT_DIR))
 }
 
 /// A read: its verb, resource (with group) and namespace, as `kubectl auth can-i` names them.
@@ -238,22 +224,28 @@ impl Client {
 
     pub fn read<T: DeserializeOwned>(&self, read: &Read) -> Result<T, ApiError> {
         let deadline = Instant::now() + self.timeout;
-        let stream = conn::connect(self.addr, deadline)
-            .map_err(|e| ApiError::Unreachable(format!("{}: {e}", self.endpoint)))?;
+        let stream = conn::connect(self.addr, deadline, &conn::Local::default()).map_err(|e| {
+            ApiError::Unreachable(format!("{}: {}", self.endpoint, crate::error::os_text(&e)))
+        })?;
         let name = rustls::pki_types::ServerName::try_from(self.server_name.clone())
             .map_err(|_| ApiError::Unreachable(format!("bad server name {}", self.server_name)))?;
-        let mut stream = match stream.into_tls(self.config.clone(), name, Some(deadline)) {
+        let mut stream = match stream.into_tls(self.config.clone(), name) {
             Ok((s, _)) => s,
             Err(conn::TlsError::Tls(e)) => {
+                let why = match tls::Failure::of(&e, &self.server_name, None) {
+                    Some(f) => f.to_string(),
+                    None => e.to_string(),
+                };
                 return Err(ApiError::Unreachable(format!(
-                    "TLS with {}: {e}",
+                    "TLS with {}: {why}",
                     self.endpoint
                 )));
             }
             Err(conn::TlsError::Io(e)) => {
                 return Err(ApiError::Unreachable(format!(
-                    "TLS with {}: {e}",
-                    self.endpoint
+                    "TLS with {}: {}",
+                    self.endpoint,
+                    crate::error::os_text(&e)
                 )));
             }
         };
@@ -272,16 +264,18 @@ impl Client {
         } else {
             format!("{host}:{}", self.addr.port())
         };
-        let reply = probe::get(
-            &mut stream,
-            &host,
-            &read.path(),
-            &headers,
-            deadline,
-            64 << 20,
-        )
-        .map_err(|e| ApiError::Unreachable(format!("{}: {e}", self.endpoint)))?;
-        match reply.status {
+        let reply =
+            http::get(&mut stream, &host, &read.path(), &headers, MAX_ANSWER).map_err(|e| {
+                ApiError::Unreachable(format!("{}: {}", self.endpoint, probe::http_words(&e)))
+            })?;
+        if reply.cut {
+            return Err(ApiError::Unreachable(format!(
+                "the answer for {} is larger than {} MiB",
+                read.path(),
+                MAX_ANSWER >> 20
+            )));
+        }
+        match reply.head.status {
             200 => serde_json::from_slice(&reply.body).map_err(|e| {
                 ApiError::Unreachable(format!("unexpected answer for {}: {e}", read.path()))
             }),
@@ -299,6 +293,9 @@ impl Client {
         }
     }
 }
+
+/// The largest API answer read: a list of every pod of a big namespace fits.
+const MAX_ANSWER: usize = 64 << 20;
 
 // The objects, with only the fields diagnose reads.
 

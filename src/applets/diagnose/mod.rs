@@ -11,20 +11,19 @@ pub mod probe;
 pub mod report;
 pub mod steps;
 
+use crate::dns::SocketTransport;
 use crate::dns::conf::ResolvConf;
 use crate::dns::hosts::Hosts;
 use crate::dns::present::findings as dns_findings;
 use crate::dns::resolver::{Backoff, QueryOpts};
 use crate::dns::{self, Family, LookupError};
 use crate::error::Result;
+use crate::error::{EXIT_FAIL, Parsed};
+use crate::here;
 use crate::output;
-use crate::sys::dns::SocketTransport;
-use crate::sys::netlink::Rtnl;
-use cli::{Kind, Options, Parsed, Port};
+use cli::{Kind, Options, Port};
 use hickory_proto::rr::{Name, RData, RecordType};
 use kube::{ApiError, IntOrString, Read, Route, Service};
-use netlink_packet_route::AddressFamily;
-use netlink_packet_route::address::AddressAttribute;
 use probe::{HttpAsk, Probe, Spec};
 use report::{Finding, Report, Status, Step, Style, Verdict};
 use serde_json::json;
@@ -48,6 +47,13 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             output::print(&h)?;
             return Ok(0);
         }
+        Parsed::Version => {
+            output::print(&format!(
+                "diagnose from debugbox {}\n",
+                env!("CARGO_PKG_VERSION")
+            ))?;
+            return Ok(0);
+        }
     };
     let report = diagnose(&opts);
     if opts.json {
@@ -60,7 +66,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             && std::io::stdout().is_terminal();
         output::print(&report.render(&Style { color }))?;
     }
-    Ok(if report.verdict.ok { 0 } else { 1 })
+    Ok(if report.verdict.ok { 0 } else { EXIT_FAIL })
 }
 
 /// A step's time: its probes ran in parallel, so the slowest one.
@@ -78,8 +84,8 @@ fn ms(d: Duration) -> f64 {
 
 /// Where this pod stands: its addresses, routes, resolver and the API it can reach.
 struct Here {
-    addresses: Vec<String>,
-    routes: Vec<String>,
+    /// The addresses and default routes, or why netlink could not tell.
+    network: std::result::Result<here::Network, String>,
     conf: ResolvConf,
     /// /etc/hosts, read once for every resolver diagnose makes.
     hosts: Hosts,
@@ -94,30 +100,29 @@ struct Here {
 
 fn here(opts: &Options) -> Here {
     let start = Instant::now();
-    let (addresses, routes) = local_network();
+    let network = here::network().map_err(|e| {
+        format!(
+            "cannot read the addresses and routes over netlink: {}",
+            crate::error::os_text(&e)
+        )
+    });
     let conf = dns::conf::system();
     let sa_dir = kube::serviceaccount_dir(opts.serviceaccount.as_deref());
-    // The cluster domain: what the kubelet put after "svc." in the search list.
-    let from_search = conf
-        .search
-        .iter()
-        .find_map(|s| s.strip_prefix("svc.").map(String::from));
     let target_domain = match &opts.target.kind {
         Kind::Service {
             domain: Some(d), ..
         } => Some(d.clone()),
         _ => None,
     };
-    let (domain, domain_from) = match (target_domain, from_search) {
+    let (domain, domain_from) = match (target_domain, here::cluster_domain(&conf)) {
         (Some(d), _) => (d, "the target"),
         (None, Some(d)) => (d, "the search list"),
         (None, None) => ("cluster.local".to_string(), "assumed"),
     };
-    let ns_from_search = conf
-        .search
-        .first()
-        .and_then(|s| s.strip_suffix(&format!(".svc.{domain}")).map(String::from));
-    let (namespace, namespace_from) = match (kube::namespace_file(&sa_dir), ns_from_search) {
+    let (namespace, namespace_from) = match (
+        here::namespace_file(&sa_dir),
+        here::namespace_from_search(&conf, &domain),
+    ) {
         (Some(n), _) => (Some(n), "the service account"),
         (None, Some(n)) => (Some(n), "the search list"),
         (None, None) => (None, "unknown"),
@@ -129,8 +134,7 @@ fn here(opts: &Options) -> Here {
         opts.timeout,
     );
     Here {
-        addresses,
-        routes,
+        network,
         conf,
         hosts: Hosts::system(),
         domain,
@@ -141,52 +145,6 @@ fn here(opts: &Options) -> Here {
         sa_dir,
         time_ms: ms(start.elapsed()),
     }
-}
-
-/// Global addresses ("eth0 10.244.1.5/24") and default routes, as `ip` prints them.
-fn local_network() -> (Vec<String>, Vec<String>) {
-    use crate::applets::ip::{cli as ipcli, model::Layout, parse};
-    let Ok(mut rtnl) = Rtnl::open() else {
-        return (vec!["netlink is not available".into()], vec![]);
-    };
-    let links = rtnl.links().unwrap_or_default();
-    let names = parse::Names::from_links(&links);
-    let mut addresses = Vec::new();
-    for a in rtnl.addresses().unwrap_or_default() {
-        if a.header.scope != netlink_packet_route::address::AddressScope::Universe {
-            continue;
-        }
-        let ip = a.attributes.iter().find_map(|x| match x {
-            AddressAttribute::Local(ip) => Some(*ip),
-            _ => None,
-        });
-        let ip = ip.or_else(|| {
-            a.attributes.iter().find_map(|x| match x {
-                AddressAttribute::Address(ip) => Some(*ip),
-                _ => None,
-            })
-        });
-        if let Some(ip) = ip {
-            addresses.push(format!(
-                "{} {ip}/{}",
-                names.name(a.header.index),
-                a.header.prefix_len
-            ));
-        }
-    }
-    let mut routes = Vec::new();
-    let opts = ipcli::Opts::default();
-    let show = parse::RouteShow::for_filter(&ipcli::RouteFilter::default(), &opts);
-    for fam in [AddressFamily::Inet, AddressFamily::Inet6] {
-        for r in rtnl.routes(fam).unwrap_or_default() {
-            if r.header.destination_prefix_length == 0 && parse::route_table(&r) == 254 {
-                let mut out = String::new();
-                parse::route_view(&r, &show, &names).render(&mut out, &Layout::default());
-                routes.push(out.trim().to_string());
-            }
-        }
-    }
-    (addresses, routes)
 }
 
 /// The Service being diagnosed.
@@ -1317,25 +1275,34 @@ fn short_api_error(e: &ApiError) -> String {
 }
 
 fn where_step(here: &Here) -> Step {
-    let addrs: Vec<&str> = here.addresses.iter().map(String::as_str).collect();
-    let default = here
-        .routes
-        .first()
-        .cloned()
-        .unwrap_or_else(|| "no default route".into());
-    let mut s = Step::new(
-        "where",
-        "Where am I",
-        Status::Ok,
-        format!(
-            "{}; {default}",
-            if addrs.is_empty() {
+    let (addresses, routes): (Vec<String>, Vec<String>) = match &here.network {
+        Ok(n) => (
+            n.addresses.iter().map(|a| a.to_string()).collect(),
+            n.defaults.iter().map(|r| r.to_string()).collect(),
+        ),
+        Err(_) => (Vec::new(), Vec::new()),
+    };
+    let summary = match &here.network {
+        Err(why) => why.clone(),
+        Ok(_) => format!(
+            "{}; {}",
+            if addresses.is_empty() {
                 "no global address".to_string()
             } else {
-                addrs.join(", ")
-            }
+                addresses.join(", ")
+            },
+            routes
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "no default route".into())
         ),
-    );
+    };
+    let status = if here.network.is_ok() {
+        Status::Ok
+    } else {
+        Status::Fail
+    };
+    let mut s = Step::new("where", "Where am I", status, summary);
     s.evidence.push(format!(
         "resolv.conf: nameserver {}; search {}; ndots:{}",
         here.conf
@@ -1370,8 +1337,8 @@ fn where_step(here: &Here) -> Step {
         Err(why) => format!("Kubernetes API: {why}"),
     });
     s.details = Some(json!({
-        "addresses": here.addresses,
-        "routes": here.routes,
+        "addresses": addresses,
+        "routes": routes,
         "nameservers": here.conf.servers().iter().map(|a| a.ip().to_string()).collect::<Vec<_>>(),
         "search": here.conf.search,
         "ndots": here.conf.ndots,

@@ -2,18 +2,15 @@
 //! with the right Host header and SNI, all before a deadline. Many probes run at once on a
 //! bounded number of threads.
 
-use crate::applets::curl::tls;
+use crate::http;
 use crate::sys::conn::{self, Stream, TlsError};
+use crate::tls;
 use serde::Serialize;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use ureq_proto::client::{Call, RecvResponseResult, SendRequestResult, header_raw};
-use ureq_proto::http;
-
-const USER_AGENT: &str = concat!("debugbox-diagnose/", env!("CARGO_PKG_VERSION"));
 
 /// What a probe asks once connected.
 #[derive(Debug, Clone)]
@@ -148,23 +145,25 @@ pub fn run(
         http: None,
         host: spec.http.as_ref().map(|h| h.host.clone()),
     };
-    let stream = conn::connect(spec.addr, start + timeout);
+    let stream = conn::connect(spec.addr, start + timeout, &conn::Local::default());
     probe.tcp_ms = ms(start.elapsed());
     let stream = match stream {
         Ok(s) => s,
         Err(e) => {
             probe.tcp = classify(&e);
-            probe.tcp_error = Some(e.to_string());
+            probe.tcp_error = Some(crate::error::os_text(&e));
             return probe;
         }
     };
     if let Some(ask) = &spec.http {
         let t = Instant::now();
-        let result = ask_http(stream, ask, t + timeout, tls_config);
+        let mut stream = stream;
+        stream.set_deadline(Some(t + timeout));
+        let result = ask_http(stream, ask, tls_config);
         let time_ms = ms(t.elapsed());
         probe.http = Some(match result {
             Ok(reply) => HttpResult {
-                status: Some(reply.status),
+                status: Some(reply.head.status),
                 time_ms,
                 error: None,
                 body: first_line(&reply.body),
@@ -191,50 +190,52 @@ fn first_line(body: &[u8]) -> Option<String> {
 }
 
 fn ask_http(
-    stream: Stream,
+    mut stream: Stream,
     ask: &HttpAsk,
-    deadline: Instant,
     tls_config: Option<&Arc<rustls::ClientConfig>>,
-) -> Result<Reply, String> {
-    let mut stream = if ask.tls {
+) -> Result<http::Fetched, String> {
+    if ask.tls {
         let config = match tls_config {
             Some(c) => c.clone(),
             None => return Err("no TLS configuration".into()),
         };
         let name = rustls::pki_types::ServerName::try_from(sni_name(&ask.host).to_string())
             .map_err(|_| format!("bad TLS name {}", ask.host))?;
-        match stream.into_tls(config, name, Some(deadline)) {
+        stream = match stream.into_tls(config, name) {
             Ok((s, _)) => s,
             Err(TlsError::Tls(e)) => return Err(format!("TLS: {e}")),
             Err(TlsError::Io(e)) => return Err(format!("TLS: {}", io_words(&e))),
-        }
-    } else {
-        stream
-    };
-    get(&mut stream, &ask.host, &ask.path, &[], deadline, 4096)
+        };
+    }
+    http::get(&mut stream, &ask.host, &ask.path, &[], BODY_PEEK).map_err(|e| http_words(&e))
 }
+
+/// How much of a probe's response body is read: enough for its first line.
+const BODY_PEEK: usize = 4096;
 
 /// A TLS configuration for probes: they check that a path answers, not the certificate (the
 /// API client verifies its own with the service account's CA).
 pub fn insecure_tls() -> Option<Arc<rustls::ClientConfig>> {
-    tls::client_config(true, None, None, None)
-        .ok()
-        .map(|(c, _)| c)
+    tls::unverified().ok()
 }
 
 fn io_words(e: &io::Error) -> String {
-    if e.kind() == io::ErrorKind::TimedOut || e.kind() == io::ErrorKind::WouldBlock {
+    if conn::is_timeout(e) {
         return "timed out".into();
     }
     match e.raw_os_error() {
         Some(libc::ECONNRESET) => "connection reset".into(),
-        _ => e.to_string(),
+        _ => crate::error::os_text(e),
     }
 }
 
-pub struct Reply {
-    pub status: u16,
-    pub body: Vec<u8>,
+/// An exchange's failure in a probe's words.
+pub fn http_words(e: &http::Error) -> String {
+    match e {
+        http::Error::Timeout { .. } => "timed out".into(),
+        http::Error::Send(e) | http::Error::Recv(e) => io_words(e),
+        other => other.to_string(),
+    }
 }
 
 /// The TLS server name in a Host header value: no port, no brackets.
@@ -246,107 +247,6 @@ pub fn sni_name(host: &str) -> &str {
         Some((h, p)) if !h.contains(':') && p.chars().all(|c| c.is_ascii_digit()) => h,
         _ => host,
     }
-}
-
-/// One HTTP/1.1 GET on `stream` (`host` is the Host header: name or `[v6]`, with `:port` when
-/// not the default), reading at most `max_body` bytes of the body.
-pub fn get(
-    stream: &mut Stream,
-    host: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    deadline: Instant,
-    max_body: usize,
-) -> Result<Reply, String> {
-    let scheme = if matches!(stream, Stream::Tls(_)) {
-        "https"
-    } else {
-        "http"
-    };
-    let mut builder = http::Request::builder()
-        .method("GET")
-        .uri(format!("{scheme}://{host}{path}"));
-    builder = header_raw(builder, "Host", host.as_bytes());
-    builder = header_raw(builder, "User-Agent", USER_AGENT.as_bytes());
-    for (k, v) in headers {
-        builder = header_raw(builder, k, v.as_bytes());
-    }
-    let request = builder.body(()).map_err(|e| format!("bad request: {e}"))?;
-    let call = Call::new(request).map_err(|e| format!("bad request: {e}"))?;
-    let mut call = call.proceed();
-    let mut out = vec![0u8; 16 * 1024];
-    let n = call
-        .write(&mut out)
-        .map_err(|e| format!("bad request: {e}"))?;
-    stream
-        .set_deadline(Some(deadline))
-        .map_err(|e| io_words(&e))?;
-    stream
-        .write_all(&out[..n])
-        .and_then(|_| stream.flush())
-        .map_err(|e| io_words(&e))?;
-    let mut call = match call.proceed() {
-        Ok(Some(SendRequestResult::RecvResponse(c))) => c,
-        _ => return Err("request not sent".into()),
-    };
-    let mut inbuf = Vec::with_capacity(8 * 1024);
-    let mut chunk = vec![0u8; 64 * 1024];
-    let (head_len, response) = loop {
-        match call.try_response(&inbuf, false) {
-            Ok((used, Some(r))) => break (used, r),
-            Ok((_, None)) => {}
-            Err(e) => return Err(format!("not HTTP: {e}")),
-        }
-        if inbuf.len() > 64 * 1024 {
-            return Err("response head too large".into());
-        }
-        stream
-            .set_deadline(Some(deadline))
-            .map_err(|e| io_words(&e))?;
-        let n = stream.read(&mut chunk).map_err(|e| io_words(&e))?;
-        if n == 0 {
-            return Err(if inbuf.is_empty() {
-                "closed without a reply".into()
-            } else {
-                "not HTTP".into()
-            });
-        }
-        inbuf.extend_from_slice(&chunk[..n]);
-    };
-    let status = response.status().as_u16();
-    let mut body = Vec::new();
-    if let Some(RecvResponseResult::RecvBody(mut rb)) = call.proceed() {
-        let mut pending = inbuf.split_off(head_len);
-        let mut decoded = vec![0u8; 64 * 1024];
-        loop {
-            if !pending.is_empty() {
-                let (used, produced) = rb
-                    .read(&pending, &mut decoded)
-                    .map_err(|e| format!("bad body: {e}"))?;
-                body.extend_from_slice(&decoded[..produced]);
-                pending.drain(..used);
-                if used == 0 && produced == 0 && !rb.can_proceed() {
-                    return Err("bad body".into());
-                }
-            }
-            if rb.can_proceed() || body.len() >= max_body {
-                break;
-            }
-            if !pending.is_empty() {
-                continue;
-            }
-            stream
-                .set_deadline(Some(deadline))
-                .map_err(|e| io_words(&e))?;
-            let n = stream.read(&mut chunk).map_err(|e| io_words(&e))?;
-            if n == 0 {
-                break;
-            }
-            pending.extend_from_slice(&chunk[..n]);
-        }
-    }
-    body.truncate(max_body);
-    Ok(Reply { status, body })
 }
 
 /// Run every probe, at most `workers` at a time, keeping their order.
@@ -385,6 +285,7 @@ pub fn run_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
     use std::net::TcpListener;
 
     #[test]

@@ -631,7 +631,7 @@ pub fn dig<T: Transport>(
                 format!(
                     "dig: '{}' is not a legal name ({})",
                     q.name,
-                    bind_reason(&why)
+                    crate::dns::present::bind_reason(&why)
                 ),
             ));
         }
@@ -721,17 +721,6 @@ pub fn dig<T: Transport>(
         return Ok((output::json_line(&v), code));
     }
     Ok((out, code))
-}
-
-/// bind's words for a name it cannot encode.
-pub fn bind_reason(why: &str) -> &'static str {
-    if why.contains("empty") {
-        "empty label"
-    } else if why.contains("label") {
-        "label too long"
-    } else {
-        "ran out of space"
-    }
 }
 
 fn explain<T: Transport>(q: &Query, resolver: &mut Resolver<T>) -> Explain {

@@ -152,9 +152,7 @@ fn netlink_error(e: io::Error) -> Error {
 
 /// iproute2's "RTNETLINK answers: …" for a refused request.
 fn rtnetlink_answer(e: io::Error) -> Error {
-    let msg = e.to_string();
-    let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
-    Error::local(format!("RTNETLINK answers: {msg}"))
+    Error::local(format!("RTNETLINK answers: {}", crate::error::os_text(&e)))
 }
 
 fn layout(opts: &Opts) -> Layout {

@@ -301,7 +301,7 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         None => cfg.name.clone(),
     };
     if let Err(why) = check_name(&name) {
-        let reason = crate::applets::dig::bind_reason(&why);
+        let reason = crate::dns::present::bind_reason(&why);
         // bind: a name too long to encode is "not a legal name" (exit 10); a bad label is a
         // syntax error (exit 1).
         if reason == "ran out of space" {

@@ -1,6 +1,6 @@
 //! `ping` flags (iputils) -> a typed configuration. Pure.
 
-use crate::error::{ClapEnd, Error, Result};
+use crate::error::{ClapEnd, Error, Parsed, Result};
 use crate::sys::icmp::SocketKind;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
@@ -107,13 +107,7 @@ fn seconds(m: &ArgMatches, id: &str, flag: &str, what: &str) -> Result<Option<Du
     Ok(Some(Duration::from_secs_f64(v)))
 }
 
-pub enum Parsed {
-    Run(Config),
-    Help(String),
-    Version,
-}
-
-pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed> {
+pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("ping")).chain(args.iter().cloned());
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,
@@ -217,7 +211,7 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed> {
 mod tests {
     use super::*;
 
-    fn p(s: &str) -> Result<Parsed> {
+    fn p(s: &str) -> Result<Parsed<Config>> {
         let args: Vec<OsString> = s.split_whitespace().map(OsString::from).collect();
         parse(&args, false)
     }

@@ -10,11 +10,12 @@ pub mod model;
 pub mod parse;
 
 use crate::dns::{self, Resolver};
+use crate::error::{EXIT_FAIL, Parsed, os_text};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::sys::icmp::{IcmpSocket, SocketKind};
 use crate::sys::{process, tcp};
-use cli::{Config, Family, Parsed, Source};
+use cli::{Config, Family, Source};
 use model::{JsonEvent, ReplyLine, RttJson, Stats};
 use std::collections::{HashMap, HashSet};
 use std::ffi::OsString;
@@ -142,7 +143,7 @@ pub fn run_loop(
             if let Err(e) = prober.send(seq, at) {
                 // iputils: a hard local error still counts as sent, and says why.
                 if !cfg.quiet {
-                    eprintln!("ping: sendmsg: {}", io_text(&e));
+                    eprintln!("ping: sendmsg: {}", os_text(&e));
                 }
             }
             stats.transmitted += 1;
@@ -171,7 +172,7 @@ pub fn run_loop(
         let events = match prober.wait(wake) {
             Ok(ev) => ev,
             Err(e) => {
-                eprintln!("ping: recvmsg: {}", io_text(&e));
+                eprintln!("ping: recvmsg: {}", os_text(&e));
                 break;
             }
         };
@@ -260,11 +261,6 @@ pub fn run_loop(
         }
     }
     (stats, last_send.duration_since(start))
-}
-
-fn io_text(e: &io::Error) -> String {
-    let s = e.to_string();
-    s.split(" (os error").next().unwrap_or(&s).to_string()
 }
 
 /// ICMP echo over one socket.
@@ -434,14 +430,14 @@ fn tcp_error_text(e: &io::Error) -> String {
         Some(libc::EHOSTUNREACH) => "Destination Host Unreachable".into(),
         Some(libc::ENETUNREACH) => "Destination Net Unreachable".into(),
         Some(libc::ETIMEDOUT) => "Connection timed out".into(),
-        _ => io_text(e),
+        _ => os_text(e),
     }
 }
 
 fn resolve_error(target: &str, e: &dns::LookupError) -> Error {
     match e {
         dns::LookupError::BadName(why) => {
-            Error::usage(format!("{target}: {}", e.gai_message())).hint(why.clone())
+            Error::usage(format!("{target}: {}", e.gai_message())).hint(why.to_string())
         }
         // iputils exits 2 when the name does not resolve.
         dns::LookupError::TryAgain => Error::local(format!("{target}: {}", e.gai_message()))
@@ -465,7 +461,7 @@ fn open_error(e: crate::sys::icmp::OpenError, v6: bool) -> Error {
         ))
         .hint("use ping --tcp PORT, add NET_RAW to the pod, or set the sysctl net.ipv4.ping_group_range=\"0 2147483647\"");
     }
-    let why = e.dgram.or(e.raw).map(|e| io_text(&e)).unwrap_or_default();
+    let why = e.dgram.or(e.raw).map(|e| os_text(&e)).unwrap_or_default();
     Error::local(format!("cannot open an ICMP socket: {why}"))
 }
 
@@ -512,7 +508,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     });
     let Some((dst, Some(route_src))) = sorted.first().copied() else {
         let e = route_err
-            .map(|e| io_text(&e))
+            .map(|e| os_text(&e))
             .unwrap_or_else(|| "no address".into());
         return Err(Error::local(format!("connect: {e}"))
             .hint("ip route get ADDRESS shows the route the kernel would take"));
@@ -594,7 +590,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             SocketKind::Dgram => "icmp (datagram socket)",
         };
         sock.configure(cfg.ttl, device.as_deref(), source)
-            .map_err(|e| Error::local(format!("cannot set up the ICMP socket: {}", io_text(&e))))?;
+            .map_err(|e| Error::local(format!("cannot set up the ICMP socket: {}", os_text(&e))))?;
         let shown_dst = if v6 { namer(dst) } else { dst.to_string() };
         let header = if v6 {
             format!(
@@ -659,7 +655,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     // iputils: 0 when any reply came (all of them, under -w), 1 when none, 2 on error.
     let failed = stats.received == 0
         || (cfg.deadline.is_some() && cfg.count.is_some_and(|c| stats.received < c));
-    Ok(if failed { 1 } else { 0 })
+    Ok(if failed { EXIT_FAIL } else { 0 })
 }
 
 fn emit_start(

@@ -6,6 +6,7 @@
 use crate::applets::{self, APPLETS};
 use crate::dns::conf;
 use crate::error::{Error, Result};
+use crate::here;
 use clap::Command;
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::Highlighter;
@@ -14,7 +15,6 @@ use rustyline::history::DefaultHistory;
 use rustyline::validate::Validator;
 use rustyline::{Context, Editor, Helper};
 use std::ffi::OsString;
-use std::net::IpAddr;
 
 pub fn command() -> Command {
     Command::new("shell")
@@ -139,34 +139,12 @@ pub fn banner() -> String {
         .map(|s| s.trim().to_string())
         .unwrap_or_default();
     let c = conf::system();
-    let namespace =
-        std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-            .ok()
-            .map(|s| s.trim().to_string())
-            .or_else(|| std::env::var("POD_NAMESPACE").ok())
-            .or_else(|| {
-                c.search
-                    .first()
-                    .and_then(|d| d.strip_suffix(".svc.cluster.local").map(String::from))
-            })
-            .filter(|n| !n.contains('.'));
-    let addrs = crate::sys::netlink::Rtnl::open()
-        .and_then(|mut r| r.addresses())
-        .map(|list| {
-            list.iter()
-                .filter(|a| u8::from(a.header.scope) == 0)
-                .filter_map(|a| {
-                    a.attributes.iter().find_map(|at| match at {
-                        netlink_packet_route::address::AddressAttribute::Address(ip) => {
-                            Some((*ip, a.header.prefix_len))
-                        }
-                        _ => None,
-                    })
-                })
-                .map(|(ip, len): (IpAddr, u8)| format!("{ip}/{len}"))
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default();
+    let domain = here::cluster_domain(&c).unwrap_or_else(|| "cluster.local".into());
+    let namespace = here::namespace_file(std::path::Path::new(here::SERVICEACCOUNT_DIR))
+        .or_else(|| std::env::var("POD_NAMESPACE").ok())
+        .or_else(|| here::namespace_from_search(&c, &domain))
+        .filter(|n| !n.contains('.'));
+    let network = here::network();
     let mut out = format!(
         "debugbox {} on {}",
         env!("CARGO_PKG_VERSION"),
@@ -175,8 +153,20 @@ pub fn banner() -> String {
     if let Some(ns) = namespace {
         out.push_str(&format!(" (namespace {ns})"));
     }
-    if !addrs.is_empty() {
-        out.push_str(&format!(": {}", addrs.join(", ")));
+    match &network {
+        Ok(n) if !n.addresses.is_empty() => {
+            let addrs: Vec<String> = n
+                .addresses
+                .iter()
+                .map(|a| format!("{}/{}", a.ip, a.prefix))
+                .collect();
+            out.push_str(&format!(": {}", addrs.join(", ")));
+        }
+        Ok(_) => {}
+        Err(e) => out.push_str(&format!(
+            " (addresses unknown: {})",
+            crate::error::os_text(e)
+        )),
     }
     out.push('\n');
     out.push_str(&format!(
