@@ -416,122 +416,7 @@ pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
     let ready: Vec<&EndpointRef> = c.endpoints.iter().filter(|e| e.ready).collect();
     let port = c.endpoints.first().map(|e| e.port);
     if let Some(svc) = c.service.filter(|_| c.endpoints.is_empty()) {
-        let selector = svc.spec.selector.clone().unwrap_or_default();
-        let mut step = Step::new(
-            "endpoints",
-            title,
-            Status::Fail,
-            "the Service has no endpoints",
-        );
-        if selector.is_empty() {
-            let f = Finding {
-                hop: "endpoints",
-                cause: "no-endpoints",
-                message: format!(
-                    "Service {} has no selector and no endpoints: its EndpointSlices are managed by hand and hold no address",
-                    svc.metadata.name
-                ),
-                evidence: vec![],
-                hint: Some("create an EndpointSlice for it, or give the Service a selector".into()),
-            };
-            step.evidence.push(f.message.clone());
-            return (step, Some(f));
-        }
-        let sel = kube::selector_text(&selector);
-        let Some(pods) = c.pods else {
-            let f = Finding {
-                hop: "endpoints",
-                cause: "no-endpoints",
-                message: format!(
-                    "Service {} (selector {sel}) has no endpoints",
-                    svc.metadata.name
-                ),
-                evidence: vec!["pods could not be read to compare their labels".into()],
-                hint: Some(format!("kubectl get pods -n {} -l {sel}", c.namespace)),
-            };
-            step.evidence.push(f.message.clone());
-            return (step, Some(f));
-        };
-        let matching: Vec<&Pod> = pods
-            .iter()
-            .filter(|p| kube::selects(&selector, &p.metadata.labels))
-            .collect();
-        if matching.is_empty() {
-            let mut evidence = Vec::new();
-            // The key=value labels the pods do carry for the selector's keys.
-            let mut carried = Vec::new();
-            for key in selector.keys() {
-                let mut by_value: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-                for p in pods {
-                    if let Some(v) = p.metadata.labels.get(key) {
-                        by_value
-                            .entry(v.as_str())
-                            .or_default()
-                            .push(p.metadata.name.as_str());
-                    }
-                }
-                if by_value.is_empty() {
-                    evidence.push(format!("no pod in {} has a label {key}", c.namespace));
-                }
-                for (v, names) in by_value {
-                    carried.push(format!("{key}={v}"));
-                    evidence.push(format!(
-                        "{} carry {key}={v} ({})",
-                        count(names.len(), "pod", "pods"),
-                        names.join(", ")
-                    ));
-                }
-            }
-            let mut message = format!(
-                "Service selector {sel} matches 0 of {} in {}",
-                count(pods.len(), "pod", "pods"),
-                c.namespace
-            );
-            if !carried.is_empty() {
-                message.push_str(&format!("; pods carry {}", carried.join(", ")));
-            }
-            step.summary = format!("0 endpoints: selector {sel} matches no pod");
-            step.evidence = evidence.clone();
-            return (
-                step,
-                Some(Finding {
-                    hop: "endpoints",
-                    cause: "selector-mismatch",
-                    message,
-                    evidence,
-                    hint: Some("fix the Service's selector or the pods' labels (kubectl get pods --show-labels)".into()),
-                }),
-            );
-        }
-        let names: Vec<&str> = matching.iter().map(|p| p.metadata.name.as_str()).collect();
-        let not_ready: Vec<&str> = matching
-            .iter()
-            .filter(|p| !p.ready())
-            .map(|p| p.metadata.name.as_str())
-            .collect();
-        let f = if !not_ready.is_empty() && not_ready.len() == matching.len() {
-            Finding {
-                hop: "endpoints",
-                cause: "endpoints-not-ready",
-                message: format!(
-                    "selector {sel} matches {} ({}) but none is Ready",
-                    count(matching.len(), "pod", "pods"),
-                    names.join(", ")
-                ),
-                evidence: vec![],
-                hint: Some("kubectl describe pod: readiness probe, crash loops".into()),
-            }
-        } else {
-            Finding {
-                hop: "endpoints",
-                cause: "no-endpoints",
-                message: format!("selector {sel} matches {} ({}) but the Service has no endpoints", count(matching.len(), "pod", "pods"), names.join(", ")),
-                evidence: vec![],
-                hint: Some("check the EndpointSlice controller (kube-controller-manager) and the pods' IPs".into()),
-            }
-        };
-        step.evidence.push(f.message.clone());
-        return (step, Some(f));
+        return no_endpoints(c, svc);
     }
     let port_text = port.map(|p| format!(":{p}")).unwrap_or_default();
     let source = if c.given { "given" } else { "from the API" };
@@ -547,7 +432,6 @@ pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
         ),
     );
     step.probes = c.probes.to_vec();
-    let label_of = |p: &Probe| p.label.clone();
     if !c.given && ready.is_empty() {
         step.status = Status::Fail;
         let answering = c.probes.iter().filter(|p| ok_probe(p)).count();
@@ -574,6 +458,161 @@ pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
         step.evidence = f.evidence.clone();
         return (step, Some(f));
     }
+    failing_endpoints(c, step, port, &port_text)
+}
+
+/// A Service with no endpoint at all: a missing selector, a selector that matches no pod, or
+/// pods that are not ready.
+fn no_endpoints(c: &EndpointContext, svc: &Service) -> (Step, Option<Finding>) {
+    let title = "Endpoints";
+    let selector = svc.spec.selector.clone().unwrap_or_default();
+    let mut step = Step::new(
+        "endpoints",
+        title,
+        Status::Fail,
+        "the Service has no endpoints",
+    );
+    if selector.is_empty() {
+        let f = Finding {
+            hop: "endpoints",
+            cause: "no-endpoints",
+            message: format!(
+                "Service {} has no selector and no endpoints: its EndpointSlices are managed by hand and hold no address",
+                svc.metadata.name
+            ),
+            evidence: vec![],
+            hint: Some("create an EndpointSlice for it, or give the Service a selector".into()),
+        };
+        step.evidence.push(f.message.clone());
+        return (step, Some(f));
+    }
+    let sel = kube::selector_text(&selector);
+    let Some(pods) = c.pods else {
+        let f = Finding {
+            hop: "endpoints",
+            cause: "no-endpoints",
+            message: format!(
+                "Service {} (selector {sel}) has no endpoints",
+                svc.metadata.name
+            ),
+            evidence: vec!["pods could not be read to compare their labels".into()],
+            hint: Some(format!("kubectl get pods -n {} -l {sel}", c.namespace)),
+        };
+        step.evidence.push(f.message.clone());
+        return (step, Some(f));
+    };
+    let matching: Vec<&Pod> = pods
+        .iter()
+        .filter(|p| kube::selects(&selector, &p.metadata.labels))
+        .collect();
+    if matching.is_empty() {
+        return selector_mismatch(c, &selector, &sel, pods, step);
+    }
+    let names: Vec<&str> = matching.iter().map(|p| p.metadata.name.as_str()).collect();
+    let not_ready: Vec<&str> = matching
+        .iter()
+        .filter(|p| !p.ready())
+        .map(|p| p.metadata.name.as_str())
+        .collect();
+    let f = if !not_ready.is_empty() && not_ready.len() == matching.len() {
+        Finding {
+            hop: "endpoints",
+            cause: "endpoints-not-ready",
+            message: format!(
+                "selector {sel} matches {} ({}) but none is Ready",
+                count(matching.len(), "pod", "pods"),
+                names.join(", ")
+            ),
+            evidence: vec![],
+            hint: Some("kubectl describe pod: readiness probe, crash loops".into()),
+        }
+    } else {
+        Finding {
+            hop: "endpoints",
+            cause: "no-endpoints",
+            message: format!(
+                "selector {sel} matches {} ({}) but the Service has no endpoints",
+                count(matching.len(), "pod", "pods"),
+                names.join(", ")
+            ),
+            evidence: vec![],
+            hint: Some(
+                "check the EndpointSlice controller (kube-controller-manager) and the pods' IPs"
+                    .into(),
+            ),
+        }
+    };
+    step.evidence.push(f.message.clone());
+    (step, Some(f))
+}
+
+/// The selector matches no pod: name the labels the pods carry for its keys.
+fn selector_mismatch(
+    c: &EndpointContext,
+    selector: &BTreeMap<String, String>,
+    sel: &str,
+    pods: &[Pod],
+    mut step: Step,
+) -> (Step, Option<Finding>) {
+    let mut evidence = Vec::new();
+    // The key=value labels the pods do carry for the selector's keys.
+    let mut carried = Vec::new();
+    for key in selector.keys() {
+        let mut by_value: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for p in pods {
+            if let Some(v) = p.metadata.labels.get(key) {
+                by_value
+                    .entry(v.as_str())
+                    .or_default()
+                    .push(p.metadata.name.as_str());
+            }
+        }
+        if by_value.is_empty() {
+            evidence.push(format!("no pod in {} has a label {key}", c.namespace));
+        }
+        for (v, names) in by_value {
+            carried.push(format!("{key}={v}"));
+            evidence.push(format!(
+                "{} carry {key}={v} ({})",
+                count(names.len(), "pod", "pods"),
+                names.join(", ")
+            ));
+        }
+    }
+    let mut message = format!(
+        "Service selector {sel} matches 0 of {} in {}",
+        count(pods.len(), "pod", "pods"),
+        c.namespace
+    );
+    if !carried.is_empty() {
+        message.push_str(&format!("; pods carry {}", carried.join(", ")));
+    }
+    step.summary = format!("0 endpoints: selector {sel} matches no pod");
+    step.evidence = evidence.clone();
+    (
+        step,
+        Some(Finding {
+            hop: "endpoints",
+            cause: "selector-mismatch",
+            message,
+            evidence,
+            hint: Some(
+                "fix the Service's selector or the pods' labels (kubectl get pods --show-labels)"
+                    .into(),
+            ),
+        }),
+    )
+}
+
+/// Ready endpoints that fail their probes: what kind of failure, in the order the causes are
+/// most likely.
+fn failing_endpoints(
+    c: &EndpointContext,
+    mut step: Step,
+    port: Option<u16>,
+    port_text: &str,
+) -> (Step, Option<Finding>) {
+    let label_of = |p: &Probe| p.label.clone();
     let ready_probes: Vec<&Probe> = c
         .probes
         .iter()
