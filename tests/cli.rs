@@ -95,7 +95,7 @@ fn install_creates_symlinks_and_is_idempotent() {
             .file_type()
             .is_symlink()
     );
-    let r = run(&mut Command::new(&link).arg("-V"));
+    let r = run(Command::new(&link).arg("-V"));
     assert_eq!(r.code, 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -253,7 +253,7 @@ fn kube_play(tag: &str, yaml: &str, network_none: bool) -> String {
         "ps",
         "-a",
         "--filter",
-        &format!("label=io.kubernetes.pod.name"),
+        "label=io.kubernetes.pod.name",
         "--format",
         "{{.Names}} {{.PodName}}",
     ]));

@@ -107,12 +107,11 @@ impl ResolvConf {
                 _ => {}
             }
         }
-        if !search_set {
-            if let Some(domain) = hostname.and_then(|h| h.split_once('.')).map(|(_, d)| d) {
-                if !domain.is_empty() {
-                    c.search = vec![domain.to_string()];
-                }
-            }
+        if !search_set
+            && let Some(domain) = hostname.and_then(|h| h.split_once('.')).map(|(_, d)| d)
+            && !domain.is_empty()
+        {
+            c.search = vec![domain.to_string()];
         }
         c
     }

@@ -525,10 +525,10 @@ pub fn findings(
                 "no candidate exists (NXDOMAIN for all {}): check the spelling and the namespace",
                 candidates.len()
             ));
-            if dots == 0 {
-                if let Some(first) = conf.search.first() {
-                    out.push(format!("a short name only finds Services in this pod's namespace ({first}); for another namespace use `{name}.NAMESPACE`"));
-                }
+            if dots == 0
+                && let Some(first) = conf.search.first()
+            {
+                out.push(format!("a short name only finds Services in this pod's namespace ({first}); for another namespace use `{name}.NAMESPACE`"));
             }
         }
         Err(LookupError::NoData) => out.push(format!(

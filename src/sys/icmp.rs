@@ -188,7 +188,6 @@ impl IcmpSocket {
         }
         let from = r.address.as_ref().and_then(ip_of);
         let n = r.bytes;
-        drop(iov);
         buf.truncate(n);
         let Some(from) = from else { return Ok(None) };
         Ok(Some(Received {
@@ -246,7 +245,6 @@ impl IcmpSocket {
         }
         let dest = r.address.as_ref().and_then(ip_of);
         let n = r.bytes;
-        drop(iov);
         Ok(out.map(|mut q| {
             q.quoted = buf[..n].to_vec();
             q.dest = dest;

@@ -103,14 +103,12 @@ impl Rtnl {
                 }
                 match msg.payload {
                     NetlinkPayload::Done(_) => return Ok(()),
-                    NetlinkPayload::Error(err) => {
-                        if err.code.is_none() {
-                            return Ok(()); // an ACK
-                        }
-                        return Err(err.to_io());
-                    }
+                    // An ACK is an error message without a code.
+                    NetlinkPayload::Error(err) if err.code.is_none() => return Ok(()),
+                    NetlinkPayload::Error(err) => return Err(err.to_io()),
                     NetlinkPayload::InnerMessage(inner) => {
-                        if !on_msg(inner) {
+                        let more = on_msg(inner);
+                        if !more {
                             return Ok(());
                         }
                     }

@@ -334,7 +334,9 @@ fn seconds(m: &ArgMatches, id: &str, flag: &str) -> Result<Option<Duration>> {
     match m.get_one::<String>(id) {
         None => Ok(None),
         Some(v) => match v.parse::<f64>() {
-            Ok(s) if s.is_finite() && s >= 0.0 && s < 1e9 => Ok(Some(Duration::from_secs_f64(s))),
+            Ok(s) if s.is_finite() && (0.0..1e9).contains(&s) => {
+                Ok(Some(Duration::from_secs_f64(s)))
+            }
             _ => Err(bad(format!(
                 "option --{flag}: expected a proper numerical parameter"
             ))),
@@ -416,15 +418,15 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Box<Config>>> {
         .map(|s| parse_resolve(s))
         .collect::<Result<Vec<_>>>()?;
     let mut write_out = m.get_one::<String>("write-out").cloned();
-    if let Some(w) = &write_out {
-        if let Some(file) = w.strip_prefix('@') {
-            write_out = Some(if file == "-" {
-                std::io::read_to_string(std::io::stdin()).unwrap_or_default()
-            } else {
-                std::fs::read_to_string(file)
-                    .map_err(|e| bad(format!("option -w: error reading {file}: {e}")))?
-            });
-        }
+    if let Some(w) = &write_out
+        && let Some(file) = w.strip_prefix('@')
+    {
+        write_out = Some(if file == "-" {
+            std::io::read_to_string(std::io::stdin()).unwrap_or_default()
+        } else {
+            std::fs::read_to_string(file)
+                .map_err(|e| bad(format!("option -w: error reading {file}: {e}")))?
+        });
     }
     Ok(Parsed::Run(Box::new(Config {
         urls,

@@ -112,12 +112,11 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Options>> {
             ..
         },
     ) = (&namespace, &target.kind)
+        && ns != in_target
     {
-        if ns != in_target {
-            return Err(usage(format!(
-                "namespace given twice: {in_target} in {target_text} and -n {ns}"
-            )));
-        }
+        return Err(usage(format!(
+            "namespace given twice: {in_target} in {target_text} and -n {ns}"
+        )));
     }
     let timeout: f64 = m
         .get_one::<String>("timeout")

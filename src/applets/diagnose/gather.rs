@@ -12,6 +12,9 @@ use hickory_proto::rr::{Name, RData, RecordType};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+/// An API read that failed, and how.
+pub type ReadFailure = Box<(Read, ApiError)>;
+
 /// The Service being diagnosed.
 #[derive(Debug, Clone)]
 pub struct SvcRef {
@@ -103,9 +106,11 @@ pub fn find_elsewhere(
 pub fn service_by_ip(
     client: &kube::Client,
     ip: IpAddr,
-) -> std::result::Result<Option<SvcRef>, (Read, ApiError)> {
+) -> std::result::Result<Option<SvcRef>, ReadFailure> {
     let read = Read::list("services", None);
-    let list = client.list::<Service>(&read).map_err(|e| (read, e))?;
+    let list = client
+        .list::<Service>(&read)
+        .map_err(|e| Box::new((read, e)))?;
     let ip = ip.to_string();
     Ok(list
         .into_iter()
@@ -128,9 +133,11 @@ pub fn service_by_ip(
 pub fn service_by_host(
     client: &kube::Client,
     host: &str,
-) -> std::result::Result<Option<(SvcRef, Option<u16>)>, (Read, ApiError)> {
+) -> std::result::Result<Option<(SvcRef, Option<u16>)>, ReadFailure> {
     let read = Read::list("ingresses", None);
-    let list = client.list::<kube::Ingress>(&read).map_err(|e| (read, e))?;
+    let list = client
+        .list::<kube::Ingress>(&read)
+        .map_err(|e| Box::new((read, e)))?;
     for ing in list {
         for rule in &ing.spec.rules {
             if rule.host.as_deref() != Some(host) {

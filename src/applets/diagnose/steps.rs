@@ -183,7 +183,7 @@ fn count(n: usize, one: &str, many: &str) -> String {
 }
 
 fn ok_probe(p: &Probe) -> bool {
-    p.tcp == Tcp::Open && !p.http_status().is_some_and(|s| s >= 500)
+    p.tcp == Tcp::Open && p.http_status().is_none_or(|s| s < 500)
 }
 
 fn probe_list(probes: &[Probe], max: usize) -> String {

@@ -4,7 +4,7 @@
 
 use super::cli::{Kind, Options, Port};
 use super::gather::{self, SvcRef};
-use super::kube::{self, ApiError, IntOrString, Read, Route, Service};
+use super::kube::{self, ApiError, IntOrString, Route, Service};
 use super::probe::{self, HttpAsk, Probe, Spec};
 use super::report::{Finding, Report, Status, Step, Verdict};
 use super::steps::{self, ApiData, DnsData, EndpointRef, PortPlan};
@@ -26,7 +26,7 @@ struct Target {
     /// The Service port an Ingress rule names, when the target is an Ingress host.
     port_from_rule: Option<u16>,
     /// The API read that failed while identifying the Service.
-    failure: Option<(Read, ApiError)>,
+    failure: Option<gather::ReadFailure>,
 }
 
 /// Everything known before probing.
@@ -731,7 +731,12 @@ fn judge(
     let mut findings: Vec<Finding> = Vec::new();
     let mut out: Vec<Step> = vec![
         where_step(here),
-        api_step(here, f.api.as_ref(), f.target.failure.as_ref(), &mut notes),
+        api_step(
+            here,
+            f.api.as_ref(),
+            f.target.failure.as_deref(),
+            &mut notes,
+        ),
     ];
     if let Some(pf) = &f.port_finding {
         findings.push(pf.clone());

@@ -381,16 +381,16 @@ fn edns_lines(m: &Message) -> String {
         e.max_payload()
     );
     for (_, opt) in &e.options().options {
-        if let EdnsOption::Unknown(15, data) = opt {
-            if data.len() >= 2 {
-                let code = u16::from_be_bytes([data[0], data[1]]);
-                let extra = String::from_utf8_lossy(&data[2..]).to_string();
-                let _ = write!(out, "; EDE: {code} ({})", ede_text(code));
-                if !extra.is_empty() {
-                    let _ = write!(out, ": ({extra})");
-                }
-                out.push('\n');
+        if let EdnsOption::Unknown(15, data) = opt
+            && data.len() >= 2
+        {
+            let code = u16::from_be_bytes([data[0], data[1]]);
+            let extra = String::from_utf8_lossy(&data[2..]).to_string();
+            let _ = write!(out, "; EDE: {code} ({})", ede_text(code));
+            if !extra.is_empty() {
+                let _ = write!(out, ": ({extra})");
             }
+            out.push('\n');
         }
     }
     out

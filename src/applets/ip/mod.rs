@@ -179,10 +179,10 @@ fn show(rtnl: &mut Rtnl, opts: &Opts, cmd: &Cmd) -> Result<String> {
         }
         Cmd::RouteShow(f) => {
             let names = names(rtnl)?;
-            if let Some(dev) = f.oif.as_ref().or(f.iif.as_ref()) {
-                if names.index(dev).is_none() {
-                    return Err(Error::local(format!("Cannot find device \"{dev}\"")));
-                }
+            if let Some(dev) = f.oif.as_ref().or(f.iif.as_ref())
+                && names.index(dev).is_none()
+            {
+                return Err(Error::local(format!("Cannot find device \"{dev}\"")));
             }
             let family = match f.family {
                 Family::Inet => AddressFamily::Inet,

@@ -277,10 +277,10 @@ pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkV
         v.link_netns = Some(NetnsRef { id, name });
     }
     v.address = address.as_ref().map(|a| names::link_addr(a, ltype));
-    if let Some(p) = perm {
-        if address.as_ref() != Some(&p) {
-            v.permaddr = Some(names::link_addr(&p, ltype));
-        }
+    if let Some(p) = perm
+        && address.as_ref() != Some(&p)
+    {
+        v.permaddr = Some(names::link_addr(&p, ltype));
     }
     if matches!(opts.family, Family::Unspec | Family::Packet) || opts.details > 0 {
         v.link_type = Some(names::link_type(ltype));
@@ -439,10 +439,10 @@ pub fn addr_passes(a: &AddressMessage, f: &AddrFilter, family: Family) -> bool {
     if family != Family::Unspec && family != addr_family(a) {
         return false;
     }
-    if let Some(scope) = f.scope {
-        if u8::from(a.header.scope) != scope {
-            return false;
-        }
+    if let Some(scope) = f.scope
+        && u8::from(a.header.scope) != scope
+    {
+        return false;
     }
     if let Some(to) = &f.to {
         match addr_local(a) {
@@ -585,7 +585,7 @@ fn route_addr_text(a: &RouteAddress) -> String {
     match a {
         RouteAddress::Inet(ip) => ip.to_string(),
         RouteAddress::Inet6(ip) => ip.to_string(),
-        RouteAddress::Mpls(l) => format!("{}", u32::from(l.label)),
+        RouteAddress::Mpls(l) => format!("{}", l.label),
         RouteAddress::Other(b) => names::link_addr(b, 0),
         _ => String::from("?"),
     }
@@ -638,31 +638,31 @@ pub fn route_passes(r: &RouteMessage, f: &RouteFilter, names: &Names) -> bool {
     if f.cloned != cloned {
         return false;
     }
-    if let Some(t) = f.table {
-        if route_table(r) != t {
-            return false;
-        }
+    if let Some(t) = f.table
+        && route_table(r) != t
+    {
+        return false;
     }
     let h = &r.header;
-    if let Some(p) = f.protocol {
-        if u8::from(h.protocol) != p {
-            return false;
-        }
+    if let Some(p) = f.protocol
+        && u8::from(h.protocol) != p
+    {
+        return false;
     }
-    if let Some(s) = f.scope {
-        if u8::from(h.scope) != s {
-            return false;
-        }
+    if let Some(s) = f.scope
+        && u8::from(h.scope) != s
+    {
+        return false;
     }
-    if let Some(k) = f.kind {
-        if u8::from(h.kind) != k {
-            return false;
-        }
+    if let Some(k) = f.kind
+        && u8::from(h.kind) != k
+    {
+        return false;
     }
-    if let Some(t) = f.tos {
-        if h.tos != t {
-            return false;
-        }
+    if let Some(t) = f.tos
+        && h.tos != t
+    {
+        return false;
     }
     let dst = route_bytes(r, |a| match a {
         RouteAttribute::Destination(d) => Some(d),
@@ -1103,10 +1103,10 @@ pub fn neigh_passes(n: &NeighbourMessage, f: &NeighFilter, dev_index: Option<u32
     if f.family != Family::Unspec && neigh_family(n) != f.family {
         return false;
     }
-    if let Some(i) = dev_index {
-        if n.header.ifindex != i {
-            return false;
-        }
+    if let Some(i) = dev_index
+        && n.header.ifindex != i
+    {
+        return false;
     }
     let state = u16::from(n.header.state) as u32;
     let flags = n.header.flags.bits();

@@ -444,10 +444,10 @@ fn finish<T: Transport>(
 /// The glibc walk for the same name (what ping and curl do), with findings.
 pub fn explain<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Explain {
     // The same server, timeout and tries the user asked nslookup for.
-    if let Some(s) = &cfg.server {
-        if let Ok(ip) = s.parse::<IpAddr>() {
-            resolver.conf.nameservers = vec![SocketAddr::new(ip, cfg.port)];
-        }
+    if let Some(s) = &cfg.server
+        && let Ok(ip) = s.parse::<IpAddr>()
+    {
+        resolver.conf.nameservers = vec![SocketAddr::new(ip, cfg.port)];
     }
     if let Some(t) = cfg.timeout {
         resolver.conf.timeout = Duration::from_secs(t.max(1));
@@ -638,8 +638,10 @@ mod tests {
 
     #[test]
     fn dead_server() {
-        let mut c = Canned::default();
-        c.dead = true;
+        let c = Canned {
+            dead: true,
+            ..Default::default()
+        };
         let mut r = Resolver::new(kube_conf(), Hosts::default(), c);
         let (text, code) = lookup(&cfg("-timeout=1 -retry=1 web"), &mut r).unwrap();
         assert_eq!(code, 1);

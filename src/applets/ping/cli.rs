@@ -131,22 +131,23 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
     }
     let interval = seconds(&m, "interval", "-i", "seconds, fractions allowed")?;
     let min_user = Duration::from_millis(2);
-    if let Some(i) = interval {
-        if !is_root && i < min_user {
-            return Err(
-                Error::usage("cannot flood; minimal interval allowed for user is 2ms")
-                    .hint("use -i 0.002 or more"),
-            );
-        }
+    if let Some(i) = interval
+        && !is_root
+        && i < min_user
+    {
+        return Err(
+            Error::usage("cannot flood; minimal interval allowed for user is 2ms")
+                .hint("use -i 0.002 or more"),
+        );
     }
     let timeout = seconds(&m, "timeout", "-W", "seconds to wait for a reply")?;
-    if let Some(t) = timeout {
-        if t < Duration::from_millis(1) {
-            return Err(
-                Error::usage(format!("bad linger time: {}", t.as_secs_f64()))
-                    .hint("at least 0.001 seconds"),
-            );
-        }
+    if let Some(t) = timeout
+        && t < Duration::from_millis(1)
+    {
+        return Err(
+            Error::usage(format!("bad linger time: {}", t.as_secs_f64()))
+                .hint("at least 0.001 seconds"),
+        );
     }
     let deadline = number::<u32>(&m, "deadline", "-w", "whole seconds")?
         .map(|s| Duration::from_secs(s as u64));

@@ -124,11 +124,11 @@ impl LinkView {
                 a.render(out, layout);
             }
         }
-        if self.stats_after_addresses {
-            if let Some(st) = &self.stats {
-                st.render(out, layout);
-                out.push_str(layout.sl);
-            }
+        if self.stats_after_addresses
+            && let Some(st) = &self.stats
+        {
+            st.render(out, layout);
+            out.push_str(layout.sl);
         }
     }
 
@@ -241,11 +241,11 @@ impl LinkView {
         if let Some(a) = &self.ifalias {
             let _ = write!(out, "{sl}    alias {a}");
         }
-        if !self.stats_after_addresses {
-            if let Some(st) = &self.stats {
-                out.push_str(sl);
-                st.render(out, layout);
-            }
+        if !self.stats_after_addresses
+            && let Some(st) = &self.stats
+        {
+            out.push_str(sl);
+            st.render(out, layout);
         }
         if let Some(names) = &self.altnames {
             for n in names {
@@ -411,10 +411,10 @@ impl Serialize for LinkView {
         if let Some(a) = &self.ifalias {
             m.serialize_entry("ifalias", a)?;
         }
-        if !self.stats_after_addresses {
-            if let Some(st) = &self.stats {
-                m.serialize_entry(st.key, st)?;
-            }
+        if !self.stats_after_addresses
+            && let Some(st) = &self.stats
+        {
+            m.serialize_entry(st.key, st)?;
         }
         if let Some(names) = &self.altnames {
             m.serialize_entry("altnames", names)?;
@@ -422,10 +422,10 @@ impl Serialize for LinkView {
         if let Some(addrs) = &self.addr_info {
             m.serialize_entry("addr_info", addrs)?;
         }
-        if self.stats_after_addresses {
-            if let Some(st) = &self.stats {
-                m.serialize_entry(st.key, st)?;
-            }
+        if self.stats_after_addresses
+            && let Some(st) = &self.stats
+        {
+            m.serialize_entry(st.key, st)?;
         }
         m.end()
     }

@@ -98,6 +98,7 @@ impl Serialize for Pairs<'_> {
     }
 }
 
+/// C's `%g` for the few values iproute2 prints with it.
 pub fn fmt_g(v: f64) -> String {
     let s = format!("{v:.6}");
     let s = s.trim_end_matches('0').trim_end_matches('.');

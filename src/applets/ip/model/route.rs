@@ -221,8 +221,6 @@ impl RouteView {
     }
 }
 
-/// C's `%g` for the few values iproute2 prints with it.
-
 impl Serialize for RouteView {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let mut m = ser.serialize_map(None)?;
