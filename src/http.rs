@@ -16,6 +16,7 @@ use crate::sys::conn::{Stream, is_timeout};
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
 use ureq_proto::client::{Call, RecvResponseResult, SendRequestResult, header_raw};
 use ureq_proto::http;
 
@@ -68,7 +69,6 @@ pub enum Framing {
 pub struct Head {
     pub version: Version,
     pub status: u16,
-    pub reason: String,
     /// Names as the server spelled them; values as bytes (they need not be UTF-8).
     pub headers: Vec<(String, Vec<u8>)>,
     /// The head exactly as it came, with its final empty line.
@@ -120,8 +120,8 @@ pub enum Flow {
 pub trait Hooks {
     /// The request head went out (the bytes as sent).
     fn request_sent(&mut self, _head: &[u8]) {}
-    /// Bytes of the request body sent so far.
-    fn body_sent(&mut self, _total: u64) {}
+    /// A piece of the request body went out (`total`: bytes sent so far).
+    fn body_sent(&mut self, _data: &[u8], _total: u64) {}
     /// The first byte of the response arrived.
     fn first_byte(&mut self) {}
     /// An interim 1xx response (100 Continue, 103 Early Hints), skipped.
@@ -135,10 +135,6 @@ pub trait Hooks {
         Ok(Flow::More)
     }
 }
-
-/// Hooks that take nothing: the body is read and dropped.
-pub struct Ignore;
-impl Hooks for Ignore {}
 
 /// Why an exchange failed.
 #[derive(Debug)]
@@ -172,6 +168,8 @@ pub enum Error {
     Recv(io::Error),
     /// The body's destination refused a write.
     Sink(io::Error),
+    /// The request body's source could not be read (an upload from a file or stdin).
+    Upload(io::Error),
 }
 
 impl fmt::Display for Error {
@@ -192,13 +190,22 @@ impl fmt::Display for Error {
             Error::Malformed(why) => write!(f, "not HTTP: {why}"),
             Error::BadBody(why) => write!(f, "bad chunked body: {why}"),
             Error::ClosedEarly {
-                missing: Some(n), ..
-            } => write!(f, "closed with {n} bytes of the body missing"),
-            Error::ClosedEarly { missing: None, .. } => {
-                f.write_str("closed before the end of the chunked body")
-            }
+                received,
+                missing: Some(n),
+            } => write!(
+                f,
+                "closed after {received} bytes of the body, {n} bytes short"
+            ),
+            Error::ClosedEarly {
+                received,
+                missing: None,
+            } => write!(
+                f,
+                "closed after {received} bytes, before the end of the chunked body"
+            ),
             Error::Recv(e) => write!(f, "receive failed: {}", os(e)),
             Error::Sink(e) => write!(f, "cannot write the body: {}", os(e)),
+            Error::Upload(e) => write!(f, "cannot read the upload: {}", os(e)),
         }
     }
 }
@@ -219,18 +226,32 @@ pub fn exchange(
     req: &mut Request<'_>,
     hooks: &mut dyn Hooks,
 ) -> Result<Response, Error> {
-    let call = send(stream, req, hooks)?;
-    receive(stream, call, hooks)
+    let mut inbox = Inbox {
+        buf: Vec::with_capacity(16 * 1024),
+        start: 0,
+    };
+    let call = send(stream, req, &mut inbox, hooks)?;
+    receive(stream, call, inbox, hooks)
 }
+
+/// How long a request with `Expect: 100-continue` waits for the go-ahead before it sends its
+/// body anyway (curl's default).
+const EXPECT_WAIT: Duration = Duration::from_secs(1);
 
 type RecvCall = Call<ureq_proto::client::state::RecvResponse>;
 
 fn send(
     stream: &mut Stream,
     req: &mut Request<'_>,
+    inbox: &mut Inbox,
     hooks: &mut dyn Hooks,
 ) -> Result<RecvCall, Error> {
-    let mut builder = http::Request::builder().method(req.method).uri(req.uri);
+    let has_body = !matches!(req.body, Body::Empty);
+    // ureq-proto sends a chunked body with every POST, PUT and PATCH; a bodiless one (curl's
+    // `-X POST` without data) is written as a GET and its method put back in the request line.
+    let stand_in = !has_body && matches!(req.method, "POST" | "PUT" | "PATCH");
+    let method = if stand_in { "GET" } else { req.method };
+    let mut builder = http::Request::builder().method(method).uri(req.uri);
     if req.http10 {
         builder = builder.version(http::Version::HTTP_10);
     }
@@ -242,7 +263,6 @@ fn send(
         .map_err(|e| Error::Request(e.to_string()))?;
     let mut call = Call::new(request).map_err(|e| Error::Request(e.to_string()))?;
     call.allow_non_standard_methods(true);
-    let has_body = !matches!(req.body, Body::Empty);
     if has_body
         && matches!(
             req.method,
@@ -264,53 +284,90 @@ fn send(
             Err(e) => return Err(Error::Request(e.to_string())),
         }
     }
+    if stand_in && let Some(rest) = head.strip_prefix(b"GET ") {
+        let mut real = format!("{} ", req.method).into_bytes();
+        real.extend_from_slice(rest);
+        head = real;
+    }
     write_all(stream, &head)?;
     hooks.request_sent(&head);
     match call.proceed() {
         Ok(Some(SendRequestResult::RecvResponse(c))) => Ok(c),
-        Ok(Some(SendRequestResult::SendBody(mut sb))) => {
-            let mut sent: u64 = 0;
-            let mut input = vec![0u8; READ_CHUNK];
-            out.resize(READ_CHUNK + 64, 0);
-            loop {
-                let (data, last): (&[u8], bool) = match &mut req.body {
-                    Body::Empty => (&[], true),
-                    Body::Bytes(b) => {
-                        let d = &b[sent as usize..];
-                        let n = d.len().min(READ_CHUNK);
-                        (&d[..n], n == d.len())
-                    }
-                    Body::Reader(r) => {
-                        let n = read_some(*r, &mut input).map_err(Error::Send)?;
-                        (&input[..n], n == 0)
-                    }
-                };
-                let mut offset = 0;
-                while offset < data.len() {
-                    let (used, produced) = sb
-                        .write(&data[offset..], &mut out)
-                        .map_err(|e| Error::Request(e.to_string()))?;
-                    offset += used;
-                    write_all(stream, &out[..produced])?;
-                }
-                sent += data.len() as u64;
-                hooks.body_sent(sent);
-                if last {
-                    let (_, produced) = sb
-                        .write(&[], &mut out)
-                        .map_err(|e| Error::Request(e.to_string()))?;
-                    write_all(stream, &out[..produced])?;
+        Ok(Some(SendRequestResult::SendBody(sb))) => send_body(stream, sb, req, hooks),
+        Ok(Some(SendRequestResult::Await100(mut aw))) => {
+            // Wait (briefly) for 100 Continue; a final answer instead means the body is not
+            // wanted, and it stays in the inbox for the response.
+            let until = Instant::now() + EXPECT_WAIT;
+            while aw.can_keep_await_100() {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() || !stream.readable_within(left).map_err(Error::Recv)? {
                     break;
                 }
+                if inbox.fill(stream).map_err(|e| recv_error(e, 0, None))? == 0 {
+                    break;
+                }
+                let used = aw
+                    .try_read_100(inbox.pending())
+                    .map_err(|e| Error::Malformed(e.to_string()))?;
+                inbox.consume(used);
             }
-            sb.proceed()
-                .ok_or_else(|| Error::Request("the body is shorter than its Content-Length".into()))
+            match aw.proceed() {
+                Ok(ureq_proto::client::Await100Result::SendBody(sb)) => {
+                    send_body(stream, sb, req, hooks)
+                }
+                Ok(ureq_proto::client::Await100Result::RecvResponse(c)) => Ok(c),
+                Err(e) => Err(Error::Request(e.to_string())),
+            }
         }
-        Ok(Some(SendRequestResult::Await100(_))) | Ok(None) => {
-            Err(Error::Request("the request was not complete".into()))
-        }
+        Ok(None) => Err(Error::Request("the request was not complete".into())),
         Err(e) => Err(Error::Request(e.to_string())),
     }
+}
+
+fn send_body(
+    stream: &mut Stream,
+    mut sb: Call<ureq_proto::client::state::SendBody>,
+    req: &mut Request<'_>,
+    hooks: &mut dyn Hooks,
+) -> Result<RecvCall, Error> {
+    let mut sent: u64 = 0;
+    let mut input = vec![0u8; READ_CHUNK];
+    let mut out = vec![0u8; READ_CHUNK + 64];
+    loop {
+        let (data, last): (&[u8], bool) = match &mut req.body {
+            Body::Empty => (&[], true),
+            Body::Bytes(b) => {
+                let d = &b[sent as usize..];
+                let n = d.len().min(READ_CHUNK);
+                (&d[..n], n == d.len())
+            }
+            Body::Reader(r) => {
+                let n = read_some(*r, &mut input).map_err(Error::Upload)?;
+                (&input[..n], n == 0)
+            }
+        };
+        let mut offset = 0;
+        while offset < data.len() {
+            let (used, produced) = sb
+                .write(&data[offset..], &mut out)
+                .map_err(|e| Error::Request(e.to_string()))?;
+            offset += used;
+            write_all(stream, &out[..produced])?;
+        }
+        sent += data.len() as u64;
+        if !data.is_empty() {
+            hooks.body_sent(data, sent);
+        }
+        if last {
+            let (_, produced) = sb
+                .write(&[], &mut out)
+                .map_err(|e| Error::Request(e.to_string()))?;
+            write_all(stream, &out[..produced])?;
+            break;
+        }
+    }
+    sb.proceed()
+        .ok_or_else(|| Error::Request("the body is shorter than its Content-Length".into()))
 }
 
 fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
@@ -386,13 +443,13 @@ impl Inbox {
 fn receive(
     stream: &mut Stream,
     mut call: RecvCall,
+    mut inbox: Inbox,
     hooks: &mut dyn Hooks,
 ) -> Result<Response, Error> {
-    let mut inbox = Inbox {
-        buf: Vec::with_capacity(16 * 1024),
-        start: 0,
-    };
-    let mut first = true;
+    let mut first = inbox.pending().is_empty();
+    if !first {
+        hooks.first_byte();
+    }
     let (head, response) = loop {
         if let Some(end) = head_end(inbox.pending()) {
             let raw = inbox.pending()[..end].to_vec();
@@ -672,14 +729,13 @@ fn parse_head(raw: &[u8]) -> Option<Head> {
         .split(|&b| b == b'\n')
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l));
     let status_line = std::str::from_utf8(lines.next()?).ok()?;
-    let mut parts = status_line.splitn(3, ' ');
+    let mut parts = status_line.split(' ');
     let version = match parts.next()? {
         "HTTP/1.0" => Version::Http10,
         v if v.starts_with("HTTP/") => Version::Http11,
         _ => return None,
     };
     let status: u16 = parts.next()?.parse().ok()?;
-    let reason = parts.next().unwrap_or("").to_string();
     let headers = lines
         .filter(|l| !l.is_empty())
         .filter_map(|l| {
@@ -691,7 +747,6 @@ fn parse_head(raw: &[u8]) -> Option<Head> {
     Some(Head {
         version,
         status,
-        reason,
         headers,
         raw: raw.to_vec(),
         framing: Framing::None,
@@ -776,7 +831,6 @@ mod tests {
     use super::*;
     use crate::sys::conn;
     use std::net::TcpListener;
-    use std::time::{Duration, Instant};
 
     /// A one-connection server that writes `parts` with a pause between them.
     fn serve(parts: Vec<Vec<u8>>) -> std::net::SocketAddr {

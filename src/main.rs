@@ -20,6 +20,7 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 fn main() {
+    sys::process::guard_std_fds();
     sys::process::restore_sigpipe();
     let args: Vec<OsString> = std::env::args_os().collect();
     std::process::exit(dispatch(&args));

@@ -16,7 +16,8 @@ struct Scene {
 #[test]
 fn every_scenario_names_its_hop_and_cause() {
     let lab = lab();
-    let scenarios: &[(&str, fn(&Scene))] = &[
+    type Check = fn(&Scene);
+    let scenarios: &[(&str, Check)] = &[
         ("healthy", healthy_every_path_works),
         ("healthy", colour_only_on_a_terminal_and_no_color_honoured),
         ("healthy", not_in_a_cluster_is_dns_and_probes_only),

@@ -135,12 +135,26 @@ impl Stream {
         self.deadline = deadline;
     }
 
-    pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
-    }
-
     pub fn is_tls(&self) -> bool {
         matches!(self.inner, Inner::Tls(..))
+    }
+
+    /// Does data arrive within `timeout` (or is some already waiting)?
+    pub fn readable_within(&self, timeout: Duration) -> io::Result<bool> {
+        use std::os::fd::AsFd;
+        if let Inner::Tls(conn, _) = &self.inner
+            && !conn.wants_read()
+        {
+            return Ok(true);
+        }
+        let fd = match self.plain() {
+            Plain::Tcp(s) => s.as_fd(),
+            Plain::Unix(s) => s.as_fd(),
+        };
+        Ok(super::poll::readable(&[fd], timeout)?
+            .first()
+            .copied()
+            .unwrap_or(false))
     }
 
     pub fn local_addr(&self) -> Option<SocketAddr> {

@@ -9,6 +9,55 @@ pub fn restore_sigpipe() {
     }
 }
 
+/// Let writes to a closed pipe fail with EPIPE instead of ending the process: curl reports
+/// that as its error 23, and so does debugbox's curl.
+pub fn ignore_sigpipe() {
+    // SAFETY: setting a signal disposition to SIG_IGN has no memory-safety preconditions.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
+}
+
+/// Was this standard descriptor closed when the process started? Rust's runtime fills a
+/// closed 0, 1 or 2 with /dev/null opened read-write, which is how it is told apart from a
+/// shell's `>/dev/null` (write-only) or `</dev/null` (read-only).
+fn was_closed(fd: std::os::fd::BorrowedFd<'_>) -> bool {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let Ok(st) = nix::sys::stat::fstat(fd) else {
+        return true;
+    };
+    let dev_null = (st.st_mode & libc::S_IFMT) == libc::S_IFCHR
+        && libc::major(st.st_rdev) == 1
+        && libc::minor(st.st_rdev) == 3;
+    let rdwr = fcntl(fd, FcntlArg::F_GETFL)
+        .map(|f| OFlag::from_bits_truncate(f) & OFlag::O_ACCMODE == OFlag::O_RDWR)
+        .unwrap_or(false);
+    dev_null && rdwr
+}
+
+/// Give a stdout or stderr that was closed at start a dead pipe, as curl does: writing to it
+/// fails with EPIPE (curl's error 23, or SIGPIPE) instead of vanishing into /dev/null.
+pub fn guard_std_fds() {
+    use std::os::fd::{BorrowedFd, IntoRawFd};
+    for fd in 1..3 {
+        // SAFETY: 1 and 2 stay open (Rust's runtime guarantees it); only borrowed here.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        if !was_closed(borrowed) {
+            continue;
+        }
+        let Ok((r, w)) = nix::unistd::pipe() else {
+            return;
+        };
+        let (r, w) = (r.into_raw_fd(), w.into_raw_fd());
+        // SAFETY: the pipe's two descriptors are ours; dup2 replaces the /dev/null stand-in.
+        unsafe {
+            libc::dup2(w, fd);
+            libc::close(w);
+            libc::close(r);
+        }
+    }
+}
+
 use std::sync::atomic::{AtomicBool, Ordering};
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);

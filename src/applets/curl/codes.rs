@@ -23,8 +23,6 @@ pub enum Code {
     OperationTimedout = 28,
     RangeError = 33,
     SslConnectError = 35,
-    BadDownloadResume = 36,
-    FileCouldntReadFile = 37,
     BadFunctionArgument = 43,
     InterfaceFailed = 45,
     TooManyRedirects = 47,
@@ -177,6 +175,10 @@ pub fn exchange_error(e: &http::Error, ms: u128) -> CurlError {
         ),
         http::Error::Recv(e) => CurlError::new(Code::RecvError, format!("Recv failure: {}", os(e))),
         http::Error::Sink(e) => sink_error(e),
+        http::Error::Upload(_) => CurlError::new(
+            Code::ReadError,
+            "Failed to open/read local data from file/application",
+        ),
     }
 }
 

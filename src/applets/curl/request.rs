@@ -294,7 +294,7 @@ pub fn headers(p: &Parts) -> Vec<(String, String)> {
     out
 }
 
-/// How a redirect changes the request, as curl 7.88 does it.
+/// Which redirects keep a POST a POST.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Post30x {
     pub post301: bool,
@@ -302,19 +302,23 @@ pub struct Post30x {
     pub post303: bool,
 }
 
-/// The method for the request after a `status` redirect, and whether the body goes along.
-/// `custom` is the -X method, which curl keeps (the body is still dropped where a POST would
-/// turn into a GET).
+/// The method for the request after a `status` redirect, and whether the body goes along, as
+/// curl 7.88 decides it: `post` says the request carries `-d`/`-F` data (curl's POST request
+/// kind, whatever -X says), `head` that it is `-I`. A 301 or 302 turns such a POST into a GET;
+/// a 303 turns anything but HEAD into a GET; 307 and 308 keep everything. `custom` (-X) stays
+/// the method name even where the body is dropped.
 pub fn redirected_method(
     status: u16,
     method: &str,
+    post: bool,
+    head: bool,
     custom: Option<&str>,
     keep: Post30x,
 ) -> (String, bool) {
     let to_get = match status {
-        301 => method == "POST" && !keep.post301,
-        302 => method == "POST" && !keep.post302,
-        303 => method != "HEAD" && method != "GET" && !(method == "POST" && keep.post303),
+        301 => post && !keep.post301,
+        302 => post && !keep.post302,
+        303 => !(head || post && keep.post303),
         _ => false,
     };
     if !to_get {
@@ -435,42 +439,26 @@ mod tests {
             post302: false,
             post303: false,
         };
-        assert_eq!(
-            redirected_method(302, "POST", None, none),
-            ("GET".into(), false)
-        );
-        assert_eq!(
-            redirected_method(301, "POST", None, none),
-            ("GET".into(), false)
-        );
-        assert_eq!(
-            redirected_method(303, "PUT", None, none),
-            ("GET".into(), false)
-        );
-        assert_eq!(
-            redirected_method(307, "POST", None, none),
-            ("POST".into(), true)
-        );
-        assert_eq!(
-            redirected_method(308, "PUT", None, none),
-            ("PUT".into(), true)
-        );
-        assert_eq!(
-            redirected_method(302, "POST", Some("POST"), none),
-            ("POST".into(), false)
-        );
+        let r = |st, m, post, custom| redirected_method(st, m, post, m == "HEAD", custom, none);
+        assert_eq!(r(302, "POST", true, None), ("GET".into(), false));
+        assert_eq!(r(301, "POST", true, None), ("GET".into(), false));
+        assert_eq!(r(303, "PUT", false, None), ("GET".into(), false));
+        assert_eq!(r(307, "POST", true, None), ("POST".into(), true));
+        assert_eq!(r(308, "PUT", false, None), ("PUT".into(), true));
+        assert_eq!(r(302, "POST", true, Some("POST")), ("POST".into(), false));
+        // -X PUT -d x: still curl's POST kind, so a 302 drops the body and keeps "PUT".
+        assert_eq!(r(302, "PUT", true, Some("PUT")), ("PUT".into(), false));
+        // -T (an upload, PUT kind) keeps its body on a 302.
+        assert_eq!(r(302, "PUT", false, None), ("PUT".into(), true));
+        assert_eq!(r(303, "HEAD", false, None), ("HEAD".into(), true));
         let keep = Post30x {
             post301: true,
             post302: true,
             post303: true,
         };
         assert_eq!(
-            redirected_method(302, "POST", None, keep),
+            redirected_method(302, "POST", true, false, None, keep),
             ("POST".into(), true)
-        );
-        assert_eq!(
-            redirected_method(303, "HEAD", None, none),
-            ("HEAD".into(), true)
         );
         let a = parse_url("http://a:80/x").unwrap();
         assert!(same_origin(&a, &parse_url("http://A/y").unwrap()));
