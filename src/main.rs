@@ -44,7 +44,10 @@ fn run_applet(applet: &applets::Applet, args: &[OsString]) -> i32 {
     match (applet.run)(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("{}", e.line(applet.name));
+            // An error already reported (or silenced, as curl's -s does) has no message.
+            if !e.message.is_empty() {
+                eprintln!("{}", e.line(applet.name));
+            }
             e.code
         }
     }

@@ -789,7 +789,14 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Box<Config>>> {
     if m.get_flag("version") {
         return Ok(Parsed::Version);
     }
-    one_method(&m)?;
+    one_method(&m).map_err(|e| {
+        // -s mutes curl's warnings; the exit code stays.
+        if m.get_flag("silent") {
+            Error::verbatim(e.code, "")
+        } else {
+            e
+        }
+    })?;
     let one = |id: &str| m.get_one::<String>(id).cloned();
     let strings = |id: &str| {
         m.get_many::<String>(id)

@@ -90,19 +90,26 @@ fn with_retries(cfg: &Config, session: &mut Session, urlnum: usize, url: &str) -
     let mut left = cfg.retry;
     let mut delay = Duration::from_secs(1);
     loop {
-        let (code, http_code, retry_after) = transfer(cfg, session, urlnum, url, left > 0);
-        if left == 0 || !transient(cfg, code, http_code) {
-            return code;
-        }
+        let (result, report) = transfer(cfg, session, urlnum, url);
+        let code = report.exitcode;
         let wait = cfg
             .retry_delay
-            .or(retry_after)
+            .or_else(|| retry_after(&report))
             .unwrap_or(delay)
             .min(Duration::from_secs(600));
-        if cfg
-            .retry_max_time
-            .is_some_and(|max| first.elapsed() + wait > max)
-        {
+        let again = left > 0
+            && transient(cfg, code, report.http_code)
+            && cfg
+                .retry_max_time
+                .is_none_or(|max| first.elapsed() + wait <= max);
+        if !again {
+            // Only the last attempt reports its error and -w output.
+            if let Err(e) = &result
+                && (!cfg.silent || cfg.show_error)
+            {
+                eprintln!("{e}");
+            }
+            write_out(cfg, &report);
             return code;
         }
         if !cfg.silent {
@@ -115,9 +122,12 @@ fn with_retries(cfg: &Config, session: &mut Session, urlnum: usize, url: &str) -
             } else {
                 ": HTTP error"
             };
-            eprintln!(
-                "Warning: Problem {why}. Will retry in {} seconds. {left} retries left.",
-                wait.as_secs()
+            eprint!(
+                "{}",
+                cli::warning(&format!(
+                    "Problem {why}. Will retry in {} seconds. {left} retries left.",
+                    wait.as_secs()
+                ))
             );
         }
         std::thread::sleep(wait);
@@ -126,15 +136,23 @@ fn with_retries(cfg: &Config, session: &mut Session, urlnum: usize, url: &str) -
     }
 }
 
-/// One attempt at one URL: its error line and `-w` output. Returns curl's exit code, the HTTP
-/// status and the server's Retry-After.
+/// The server's Retry-After (seconds), if it sent one.
+fn retry_after(report: &model::Report) -> Option<Duration> {
+    report
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
+        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// One attempt at one URL: its outcome and what `-w` reports about it.
 fn transfer(
     cfg: &Config,
     session: &mut Session,
     urlnum: usize,
     url_text: &str,
-    will_retry: bool,
-) -> (i32, u16, Option<Duration>) {
+) -> (std::result::Result<(), CurlError>, model::Report) {
     let start = Instant::now();
     let parsed = request::parse_url(url_text);
     let out = cfg
@@ -162,27 +180,14 @@ fn transfer(
         Ok(u) => t.perform(&u),
     };
     t.report.time_total = start.elapsed();
-    let code = match &result {
+    t.report.exitcode = match &result {
         Ok(()) => 0,
         Err(e) => e.code.number(),
     };
-    t.report.exitcode = code;
-    let retry_after = t
-        .report
-        .headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("retry-after"))
-        .and_then(|(_, v)| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs);
     if let Err(e) = &result {
         t.report.errormsg = e.message.clone();
-        // A failure that will be retried is only a warning (printed by the retry loop).
-        if (!cfg.silent || cfg.show_error) && !(will_retry && transient(cfg, code, 0)) {
-            eprintln!("{e}");
-        }
     }
-    write_out(cfg, &t.report);
-    (code, t.report.http_code, retry_after)
+    (result, t.report)
 }
 
 fn write_out(cfg: &Config, report: &model::Report) {
