@@ -50,7 +50,17 @@ impl Default for ResolvConf {
 impl ResolvConf {
     /// Parse resolv.conf text. `hostname` supplies the default search domain (the part after the
     /// first dot), as glibc does when neither `search` nor `domain` is given.
+    #[cfg(test)]
     pub fn parse(text: &str, hostname: Option<&str>) -> Self {
+        Self::parse_with(text, hostname, &|z| z.parse().ok())
+    }
+
+    /// As `parse`, with `zone` naming the interface index of an IPv6 zone (`fe80::1%eth0`).
+    pub fn parse_with(
+        text: &str,
+        hostname: Option<&str>,
+        zone: &dyn Fn(&str) -> Option<u32>,
+    ) -> Self {
         let mut c = ResolvConf::default();
         let mut search_set = false;
         for (lineno, raw) in text.lines().enumerate() {
@@ -70,7 +80,7 @@ impl ResolvConf {
                         ));
                         continue;
                     }
-                    match parse_nameserver(addr) {
+                    match parse_nameserver(addr, zone) {
                         Some(sa) => c.nameservers.push(sa),
                         None => c.warnings.push(format!(
                             "line {}: bad nameserver address {addr}",
@@ -166,18 +176,33 @@ impl ResolvConf {
     }
 }
 
-fn parse_nameserver(s: &str) -> Option<SocketAddr> {
-    // glibc accepts IPv6 with a scope (`fe80::1%eth0`); the port is always 53.
-    let addr = s.split('%').next()?;
-    let ip: IpAddr = addr.parse().ok()?;
-    Some(SocketAddr::new(ip, 53))
+/// A nameserver address; the port is always 53. glibc accepts IPv6 with a zone
+/// (`fe80::1%eth0`, or a numeric index), which must name an interface.
+fn parse_nameserver(s: &str, zone: &dyn Fn(&str) -> Option<u32>) -> Option<SocketAddr> {
+    match s.split_once('%') {
+        None => Some(SocketAddr::new(s.parse().ok()?, 53)),
+        Some((addr, z)) => {
+            let ip: std::net::Ipv6Addr = addr.parse().ok()?;
+            let scope = zone(z)?;
+            Some(SocketAddr::V6(std::net::SocketAddrV6::new(
+                ip, 53, 0, scope,
+            )))
+        }
+    }
 }
 
 /// Read the system's resolv.conf and environment the way glibc does.
 pub fn system() -> ResolvConf {
-    let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+    // Bytes, as glibc reads them: a stray non-UTF-8 byte spoils its own word, not the file.
+    let bytes = crate::sys::files::read_bounded(std::path::Path::new("/etc/resolv.conf"), 1 << 20)
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname").ok();
-    let mut c = ResolvConf::parse(&text, hostname.as_deref().map(str::trim));
+    let mut c = ResolvConf::parse_with(
+        &text,
+        hostname.as_deref().map(str::trim),
+        &crate::sys::netdev::index_of,
+    );
     c.apply_env(
         std::env::var("LOCALDOMAIN").ok().as_deref(),
         std::env::var("RES_OPTIONS").ok().as_deref(),
@@ -235,11 +260,13 @@ mod tests {
 
     #[test]
     fn comments_garbage_and_ipv6() {
-        let c = ResolvConf::parse(
-            "# hi\n; also\nnameserver fe80::1%eth0\nnameserver not-an-ip\nbogus line\n",
+        let c = ResolvConf::parse_with(
+            "# hi \u{fffd}\n; also\nnameserver fe80::1%eth0\nnameserver not-an-ip\nnameserver fe80::2%nosuch\nbogus line\nsearch a.test\n",
             None,
+            &|z| (z == "eth0").then_some(7),
         );
-        assert_eq!(c.nameservers, vec!["[fe80::1]:53".parse().unwrap()]);
-        assert_eq!(c.warnings.len(), 1);
+        assert_eq!(c.nameservers, vec!["[fe80::1%7]:53".parse().unwrap()]);
+        assert_eq!(c.warnings.len(), 2);
+        assert_eq!(c.search, vec!["a.test"]);
     }
 }

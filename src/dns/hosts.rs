@@ -26,7 +26,10 @@ impl Hosts {
     }
 
     pub fn system() -> Self {
-        Hosts::parse(&std::fs::read_to_string("/etc/hosts").unwrap_or_default())
+        // Bytes, as glibc reads them: a stray non-UTF-8 byte spoils its own word, not the file.
+        let bytes = crate::sys::files::read_bounded(std::path::Path::new("/etc/hosts"), 16 << 20)
+            .unwrap_or_default();
+        Hosts::parse(&String::from_utf8_lossy(&bytes))
     }
 
     /// Addresses for `name` (case-insensitive, a trailing dot ignored) and the canonical name of

@@ -3,6 +3,7 @@
 
 pub mod conf;
 pub mod hosts;
+pub mod name;
 pub mod present;
 pub mod resolver;
 pub mod sort;
@@ -13,7 +14,11 @@ pub use transport::SocketTransport;
 
 /// The resolver as the system configures it, over real sockets.
 pub fn system() -> Resolver<SocketTransport> {
-    Resolver::new(conf::system(), hosts::Hosts::system(), SocketTransport)
+    Resolver::new(
+        conf::system(),
+        hosts::Hosts::system(),
+        SocketTransport::default(),
+    )
 }
 
 /// bind's mnemonic for a response code (`NOERROR`, `NXDOMAIN`, …).

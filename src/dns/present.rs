@@ -10,10 +10,54 @@ use std::fmt::Write;
 
 pub use super::rcode_name;
 
+/// What bind's tools print as the exchanges of one question happen, in order: the transport's
+/// remarks, `;; Truncated, retrying in TCP mode.` before a TCP retry, and each communications
+/// error.
+pub fn exchange_lines(asked: &Asked) -> String {
+    let mut out = String::new();
+    for (i, x) in asked.exchanges.iter().enumerate() {
+        for n in &x.notes {
+            let _ = writeln!(out, ";; {n}");
+        }
+        match &x.outcome {
+            Ok(a)
+                if a.message.metadata.truncation
+                    && asked.exchanges[i + 1..]
+                        .iter()
+                        .any(|y| y.proto == Proto::Tcp) =>
+            {
+                let _ = writeln!(out, ";; Truncated, retrying in TCP mode.");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let _ = writeln!(
+                    out,
+                    ";; communications error to {}#{}: {e}",
+                    x.server.ip(),
+                    x.server.port()
+                );
+            }
+        }
+    }
+    out
+}
+
+/// bind's parse_uint: a decimal number up to `max`, or its reason for refusing one.
+pub fn bind_uint(v: &str, max: u32) -> Result<u32, &'static str> {
+    if v.is_empty() || !v.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("not a valid number");
+    }
+    match v.parse::<u64>() {
+        Ok(n) if n <= max as u64 => Ok(n as u32),
+        _ => Err("out of range"),
+    }
+}
+
 /// bind's words for a name it cannot encode (`dig: 'x' is not a legal name (label too long)`).
 pub fn bind_reason(why: &NameError) -> &'static str {
     match why {
-        NameError::Empty | NameError::EmptyLabel => "empty label",
+        NameError::Empty => "unexpected end of input",
+        NameError::EmptyLabel => "empty label",
         NameError::LabelTooLong { .. } => "label too long",
         NameError::TooLong(_) => "ran out of space",
     }
@@ -39,6 +83,14 @@ fn quote_txt(bytes: &[u8], out: &mut String) {
 /// A record's data in presentation format (what dig prints after the type).
 pub fn rdata_text(data: &RData) -> String {
     match data {
+        // bind quotes HINFO's two strings as it quotes TXT's.
+        RData::HINFO(h) => {
+            let mut out = String::new();
+            quote_txt(&h.cpu, &mut out);
+            out.push(' ');
+            quote_txt(&h.os, &mut out);
+            out
+        }
         RData::TXT(txt) => {
             let mut out = String::new();
             for (i, s) in txt.txt_data.iter().enumerate() {
@@ -49,13 +101,13 @@ pub fn rdata_text(data: &RData) -> String {
             }
             out
         }
-        other => other.to_string(),
+        other => super::name::escape_controls(&other.to_string()),
     }
 }
 
 /// The owner name as dig prints it (absolute, with the trailing dot).
 pub fn owner(r: &Record) -> String {
-    let mut n = r.name.to_ascii();
+    let mut n = crate::dns::name::text(&r.name);
     if !n.ends_with('.') {
         n.push('.');
     }
@@ -101,7 +153,9 @@ pub fn dig_record(r: &Record) -> String {
 pub fn dig_question(name: &str, qtype: RecordType, class: DNSClass) -> String {
     let mut out = String::new();
     let mut col = 0;
-    push(&mut out, &mut col, &format!(";{name}"));
+    // bind does not count the `;` when it lines the question up.
+    out.push(';');
+    push(&mut out, &mut col, name);
     pad_to(&mut out, &mut col, 32);
     push(&mut out, &mut col, &class_name(class));
     pad_to(&mut out, &mut col, 40);
@@ -135,7 +189,6 @@ pub fn nslookup_word(t: RecordType, in_answer: bool) -> String {
         RecordType::AAAA => "has AAAA address ".into(),
         RecordType::SRV => "service = ".into(),
         RecordType::NAPTR => "naptr = ".into(),
-        RecordType::CAA => "caa = ".into(),
         other => format!("rdata_{} = ", u16::from(other)),
     }
 }
@@ -154,7 +207,7 @@ pub fn bare(name: &str) -> &str {
 pub fn nslookup_section(records: &[Record], answer_section: bool) -> String {
     let mut out = String::new();
     for r in records {
-        let name = r.name.to_ascii();
+        let name = crate::dns::name::text(&r.name);
         let name = bare(&name);
         match (&r.data, answer_section) {
             (RData::A(_) | RData::AAAA(_), true) => {
@@ -164,8 +217,8 @@ pub fn nslookup_section(records: &[Record], answer_section: bool) -> String {
                 let _ = writeln!(
                     out,
                     "{name}\n\torigin = {}\n\tmail addr = {}\n\tserial = {}\n\trefresh = {}\n\tretry = {}\n\texpire = {}\n\tminimum = {}",
-                    bare(&soa.mname.to_ascii()),
-                    bare(&soa.rname.to_ascii()),
+                    bare(&crate::dns::name::text(&soa.mname)),
+                    bare(&crate::dns::name::text(&soa.rname)),
                     soa.serial,
                     soa.refresh,
                     soa.retry,

@@ -51,6 +51,12 @@ pub trait Transport {
         proto: Proto,
         timeout: Duration,
     ) -> Result<Vec<u8>, XError>;
+
+    /// Remarks about the last exchange that bind's tools print (`;; Question section
+    /// mismatch: …`).
+    fn take_notes(&mut self) -> Vec<String> {
+        Vec::new()
+    }
 }
 
 /// How long each try may take.
@@ -114,6 +120,8 @@ pub struct Exchange {
     pub proto: Proto,
     pub elapsed: Duration,
     pub outcome: Result<Answer, XError>,
+    /// What the transport remarked on the way (printed by dig and nslookup before the rest).
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -132,12 +140,46 @@ pub struct Asked {
 }
 
 impl Asked {
-    /// The answer the resolver settles on: the last message received, if any.
+    /// The answer the resolver settles on: the last message received, if any. A truncated
+    /// answer whose TCP retry failed is no answer (bind and glibc give up on it too).
     pub fn answer(&self) -> Option<(&Exchange, &Answer)> {
-        self.exchanges
+        let n = self.exchanges.len();
+        self.exchanges.iter().enumerate().rev().find_map(|(i, x)| {
+            let a = x.outcome.as_ref().ok()?;
+            let retried = a.message.metadata.truncation
+                && x.proto == Proto::Udp
+                && self.exchanges[i + 1..n]
+                    .iter()
+                    .any(|y| y.proto == Proto::Tcp && y.server == x.server);
+            (!retried).then_some((x, a))
+        })
+    }
+
+    /// The records of the asked type that answer the question: owned by the asked name or by
+    /// the end of its CNAME chain, never by another name (as glibc checks).
+    pub fn records(&self) -> Vec<&hickory_proto::rr::Record> {
+        let Some((_, a)) = self.answer() else {
+            return Vec::new();
+        };
+        let m = &a.message;
+        let Some(q) = m.queries.first() else {
+            return Vec::new();
+        };
+        let mut owner = q.name().clone();
+        for _ in 0..16 {
+            let next = m.answers.iter().find_map(|r| match &r.data {
+                RData::CNAME(c) if r.name == owner => Some(c.0.clone()),
+                _ => None,
+            });
+            match next {
+                Some(n) if self.qtype != RecordType::CNAME => owner = n,
+                _ => break,
+            }
+        }
+        m.answers
             .iter()
-            .rev()
-            .find_map(|x| x.outcome.as_ref().ok().map(|a| (x, a)))
+            .filter(|r| r.record_type() == self.qtype && r.name == owner)
+            .collect()
     }
 
     /// What stopped us from getting any answer.
@@ -459,7 +501,7 @@ impl<T: Transport> Resolver<T> {
     /// timeout, SERVFAIL, REFUSED or NOTIMP, and TCP when the UDP answer is truncated.
     pub fn query(&mut self, name: &Name, qtype: RecordType, opts: &QueryOpts) -> Asked {
         let mut asked = Asked {
-            name: name.to_ascii(),
+            name: crate::dns::name::text(name),
             qtype,
             exchanges: Vec::new(),
         };
@@ -532,6 +574,18 @@ impl<T: Transport> Resolver<T> {
             Ok(bytes) => match self.transport.exchange(server, &bytes, id, proto, timeout) {
                 Err(e) => Err(e),
                 Ok(reply) => match Message::from_vec(&reply) {
+                    Ok(m) if !question_matches(&m, name, qtype) => Err(XError::Local(format!(
+                        "Question section mismatch: got {}",
+                        m.queries
+                            .first()
+                            .map(|q| format!(
+                                "{}/{}/{}",
+                                super::name::text(q.name()).trim_end_matches('.'),
+                                q.query_type(),
+                                q.query_class()
+                            ))
+                            .unwrap_or_else(|| "no question".into())
+                    ))),
                     Ok(m) => Ok(Answer {
                         message: m,
                         size: reply.len(),
@@ -547,21 +601,20 @@ impl<T: Transport> Resolver<T> {
             proto,
             elapsed: start.elapsed(),
             outcome,
+            notes: self.transport.take_notes(),
         }
     }
 
     fn outcome_of(asked: &Asked) -> Outcome {
+        if !asked.records().is_empty() {
+            return Outcome::Found;
+        }
         match asked.answer() {
             Some((_, a)) => {
                 let m = &a.message;
                 match m.metadata.response_code {
-                    ResponseCode::NoError => {
-                        if m.answers.iter().any(|r| r.record_type() == asked.qtype) {
-                            Outcome::Found
-                        } else {
-                            Outcome::NoData
-                        }
-                    }
+                    // Records of the type, but for another name, are no answer (glibc).
+                    ResponseCode::NoError => Outcome::NoData,
                     ResponseCode::NXDomain => Outcome::NxDomain,
                     _ => Outcome::ServFail,
                 }
@@ -604,7 +657,7 @@ impl<T: Transport> Resolver<T> {
                 walk.error = Some(LookupError::TryAgain);
                 return walk;
             }
-            let Ok(mut qname) = Name::from_ascii(cand) else {
+            let Ok(mut qname) = super::name::parse(cand) else {
                 continue;
             };
             qname.set_fqdn(true);
@@ -741,18 +794,14 @@ impl<T: Transport> Resolver<T> {
                 let mut addrs = Vec::new();
                 let mut canonical = None;
                 for asked in &hit.asked {
-                    if let Some((_, a)) = asked.answer() {
-                        for r in &a.message.answers {
-                            let ip = match &r.data {
-                                RData::A(ip) if asked.qtype == RecordType::A => IpAddr::V4(ip.0),
-                                RData::AAAA(ip) if asked.qtype == RecordType::AAAA => {
-                                    IpAddr::V6(ip.0)
-                                }
-                                _ => continue,
-                            };
-                            addrs.push(ip);
-                            canonical.get_or_insert_with(|| r.name.to_ascii());
-                        }
+                    for r in asked.records() {
+                        let ip = match &r.data {
+                            RData::A(ip) => IpAddr::V4(ip.0),
+                            RData::AAAA(ip) => IpAddr::V6(ip.0),
+                            _ => continue,
+                        };
+                        addrs.push(ip);
+                        canonical.get_or_insert_with(|| crate::dns::name::text(&r.name));
                     }
                 }
                 let canonical = canonical
@@ -787,9 +836,22 @@ impl<T: Transport> Resolver<T> {
         let asked = self.query(&name, RecordType::PTR, &opts);
         let (_, a) = asked.answer()?;
         a.message.answers.iter().find_map(|r| match &r.data {
-            RData::PTR(p) => Some(p.0.to_ascii().trim_end_matches('.').to_string()),
+            RData::PTR(p) => Some(
+                crate::dns::name::text(&p.0)
+                    .trim_end_matches('.')
+                    .to_string(),
+            ),
             _ => None,
         })
+    }
+}
+
+/// Does the reply answer the question asked (bind's "Question section mismatch" otherwise)?
+/// A reply without a question section is taken, as bind takes it.
+fn question_matches(m: &Message, name: &Name, qtype: RecordType) -> bool {
+    match m.queries.first() {
+        None => true,
+        Some(q) => q.query_type() == qtype && q.name() == name,
     }
 }
 
@@ -843,7 +905,7 @@ pub mod tests {
         ) -> Result<Vec<u8>, XError> {
             let m = Message::from_vec(q).unwrap();
             let query = m.queries[0].clone();
-            let name = query.name().to_ascii();
+            let name = crate::dns::name::text(&query.name());
             self.asked.push((name.clone(), query.query_type(), proto));
             if self.dead {
                 return Err(XError::Timeout);
@@ -875,6 +937,83 @@ pub mod tests {
             }
             Ok(r.to_vec().unwrap())
         }
+    }
+
+    /// A transport answering with whatever `answer` makes of the query and protocol.
+    pub struct Scripted<F: FnMut(&Message, Proto) -> Result<Message, XError>>(pub F);
+
+    impl<F: FnMut(&Message, Proto) -> Result<Message, XError>> Transport for Scripted<F> {
+        fn exchange(
+            &mut self,
+            _s: SocketAddr,
+            q: &[u8],
+            id: u16,
+            proto: Proto,
+            _t: Duration,
+        ) -> Result<Vec<u8>, XError> {
+            let m = Message::from_vec(q).unwrap();
+            let mut r = (self.0)(&m, proto)?;
+            r.metadata.id = id;
+            Ok(r.to_vec().unwrap())
+        }
+    }
+
+    fn reply_to(q: &Message) -> Message {
+        let mut r = Message::new(q.metadata.id, MessageType::Response, q.metadata.op_code);
+        r.add_query(q.queries[0].clone());
+        r
+    }
+
+    #[test]
+    fn truncated_then_tcp_failure_is_a_failure_not_nodata() {
+        let t = Scripted(|q: &Message, proto| match proto {
+            Proto::Udp => {
+                let mut r = reply_to(q);
+                r.metadata.truncation = true;
+                Ok(r)
+            }
+            Proto::Tcp => Err(XError::Refused),
+        });
+        let mut r = Resolver::new(kube_conf(), Hosts::default(), t);
+        let res = r.lookup_ip("web.default.svc.cluster.local.", Family::V4);
+        assert_eq!(res.result.unwrap_err(), LookupError::TryAgain);
+        // It did not walk on as if the name had no address.
+        assert_eq!(res.candidates.len(), 1);
+    }
+
+    #[test]
+    fn mismatched_questions_and_foreign_owners_are_no_answer() {
+        let t = Scripted(|q: &Message, _| {
+            let mut r = Message::new(q.metadata.id, MessageType::Response, q.metadata.op_code);
+            r.add_query(Query::query(
+                Name::from_ascii("evil.example.").unwrap(),
+                RecordType::A,
+            ));
+            Ok(r)
+        });
+        let mut r = Resolver::new(kube_conf(), Hosts::default(), t);
+        let mut opts = QueryOpts::from_conf(&r.conf);
+        opts.attempts = 1;
+        let asked = r.query(&Name::from_ascii("web.").unwrap(), RecordType::A, &opts);
+        assert!(asked.answer().is_none());
+        assert!(
+            matches!(asked.error(), Some(XError::Local(e)) if e.starts_with("Question section mismatch: got evil.example/A/IN")),
+            "{:?}",
+            asked.error()
+        );
+        // An A record for another owner name, in a reply to the right question.
+        let t = Scripted(|q: &Message, _| {
+            let mut r = reply_to(q);
+            r.add_answer(Record::from_rdata(
+                Name::from_ascii("other.example.").unwrap(),
+                5,
+                RData::A(A("10.0.0.66".parse().unwrap())),
+            ));
+            Ok(r)
+        });
+        let mut r = Resolver::new(kube_conf(), Hosts::default(), t);
+        let res = r.lookup_ip("web.example.", Family::V4);
+        assert_eq!(res.result.unwrap_err(), LookupError::NoData);
     }
 
     pub fn kube_conf() -> ResolvConf {

@@ -15,26 +15,33 @@ fn remaining(deadline: Instant) -> io::Result<Duration> {
     }
 }
 
-/// Send `query` to `server` over UDP and return the first reply that carries `id`.
-pub fn udp(server: SocketAddr, query: &[u8], id: u16, deadline: Instant) -> io::Result<Vec<u8>> {
-    let bind: SocketAddr = if server.is_ipv4() {
-        SocketAddr::from(([0, 0, 0, 0], 0))
-    } else {
-        SocketAddr::from(([0u16; 8], 0))
-    };
-    let sock = UdpSocket::bind(bind)?;
-    // connect() makes the kernel drop datagrams from other addresses and report ICMP port
-    // unreachable as ECONNREFUSED.
-    sock.connect(server)?;
-    sock.send(query)?;
-    let mut buf = vec![0u8; 65535];
-    loop {
-        sock.set_read_timeout(Some(remaining(deadline)?))?;
-        let n = sock.recv(&mut buf)?;
-        if n >= 2 && u16::from_be_bytes([buf[0], buf[1]]) == id {
-            buf.truncate(n);
-            return Ok(buf);
-        }
+/// A UDP query sent to one server; replies are read until the caller has the one it wants.
+pub struct UdpQuery {
+    sock: UdpSocket,
+}
+
+impl UdpQuery {
+    pub fn send(server: SocketAddr, query: &[u8]) -> io::Result<UdpQuery> {
+        let bind: SocketAddr = if server.is_ipv4() {
+            SocketAddr::from(([0, 0, 0, 0], 0))
+        } else {
+            SocketAddr::from(([0u16; 8], 0))
+        };
+        let sock = UdpSocket::bind(bind)?;
+        // connect() makes the kernel drop datagrams from other addresses and report ICMP port
+        // unreachable as ECONNREFUSED.
+        sock.connect(server)?;
+        sock.send(query)?;
+        Ok(UdpQuery { sock })
+    }
+
+    /// The next datagram from the server, before `deadline`.
+    pub fn recv(&self, deadline: Instant) -> io::Result<Vec<u8>> {
+        let mut buf = vec![0u8; 65535];
+        self.sock.set_read_timeout(Some(remaining(deadline)?))?;
+        let n = self.sock.recv(&mut buf)?;
+        buf.truncate(n);
+        Ok(buf)
     }
 }
 
@@ -52,12 +59,8 @@ pub fn tcp(server: SocketAddr, query: &[u8], deadline: Instant) -> io::Result<Ve
         while got < buf.len() {
             s.set_read_timeout(Some(remaining(deadline)?))?;
             match s.read(&mut buf[got..]) {
-                Ok(0) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::UnexpectedEof,
-                        "the server closed the TCP connection",
-                    ));
-                }
+                // bind's words for a connection closed under it.
+                Ok(0) => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "end of file")),
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),

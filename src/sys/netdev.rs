@@ -27,3 +27,11 @@ pub fn txqlen(name: &str) -> io::Result<u32> {
     // SAFETY: SIOCGIFTXQLEN fills the int member of the union (ifr_qlen, same place as ifru_metric).
     Ok(unsafe { req.ifr_ifru.ifru_metric } as u32)
 }
+
+/// The index of interface `zone` (an IPv6 zone: a name like `eth0`, or a number), if any.
+pub fn index_of(zone: &str) -> Option<u32> {
+    if let Ok(n) = zone.parse::<u32>() {
+        return (n > 0).then_some(n);
+    }
+    nix::net::if_::if_nametoindex(zone).ok()
+}

@@ -8,7 +8,7 @@ use super::{Here, ms};
 use crate::dns::present::findings as dns_findings;
 use crate::dns::resolver::{Backoff, QueryOpts};
 use crate::dns::{self, Family, LookupError, SocketTransport};
-use hickory_proto::rr::{Name, RData, RecordType};
+use hickory_proto::rr::{RData, RecordType};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
@@ -166,7 +166,7 @@ pub fn resolver(here: &Here, timeout: Duration) -> dns::Resolver<SocketTransport
     let mut conf = here.conf.clone();
     conf.timeout = conf.timeout.min(timeout).max(Duration::from_millis(100));
     conf.attempts = 1;
-    dns::Resolver::new(conf, here.hosts.clone(), SocketTransport)
+    dns::Resolver::new(conf, here.hosts.clone(), SocketTransport::default())
 }
 
 /// Ask one name directly (no search list), returning the address or SRV answers.
@@ -176,7 +176,7 @@ pub fn ask(
     qtype: RecordType,
     timeout: Duration,
 ) -> std::result::Result<Vec<String>, String> {
-    let Ok(mut n) = Name::from_ascii(name) else {
+    let Ok(mut n) = crate::dns::name::parse(name) else {
         return Err("bad name".into());
     };
     n.set_fqdn(true);
@@ -200,9 +200,13 @@ pub fn ask(
             RData::SRV(s) => Some(format!(
                 "{} {}",
                 s.port,
-                s.target.to_ascii().trim_end_matches('.')
+                crate::dns::name::text(&s.target).trim_end_matches('.')
             )),
-            RData::PTR(p) => Some(p.0.to_ascii().trim_end_matches('.').to_string()),
+            RData::PTR(p) => Some(
+                crate::dns::name::text(&p.0)
+                    .trim_end_matches('.')
+                    .to_string(),
+            ),
             _ => None,
         })
         .collect();

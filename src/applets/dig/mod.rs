@@ -10,7 +10,7 @@ use crate::dns::{self, Family};
 use crate::error::{Error, Result};
 use crate::output;
 use clap::{Arg, ArgAction, Command};
-use hickory_proto::op::Message;
+use hickory_proto::op::{Message, ResponseCode};
 use hickory_proto::rr::rdata::opt::EdnsOption;
 use hickory_proto::rr::{Name, RecordType};
 use std::ffi::OsString;
@@ -121,6 +121,8 @@ pub struct Query {
 pub struct Planned {
     pub query: Query,
     pub argline: String,
+    /// Which batch line it came from (0: the command line): one banner per line.
+    pub line: usize,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -154,17 +156,27 @@ fn plus_option(o: &mut Opts, opt: &str) -> std::result::Result<(), Error> {
         v.and_then(|v| v.parse().ok())
             .ok_or_else(|| usage_error(format!("Invalid option: +{opt}")))
     };
+    // bind's parse_uint with its limits: "invalid timeout 'N': out of range", exit 10.
+    let bounded = |v: Option<&str>, max: u32, what: &str| -> std::result::Result<u32, Error> {
+        let v = v.unwrap_or("");
+        present::bind_uint(v, max).map_err(|why| {
+            Error::verbatim(
+                10,
+                format!("invalid {what} '{v}': {why}\ndig: Couldn't parse {what}"),
+            )
+        })
+    };
     // dig accepts unique prefixes; the common spellings are listed.
     match key {
         "short" => o.show.short = on,
         "search" | "sea" => o.search = on,
         "tcp" | "vc" => o.tcp = on,
-        "timeout" | "time" => o.timeout = Some(num(value)?.max(1)),
-        "tries" | "tri" => o.tries = Some(num(value)?.max(1) as u32),
-        "retry" | "ret" => o.tries = Some(num(value)? as u32 + 1),
+        "timeout" | "time" => o.timeout = Some(bounded(value, 0xffff, "timeout")?.max(1) as u64),
+        "tries" | "tri" => o.tries = Some(bounded(value, u32::MAX, "tries")?.max(1)),
+        "retry" | "ret" => o.tries = Some(bounded(value, u32::MAX, "retries")?.saturating_add(1)),
         "recurse" | "rec" => o.recurse = on,
         "edns" => o.edns = if on { Some(1232) } else { None },
-        "bufsize" | "bufs" => o.edns = Some(num(value)?.min(65535) as u16),
+        "bufsize" | "bufs" => o.edns = Some(bounded(value, 65535, "buffer size")? as u16),
         "ignore" => o.ignore_tc = on,
         "ndots" => o.ndots = Some(num(value)? as u32),
         "explain" => o.explain = on,
@@ -245,7 +257,7 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
                 Error::verbatim(10, format!("dig: '{v}' is not a valid IP address"))
             })?;
             c.queries.push(Query {
-                name: Name::from(ip).to_ascii(),
+                name: crate::dns::name::text(&Name::from(ip)),
                 qtype: RecordType::PTR,
                 reverse: true,
             });
@@ -340,10 +352,18 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         Err(e) => return Err(e),
     };
     if let Some(file) = cfg.batch.clone() {
-        let text = std::fs::read_to_string(&file).map_err(|e| {
-            Error::verbatim(8, format!("dig: couldn't open batch file '{file}': {e}"))
-        })?;
-        for line in text.lines() {
+        let bytes = crate::sys::files::read_bounded(std::path::Path::new(&file), 64 << 20)
+            .map_err(|e| {
+                Error::verbatim(
+                    8,
+                    format!(
+                        "dig: couldn't open batch file '{file}': {}",
+                        crate::error::os_text(&e)
+                    ),
+                )
+            })?;
+        let text = String::from_utf8_lossy(&bytes);
+        for (lineno, line) in text.lines().enumerate() {
             let words: Vec<String> = line.split_whitespace().map(String::from).collect();
             if words.is_empty() || words[0].starts_with(';') || words[0].starts_with('#') {
                 continue;
@@ -359,6 +379,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             cfg.batched.extend(sub.queries.into_iter().map(|q| Planned {
                 query: q,
                 argline: line.clone(),
+                line: lineno + 1,
             }));
         }
     }
@@ -464,7 +485,13 @@ fn when(t: SystemTime) -> String {
 }
 
 /// One query's answer in dig's layout.
-fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> String {
+fn render(
+    asked: &Asked,
+    show: &Show,
+    server_label: &str,
+    now: SystemTime,
+    edns_sent: bool,
+) -> String {
     let mut out = String::new();
     let Some((x, answer)) = asked.answer() else {
         return out;
@@ -482,7 +509,7 @@ fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> St
         let qname = m
             .queries
             .first()
-            .map(|q| q.name().to_ascii().to_ascii_lowercase())
+            .map(|q| crate::dns::name::text(&q.name()).to_ascii_lowercase())
             .unwrap_or_default();
         if qname == "local." || qname.ends_with(".local.") {
             out.push_str(";; WARNING: .local is reserved for Multicast DNS\n;; You are currently testing what happens when an mDNS query is leaked to DNS\n");
@@ -494,6 +521,20 @@ fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> St
             h.id
         );
         let _ = writeln!(out, "{}\n", present::dig_flags(m));
+        // A server that does not do EDNS refuses the query: bind says what to try.
+        if edns_sent
+            && m.edns.is_none()
+            && matches!(
+                h.response_code,
+                ResponseCode::NotImp | ResponseCode::FormErr
+            )
+        {
+            let _ = writeln!(
+                out,
+                ";; WARNING: EDNS query returned status {} - retry with '+noedns'\n",
+                present::rcode_name(h.response_code)
+            );
+        }
         out.push_str(&edns_lines(m));
     }
     if show.question {
@@ -504,7 +545,11 @@ fn render(asked: &Asked, show: &Show, server_label: &str, now: SystemTime) -> St
             let _ = writeln!(
                 out,
                 "{}",
-                present::dig_question(&q.name().to_ascii(), q.query_type(), q.query_class())
+                present::dig_question(
+                    &crate::dns::name::text(&q.name()),
+                    q.query_type(),
+                    q.query_class()
+                )
             );
         }
         if show.comments {
@@ -621,7 +666,9 @@ pub fn dig<T: Transport>(
     let from_args = cfg.queries.iter().map(|q| Planned {
         query: q.clone(),
         argline: cfg.argline.clone(),
+        line: 0,
     });
+    let mut banner_for: Option<usize> = None;
     let planned: Vec<Planned> = from_args.chain(cfg.batched.iter().cloned()).collect();
     for p in &planned {
         let q = &p.query;
@@ -646,10 +693,21 @@ pub fn dig<T: Transport>(
                 }),
             }
         } else {
-            let mut name = Name::from_ascii(&q.name)
-                .map_err(|e| Error::verbatim(10, format!("dig: '{}': {e}", q.name)))?;
+            let mut name = crate::dns::name::parse(&q.name).map_err(|e| {
+                Error::verbatim(
+                    10,
+                    format!(
+                        "dig: '{}' is not a legal name ({})",
+                        q.name,
+                        crate::dns::present::bind_reason(&e)
+                    ),
+                )
+            })?;
             name.set_fqdn(true);
-            resolver.query(&name, q.qtype, &qopts)
+            // dig asks ANY over TCP (answers to ANY are large, and UDP ANY is refused by many).
+            let mut qo = qopts.clone();
+            qo.tcp |= q.qtype == RecordType::ANY;
+            resolver.query(&name, q.qtype, &qo)
         };
         views.push(ResponseView::from_asked(&asked));
         if o.json {
@@ -662,24 +720,9 @@ pub fn dig<T: Transport>(
             continue;
         }
         // Errors come out as they happen, before the answer's banner.
-        for x in &asked.exchanges {
-            if let Err(e) = &x.outcome {
-                let _ = writeln!(
-                    out,
-                    ";; communications error to {}#{}: {e}",
-                    x.server.ip(),
-                    x.server.port()
-                );
-            }
-        }
-        let truncated = asked
-            .exchanges
-            .iter()
-            .any(|x| matches!(&x.outcome, Ok(a) if a.message.metadata.truncation));
-        if truncated && !o.ignore_tc {
-            let _ = writeln!(out, ";; Truncated, retrying in TCP mode.");
-        }
-        if o.show.cmd && !o.show.short {
+        out.push_str(&present::exchange_lines(&asked));
+        if o.show.cmd && !o.show.short && banner_for != Some(p.line) {
+            banner_for = Some(p.line);
             // Only the first banner has a blank line before it; later answers end with one.
             if first {
                 out.push('\n');
@@ -701,7 +744,7 @@ pub fn dig<T: Transport>(
         match asked.answer() {
             Some((x, _)) => {
                 let label = label.clone().unwrap_or_else(|| x.server.ip().to_string());
-                out.push_str(&render(&asked, &o.show, &label, now));
+                out.push_str(&render(&asked, &o.show, &label, now, o.edns.is_some()));
             }
             None => {
                 let _ = writeln!(out, ";; no servers could be reached");

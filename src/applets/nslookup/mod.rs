@@ -3,9 +3,7 @@
 //! shows the walk a glibc program (ping, curl) makes for the same name and what it means.
 
 use crate::dns::present::{self, Explain, ResponseView};
-use crate::dns::resolver::{
-    Asked, Backoff, Policy, Proto, QueryOpts, Resolver, Transport, check_name,
-};
+use crate::dns::resolver::{Asked, Backoff, Policy, QueryOpts, Resolver, Transport, check_name};
 use crate::dns::{self, Family};
 use crate::error::{Error, Result};
 use crate::output;
@@ -155,16 +153,16 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
                         .parse()
                         .map_err(|_| Error::new(1, format!("invalid port '{v}'")))?;
                 } else if let Some(v) = opt_value(opt, &["timeout=", "ti="]) {
-                    c.timeout = Some(
-                        v.parse()
-                            .map_err(|_| Error::new(1, format!("invalid timeout '{v}'")))?,
-                    );
+                    // bind warns and keeps its default for a bad number.
+                    match present::bind_uint(v, u32::MAX) {
+                        Ok(n) => c.timeout = Some(n as u64),
+                        Err(why) => c.warnings.push(format!("invalid timeout '{v}': {why}")),
+                    }
                 } else if let Some(v) = opt_value(opt, &["retry=", "ret="]) {
-                    c.tries = Some(
-                        v.parse::<u32>()
-                            .map_err(|_| Error::new(1, format!("invalid retry '{v}'")))?
-                            .max(1),
-                    );
+                    match present::bind_uint(v, u32::MAX) {
+                        Ok(n) => c.tries = Some(n.max(1)),
+                        Err(why) => c.warnings.push(format!("invalid tries '{v}': {why}")),
+                    }
                 } else if let Some(v) = opt_value(opt, &["ndots="]) {
                     c.ndots = Some(
                         v.parse()
@@ -297,7 +295,7 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         cfg.qtype.unwrap_or(RecordType::A)
     };
     let name = match reverse {
-        Some(ip) => Name::from(ip).to_ascii(),
+        Some(ip) => crate::dns::name::text(&Name::from(ip)),
         None => cfg.name.clone(),
     };
     if let Err(why) = check_name(&name) {
@@ -320,8 +318,15 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
     }
 
     let walk = if reverse.is_some() || !cfg.search {
-        let mut q = Name::from_ascii(&name)
-            .map_err(|e| Error::verbatim(1, format!("nslookup: '{name}': {e}")))?;
+        let mut q = crate::dns::name::parse(&name).map_err(|e| {
+            Error::verbatim(
+                1,
+                format!(
+                    "nslookup: '{name}' is not in legal name syntax ({})",
+                    crate::dns::present::bind_reason(&e)
+                ),
+            )
+        })?;
         q.set_fqdn(true);
         let asked = resolver.query(&q, qtype, &opts);
         vec![asked]
@@ -337,6 +342,15 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
     let mut a_noanswer = false;
     let show_server = |out: &mut String, asked: &Asked| {
         let srv = asked.answer().map(|(x, _)| x.server).unwrap_or(servers[0]);
+        // bind says so before anything else when the server failed the query.
+        if let Some((x, a)) = asked.answer()
+            && a.message.metadata.response_code == hickory_proto::op::ResponseCode::ServFail
+        {
+            out.insert_str(
+                0,
+                &format!(";; Got SERVFAIL reply from {}\n", x.server.ip()),
+            );
+        }
         let label = server_label.clone().unwrap_or_else(|| srv.ip().to_string());
         let _ = write!(
             out,
@@ -349,20 +363,8 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
     let mut first = true;
     while let Some(asked) = (!queue.is_empty()).then(|| queue.remove(0)) {
         responses.push(ResponseView::from_asked(&asked));
-        if asked.exchanges.iter().any(|x| x.proto == Proto::Tcp) && !cfg.vc {
-            let _ = writeln!(out, ";; Truncated, retrying in TCP mode.");
-        }
+        out.push_str(&present::exchange_lines(&asked));
         let Some((_, answer)) = asked.answer() else {
-            for x in &asked.exchanges {
-                if let Err(e) = &x.outcome {
-                    let _ = writeln!(
-                        out,
-                        ";; communications error to {}#{}: {e}",
-                        x.server.ip(),
-                        x.server.port()
-                    );
-                }
-            }
             let _ = writeln!(out, ";; no servers could be reached");
             out.push('\n');
             return finish(cfg, resolver, out, responses, 1);
@@ -392,7 +394,7 @@ pub fn lookup<T: Transport>(cfg: &Config, resolver: &mut Resolver<T>) -> Result<
         if default_lookups && is_a {
             // Then AAAA for the name the CNAME chain ends at, without the search list.
             let target = chase_cname(m, &asked.name);
-            if let Ok(mut q) = Name::from_ascii(&target) {
+            if let Ok(mut q) = crate::dns::name::parse(&target) {
                 q.set_fqdn(true);
                 queue.push(resolver.query(&q, RecordType::AAAA, &opts));
             }
@@ -508,8 +510,8 @@ fn chase_cname(m: &Message, name: &str) -> String {
     let mut current = name.to_string();
     for _ in 0..m.answers.len() {
         let next = m.answers.iter().find_map(|r| match &r.data {
-            RData::CNAME(c) if r.name.to_ascii().eq_ignore_ascii_case(&current) => {
-                Some(c.0.to_ascii())
+            RData::CNAME(c) if crate::dns::name::text(&r.name).eq_ignore_ascii_case(&current) => {
+                Some(crate::dns::name::text(&c.0))
             }
             _ => None,
         });
@@ -529,7 +531,7 @@ fn detail(m: &Message) -> String {
         let _ = writeln!(
             out,
             "\t{}, type = {}, class = {}",
-            present::bare(&q.name().to_ascii()),
+            present::bare(&crate::dns::name::text(&q.name())),
             q.query_type(),
             present::class_name(q.query_class())
         );
@@ -537,7 +539,11 @@ fn detail(m: &Message) -> String {
     let section = |title: &str, recs: &[Record], out: &mut String| {
         let _ = writeln!(out, "    {title}:");
         for r in recs {
-            let _ = writeln!(out, "    ->  {}", present::bare(&r.name.to_ascii()));
+            let _ = writeln!(
+                out,
+                "    ->  {}",
+                present::bare(&crate::dns::name::text(&r.name))
+            );
             match &r.data {
                 RData::SOA(_) => {
                     let text = present::nslookup_section(std::slice::from_ref(r), false);
