@@ -42,6 +42,54 @@ const USAGE: &str = "Usage:  dig [@global-server] [domain] [q-type] [q-class] {q
 Use \"dig -h\" (or \"dig -h | more\") for complete list of options
 ";
 
+/// `dig -h`: bind's layout, with the options debugbox's dig takes.
+const HELP: &str = "Usage:  dig [@global-server] [domain] [q-type] [q-class] {q-opt}
+            {global-d-opt} host [@local-server] {local-d-opt}
+            [ host [@local-server] {local-d-opt} [...]]
+Where:  domain\t  is in the Domain Name System
+        q-class  is one of (in,hs,ch,...) [default: in]
+        q-type   is one of (a,any,mx,ns,soa,hinfo,axfr,txt,...) [default:a]
+        q-opt    is one of:
+                 -4                  (use IPv4 query transport only)
+                 -6                  (use IPv6 query transport only)
+                 -c class            (specify query class)
+                 -f filename         (batch mode)
+                 -p port             (specify port number)
+                 -q name             (specify query name)
+                 -t type             (specify query type)
+                 -x dot-notation     (shortcut for reverse lookups)
+                 -j, --json          (debugbox: the answers as JSON)
+        d-opt    is of the form +keyword[=value], where keyword is:
+                 +[no]additional     (Control display of additional section)
+                 +[no]all            (Set or clear all display flags)
+                 +[no]answer         (Control display of answer section)
+                 +[no]authority      (Control display of authority section)
+                 +bufsize[=###]      (Set EDNS0 Max UDP packet size)
+                 +[no]cmd            (Control display of command line -
+                                      global option)
+                 +[no]comments       (Control display of packet header
+                                      and section name comments)
+                 +[no]edns[=###]     (Set EDNS version) [0]
+                 +[no]explain        (debugbox: the search walk a glibc
+                                      program makes for the name)
+                 +[no]ignore         (Don't revert to TCP for TC responses.)
+                 +ndots=###          (Set search NDOTS value)
+                 +[no]question       (Control display of question section)
+                 +[no]recurse        (Recursive mode (+[no]rdflag))
+                 +retry=###          (Set number of UDP retries) [2]
+                 +[no]search         (Set whether to use searchlist)
+                 +[no]short          (Display nothing except short
+                                      form of answers - global option)
+                 +[no]stats          (Control display of statistics)
+                 +[no]tcp            (TCP mode (+[no]vc))
+                 +timeout=###        (Set query timeout) [5]
+                 +tries=###          (Set number of UDP attempts) [3]
+        global d-opts and servers (before host name) affect all queries.
+        local d-opts and servers (after host name) affect only that lookup.
+        -h                           (print help and exit)
+        -v                           (print version and exit)
+";
+
 /// The display switches (+[no]cmd, +[no]comments, …).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Show {
@@ -241,11 +289,15 @@ pub fn parse(args: &[String]) -> std::result::Result<Config, Error> {
         } else if a == "-j" || a == "--json" {
             c.opts.json = true;
         } else if a == "-h" || a == "--help" {
-            return Err(Error::verbatim(0, USAGE.trim_end().to_string()));
+            return Err(Error::verbatim(0, HELP.trim_end().to_string()));
         } else if a == "-v" {
+            // bind prints its version on stderr.
             return Err(Error::verbatim(
                 0,
-                format!("DiG from debugbox {}", env!("CARGO_PKG_VERSION")),
+                format!(
+                    "DiG 9.18-compatible (debugbox {})",
+                    env!("CARGO_PKG_VERSION")
+                ),
             ));
         } else if a == "-4" {
             c.opts.family = Some(Family::V4);
@@ -345,9 +397,19 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         .collect();
     let mut cfg = match parse(&args) {
         Ok(c) => c,
+        Err(e) if e.verbatim && e.code == 0 && e.message.starts_with("DiG ") => {
+            eprintln!("{}", e.message);
+            return Ok(0);
+        }
         Err(e) if e.verbatim && e.code == 0 => {
             output::print(&format!("{}\n", e.message))?;
             return Ok(0);
+        }
+        // bind writes why a number was refused on stdout, then fails on stderr.
+        Err(e) if e.verbatim && e.message.starts_with("invalid ") => {
+            let (why, fail) = e.message.split_once('\n').unwrap_or(("", &e.message));
+            output::print(&format!("{why}\n"))?;
+            return Err(Error::verbatim(e.code, fail));
         }
         Err(e) => return Err(e),
     };
