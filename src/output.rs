@@ -131,6 +131,36 @@ pub fn print(text: &str) -> crate::error::Result<()> {
     }
 }
 
+/// A writer that remembers whether a write failed (a full disk, a closed descriptor), for
+/// tools that, like iputils, go on and report "write error" at the end.
+pub struct Watched<W: Write> {
+    inner: W,
+    pub failed: bool,
+}
+
+impl<W: Write> Watched<W> {
+    pub fn new(inner: W) -> Self {
+        Watched {
+            inner,
+            failed: false,
+        }
+    }
+}
+
+impl<W: Write> Write for Watched<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.failed |= r.is_err();
+        r
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.inner.flush();
+        self.failed |= r.is_err();
+        r
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -725,7 +725,12 @@ impl<T: Transport> Resolver<T> {
     /// getaddrinfo(): an address literal, /etc/hosts, then DNS through the search list.
     pub fn lookup_ip(&mut self, host: &str, family: Family) -> Resolution {
         let host = host.trim();
-        let literal = host.split('%').next().unwrap_or(host).parse::<IpAddr>();
+        let literal = host
+            .split('%')
+            .next()
+            .unwrap_or(host)
+            .parse::<IpAddr>()
+            .or_else(|e| inet_aton(host).map(IpAddr::V4).ok_or(e));
         if let Ok(ip) = literal {
             let result = if family_ok(family, &ip) {
                 Ok(Lookup {
@@ -846,6 +851,50 @@ impl<T: Transport> Resolver<T> {
     }
 }
 
+/// inet_aton's forms of an IPv4 address, which getaddrinfo takes as a literal: one to four
+/// parts, each decimal, octal (`0…`) or hex (`0x…`), the last filling the remaining bytes
+/// (`127.1`, `1.2.3`, `0`, `0x7f000001`).
+pub fn inet_aton(s: &str) -> Option<std::net::Ipv4Addr> {
+    let parts: Vec<&str> = s.split('.').collect();
+    if parts.is_empty() || parts.len() > 4 {
+        return None;
+    }
+    let mut nums = Vec::with_capacity(4);
+    for p in &parts {
+        let (digits, radix) = if let Some(h) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X"))
+        {
+            (h, 16)
+        } else if p.len() > 1 && p.starts_with('0') {
+            (&p[1..], 8)
+        } else {
+            (*p, 10)
+        };
+        if digits.is_empty() && radix != 8 {
+            return None;
+        }
+        let v = if digits.is_empty() {
+            0
+        } else {
+            u32::from_str_radix(digits, radix).ok()?
+        };
+        nums.push(v);
+    }
+    let last = *nums.last()?;
+    let head = &nums[..nums.len() - 1];
+    if head.iter().any(|n| *n > 255) {
+        return None;
+    }
+    let room = 32 - 8 * head.len() as u32;
+    if room < 32 && last >> room != 0 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for (i, n) in head.iter().enumerate() {
+        v |= n << (24 - 8 * i as u32);
+    }
+    Some(std::net::Ipv4Addr::from(v | last))
+}
+
 /// Does the reply answer the question asked (bind's "Question section mismatch" otherwise)?
 /// A reply without a question section is taken, as bind takes it.
 fn question_matches(m: &Message, name: &Name, qtype: RecordType) -> bool {
@@ -962,6 +1011,21 @@ pub mod tests {
         let mut r = Message::new(q.metadata.id, MessageType::Response, q.metadata.op_code);
         r.add_query(q.queries[0].clone());
         r
+    }
+
+    #[test]
+    fn inet_aton_forms() {
+        let a = |s: &str| inet_aton(s).map(|a| a.to_string());
+        assert_eq!(a("1.2.3").as_deref(), Some("1.2.0.3"));
+        assert_eq!(a("127.1").as_deref(), Some("127.0.0.1"));
+        assert_eq!(a("0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(a("0x7f000001").as_deref(), Some("127.0.0.1"));
+        assert_eq!(a("0177.0.0.01").as_deref(), Some("127.0.0.1"));
+        assert_eq!(a("256.1"), None);
+        assert_eq!(a("1.2.3.4.5"), None);
+        assert_eq!(a("1.2.65536"), None);
+        assert_eq!(a("web"), None);
+        assert_eq!(a("08"), None);
     }
 
     #[test]

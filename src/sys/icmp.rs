@@ -140,8 +140,9 @@ impl IcmpSocket {
         Ok(())
     }
 
-    pub fn send(&self, packet: &[u8], dst: IpAddr) -> io::Result<()> {
-        let addr = SockAddr::from(SocketAddr::new(dst, 0));
+    /// Send to `dst` (with the IPv6 zone `scope`, 0 for none).
+    pub fn send(&self, packet: &[u8], dst: IpAddr, scope: u32) -> io::Result<()> {
+        let addr = SockAddr::from(super::route::scoped(dst, 0, scope));
         let n = self.sock.send_to(packet, &addr)?;
         if n != packet.len() {
             return Err(io::Error::other("short send"));
@@ -201,7 +202,16 @@ impl IcmpSocket {
     /// The next entry of the error queue, without blocking.
     pub fn recv_error(&self) -> io::Result<Option<QueuedError>> {
         let mut buf = vec![0u8; 1024];
-        let mut cmsg = nix::cmsg_space!(libc::sock_extended_err, libc::sockaddr_in6);
+        // Room for every control message the socket may attach to an error-queue entry: the
+        // error and its offender, but also the timestamp and TTL asked for on replies (the
+        // kernel adds those too; a short buffer truncates away the error itself).
+        let mut cmsg = nix::cmsg_space!(
+            libc::sock_extended_err,
+            libc::sockaddr_in6,
+            libc::timespec,
+            libc::c_int,
+            libc::c_int
+        );
         let mut iov = [IoSliceMut::new(&mut buf)];
         let flags = MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT;
         let r = match recvmsg::<SockaddrStorage>(

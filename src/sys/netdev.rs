@@ -35,3 +35,10 @@ pub fn index_of(zone: &str) -> Option<u32> {
     }
     nix::net::if_::if_nametoindex(zone).ok()
 }
+
+/// The name of interface `index`, if there is one.
+pub fn name_of(index: u32) -> Option<String> {
+    nix::net::if_::if_indextoname(index)
+        .ok()
+        .map(|n| n.to_string_lossy().into_owned())
+}

@@ -35,8 +35,9 @@ fn was_closed(fd: std::os::fd::BorrowedFd<'_>) -> bool {
     dev_null && rdwr
 }
 
-/// Give a stdout or stderr that was closed at start a dead pipe, as curl does: writing to it
-/// fails with EPIPE (curl's error 23, or SIGPIPE) instead of vanishing into /dev/null.
+/// Give a stdout or stderr that was closed at start a descriptor whose writes fail, as the C
+/// tools see one (curl's error 23, iputils' "write error"), instead of letting output vanish
+/// into /dev/null: /dev/full (ENOSPC), or where there is none a pipe without a reader.
 pub fn guard_std_fds() {
     use std::os::fd::{BorrowedFd, IntoRawFd};
     for fd in 1..3 {
@@ -45,15 +46,20 @@ pub fn guard_std_fds() {
         if !was_closed(borrowed) {
             continue;
         }
-        let Ok((r, w)) = nix::unistd::pipe() else {
-            return;
+        let failing = match std::fs::OpenOptions::new().write(true).open("/dev/full") {
+            Ok(f) => f.into_raw_fd(),
+            Err(_) => match nix::unistd::pipe() {
+                Ok((r, w)) => {
+                    drop(r);
+                    w.into_raw_fd()
+                }
+                Err(_) => return,
+            },
         };
-        let (r, w) = (r.into_raw_fd(), w.into_raw_fd());
-        // SAFETY: the pipe's two descriptors are ours; dup2 replaces the /dev/null stand-in.
+        // SAFETY: `failing` is ours; dup2 replaces the /dev/null stand-in at `fd`.
         unsafe {
-            libc::dup2(w, fd);
-            libc::close(w);
-            libc::close(r);
+            libc::dup2(failing, fd);
+            libc::close(failing);
         }
     }
 }

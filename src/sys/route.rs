@@ -1,11 +1,24 @@
 //! The kernel's routing decision for a destination, asked without sending anything.
 
 use std::io;
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+
+/// `dst:port`, with the IPv6 zone `scope` (0: none).
+pub fn scoped(dst: IpAddr, port: u16, scope: u32) -> SocketAddr {
+    match dst {
+        IpAddr::V6(a) if scope != 0 => SocketAddr::V6(SocketAddrV6::new(a, port, 0, scope)),
+        _ => SocketAddr::new(dst, port),
+    }
+}
 
 /// The source address the kernel would use towards `dst` (connecting a UDP socket sends no
 /// packet). Fails with ENETUNREACH when there is no route.
 pub fn source_for(dst: IpAddr, device: Option<&str>) -> io::Result<IpAddr> {
+    source_for_scoped(dst, 0, device)
+}
+
+/// As `source_for`, for an IPv6 address with a zone (`scope`: the interface index).
+pub fn source_for_scoped(dst: IpAddr, scope: u32, device: Option<&str>) -> io::Result<IpAddr> {
     let s = socket2::Socket::new(
         socket2::Domain::for_address(SocketAddr::new(dst, 0)),
         socket2::Type::DGRAM,
@@ -14,7 +27,7 @@ pub fn source_for(dst: IpAddr, device: Option<&str>) -> io::Result<IpAddr> {
     if let Some(d) = device {
         s.bind_device(Some(d.as_bytes()))?;
     }
-    s.connect(&SocketAddr::new(dst, 1025).into())?;
+    s.connect(&scoped(dst, 1025, scope).into())?;
     s.local_addr()?
         .as_socket()
         .map(|a| a.ip())

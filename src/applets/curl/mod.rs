@@ -154,7 +154,8 @@ fn transfer(
     url_text: &str,
 ) -> (std::result::Result<(), CurlError>, model::Report) {
     let start = Instant::now();
-    let parsed = request::parse_url(url_text);
+    let (without_zone, zone) = request::split_zone(url_text);
+    let parsed = request::parse_url(&without_zone);
     let out = cfg
         .outputs
         .get(urlnum)
@@ -168,6 +169,7 @@ fn transfer(
     };
     let mut t = Transfer::new(cfg, session, start, path.clone());
     t.remote = remote;
+    t.zone = zone;
     t.report.url = url_text.to_string();
     t.report.urlnum = urlnum;
     t.report.filename_effective = path.clone().unwrap_or_default();

@@ -36,6 +36,28 @@ pub fn check_scheme(u: &Url) -> R<()> {
     }
 }
 
+/// An IPv6 zone in a URL (`http://[fe80::1%25eth0]/`, or `%eth0` as curl also takes it):
+/// the URL without it (the url crate takes none) and the zone.
+pub fn split_zone(text: &str) -> (String, Option<String>) {
+    let (Some(open), Some(close)) = (text.find('['), text.find(']')) else {
+        return (text.to_string(), None);
+    };
+    if close < open {
+        return (text.to_string(), None);
+    }
+    let inside = &text[open + 1..close];
+    let Some(pct) = inside.find('%') else {
+        return (text.to_string(), None);
+    };
+    let zone = &inside[pct + 1..];
+    let zone = zone
+        .strip_prefix("25")
+        .filter(|z| !z.is_empty())
+        .unwrap_or(zone);
+    let without = format!("{}{}", &text[..open + 1 + pct], &text[close..]);
+    (without, Some(zone.to_string()))
+}
+
 /// The host of a URL without brackets (an IPv6 address as text).
 pub fn host_of(u: &Url) -> String {
     match u.host() {
@@ -382,6 +404,23 @@ mod tests {
             Some("us@er:p:ss")
         );
         assert_eq!(url_credentials(&parse_url("http://h/").unwrap()), None);
+    }
+
+    #[test]
+    fn zones_come_out_of_urls() {
+        assert_eq!(
+            split_zone("http://[fe80::1%25eth0]:8080/x"),
+            (
+                "http://[fe80::1]:8080/x".to_string(),
+                Some("eth0".to_string())
+            )
+        );
+        assert_eq!(
+            split_zone("[fe80::1%eth0]"),
+            ("[fe80::1]".to_string(), Some("eth0".to_string()))
+        );
+        assert_eq!(split_zone("http://[fd00::1]/").1, None);
+        assert_eq!(split_zone("http://web/%25").1, None);
     }
 
     #[test]

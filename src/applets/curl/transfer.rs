@@ -16,7 +16,7 @@ use crate::http::{self, Flow, Head, Hooks, Next};
 use crate::sys::conn::{self, Stream, TlsError, TlsInfo, is_timeout};
 use crate::tls;
 use std::io::{self, IsTerminal, Write};
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use url::Url;
@@ -90,6 +90,8 @@ pub struct Transfer<'a> {
     resume_from: u64,
     /// This URL's body goes to a file named after it (`-O`).
     pub remote: bool,
+    /// The IPv6 zone the URL named (`[fe80::1%25eth0]`).
+    pub zone: Option<String>,
 }
 
 /// A redirect to follow: where, and the status that asked for it.
@@ -125,6 +127,7 @@ impl<'a> Transfer<'a> {
             referer: cfg.referer.clone(),
             resume_from: 0,
             remote: false,
+            zone: None,
         }
     }
 
@@ -324,9 +327,21 @@ impl<'a> Transfer<'a> {
     fn connect(&mut self, host: &str, port: u16, addrs: &[IpAddr]) -> R<Stream> {
         let deadline = self.connect_deadline();
         let local = self.local();
+        let scope = match &self.zone {
+            None => 0,
+            Some(z) => crate::sys::netdev::index_of(z).ok_or_else(|| {
+                CurlError::new(
+                    Code::CouldntConnect,
+                    format!(
+                        "Failed to connect to {host} port {port} after {} ms: no interface '{z}' for the IPv6 zone",
+                        self.elapsed_ms()
+                    ),
+                )
+            })?,
+        };
         let mut timed_out = false;
         for ip in addrs {
-            let sa = SocketAddr::new(*ip, port);
+            let sa = crate::sys::route::scoped(*ip, port, scope);
             let shown = if ip.is_ipv6() {
                 format!("[{ip}]:{port}")
             } else {

@@ -149,14 +149,18 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
                 .hint("at least 0.001 seconds"),
         );
     }
+    // -w 0 is no deadline, as in iputils.
     let deadline = number::<u32>(&m, "deadline", "-w", "whole seconds")?
+        .filter(|s| *s > 0)
         .map(|s| Duration::from_secs(s as u64));
-    let size = number::<usize>(&m, "size", "-s", "a byte count")?.unwrap_or(56);
-    if size > 65507 {
-        return Err(
-            Error::usage(format!("invalid -s value: '{size}'")).hint("at most 65507 data bytes")
-        );
+    // Any size iputils takes; one no datagram can carry fails at send time, as there.
+    let size = number::<u32>(&m, "size", "-s", "a byte count")?.unwrap_or(56);
+    if size > i32::MAX as u32 {
+        return Err(Error::usage(format!(
+            "invalid argument: '{size}': out of range: 0 <= value <= 2147483647"
+        )));
     }
+    let size = size as usize;
     let ttl = number::<u8>(&m, "ttl", "-t", "a TTL from 0 to 255")?;
     let source = m
         .get_one::<String>("interface")

@@ -267,18 +267,38 @@ pub fn run_loop(
 pub struct IcmpProber {
     sock: IcmpSocket,
     dst: IpAddr,
+    /// The IPv6 zone of the destination (interface index; 0: none).
+    scope: u32,
     id: u16,
     size: usize,
 }
 
+/// iputils' words for a local error from the error queue: the path MTU for a packet too big.
+fn local_error_text(errno: i32, info: u32) -> String {
+    if errno == libc::EMSGSIZE {
+        format!("message too long, mtu={info}")
+    } else {
+        os_text(&io::Error::from_raw_os_error(errno)).to_lowercase()
+    }
+}
+
+/// The largest echo payload an IP datagram can carry (65535 bytes less the headers).
+fn max_payload(v6: bool) -> usize {
+    if v6 { 65535 - 8 } else { 65535 - 20 - 8 }
+}
+
 impl Prober for IcmpProber {
     fn send(&mut self, seq: u16, at: SystemTime) -> io::Result<()> {
+        if self.size > max_payload(self.sock.v6) {
+            // No datagram can hold it: counted as sent and lost, as iputils does.
+            return Ok(());
+        }
         let micros = at
             .duration_since(SystemTime::UNIX_EPOCH)
             .map(|d| d.as_micros() as u64)
             .unwrap_or(0);
         let pkt = parse::echo_request(self.sock.v6, self.id, seq, self.size, micros);
-        self.sock.send(&pkt, self.dst)
+        self.sock.send(&pkt, self.dst, self.scope)
     }
 
     fn wait(&mut self, until: Instant) -> io::Result<Vec<Event>> {
@@ -287,7 +307,7 @@ impl Prober for IcmpProber {
             while let Some(e) = self.sock.recv_error()? {
                 if !e.from_network {
                     events.push(Event::Local {
-                        text: io::Error::from_raw_os_error(e.errno).to_string(),
+                        text: local_error_text(e.errno, e.info),
                     });
                     continue;
                 }
@@ -307,6 +327,19 @@ impl Prober for IcmpProber {
             }
             while let Some(r) = self.sock.recv()? {
                 let raw_v4 = self.sock.kind == SocketKind::Raw && !self.sock.v6;
+                if self.sock.v6
+                    && self.sock.kind == SocketKind::Raw
+                    && let Some(e) = parse::icmp6_error(&r.data)
+                {
+                    if e.id == self.id && IpAddr::V6(e.dest) == self.dst {
+                        events.push(Event::Error {
+                            seq: e.seq,
+                            from: r.from,
+                            text: parse::error_text(true, e.icmp_type, e.code, e.info),
+                        });
+                    }
+                    continue;
+                }
                 let Some(reply) = parse::echo_reply(&r.data, self.sock.v6, raw_v4) else {
                     continue;
                 };
@@ -480,6 +513,24 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
     };
+    // An IPv6 zone (`fe80::1%eth0`) must name an interface, as getaddrinfo checks.
+    let zone = match cfg.target.split_once('%') {
+        Some((addr, z)) if addr.parse::<std::net::Ipv6Addr>().is_ok() => {
+            match crate::sys::netdev::index_of(z) {
+                Some(i) => Some((
+                    i,
+                    crate::sys::netdev::name_of(i).unwrap_or_else(|| z.into()),
+                )),
+                None => {
+                    return Err(Error::usage(format!(
+                        "{}: Name or service not known",
+                        cfg.target
+                    )));
+                }
+            }
+        }
+        _ => None,
+    };
     let mut resolver = dns::system();
     let family = match cfg.family {
         Family::Any => dns::Family::Any,
@@ -498,7 +549,8 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     // getaddrinfo's order; iputils then takes the first address the kernel has a route for.
     let mut route_err = None;
     let sorted = dns::sort::sort(&lookup.addrs, |a| {
-        match crate::sys::route::source_for(a, device.as_deref()) {
+        let scope = zone.as_ref().map_or(0, |(i, _)| *i);
+        match crate::sys::route::source_for_scoped(a, scope, device.as_deref()) {
             Ok(s) => Some(s),
             Err(e) => {
                 route_err = Some(e);
@@ -513,6 +565,11 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         return Err(Error::local(format!("connect: {e}"))
             .hint("ip route get ADDRESS shows the route the kernel would take"));
     };
+    // 0.0.0.0 means this host: iputils pings (and shows) loopback.
+    let dst = match dst {
+        IpAddr::V4(a) if a.is_unspecified() => IpAddr::from([127, 0, 0, 1]),
+        other => other,
+    };
     let v6 = dst.is_ipv6();
     // iputils: a literal target is shown numerically; IPv6 always shows what was typed.
     let numeric = cfg.numeric || lookup.literal;
@@ -523,9 +580,18 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     };
 
     let mut cache: HashMap<IpAddr, String> = HashMap::new();
+    // iputils shows a link-local address with its zone.
+    let zoned = |ip: IpAddr| -> String {
+        match (ip, &zone) {
+            (IpAddr::V6(a), Some((_, name))) if (a.segments()[0] & 0xffc0) == 0xfe80 => {
+                format!("{ip}%{name}")
+            }
+            _ => ip.to_string(),
+        }
+    };
     let mut namer = |ip: IpAddr| -> String {
         if numeric {
-            return ip.to_string();
+            return zoned(ip);
         }
         cache
             .entry(ip)
@@ -538,7 +604,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
 
     process::catch_interrupt();
     let stdout = io::stdout();
-    let mut lock = stdout.lock();
+    let mut lock = output::Watched::new(stdout.lock());
     let shown_src = match (&cfg.source, &device) {
         (Some(_), dev) => Some(format!(
             "from {} {}: ",
@@ -591,7 +657,11 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         };
         sock.configure(cfg.ttl, device.as_deref(), source)
             .map_err(|e| Error::local(format!("cannot set up the ICMP socket: {}", os_text(&e))))?;
-        let shown_dst = if v6 { namer(dst) } else { dst.to_string() };
+        let shown_dst = match (&zone, v6) {
+            (Some((_, name)), _) => format!("{dst}%{name}"),
+            (None, true) => namer(dst),
+            (None, false) => dst.to_string(),
+        };
         let header = if v6 {
             format!(
                 "PING {host}({shown_dst}) {}{} data bytes\n",
@@ -611,6 +681,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         let mut prober = IcmpProber {
             sock,
             dst,
+            scope: zone.as_ref().map_or(0, |(i, _)| *i),
             id,
             size: cfg.size,
         };
@@ -651,6 +722,11 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         if let Some(h) = clusterip_hint(&cfg, &stats, dst, &lookup.canonical, &mut resolver) {
             eprintln!("{h}");
         }
+    }
+    // iputils reports a lost output at the end, and fails.
+    if lock.failed {
+        eprintln!("ping: write error");
+        return Ok(EXIT_FAIL);
     }
     // iputils: 0 when any reply came (all of them, under -w), 1 when none, 2 on error.
     let failed = stats.received == 0

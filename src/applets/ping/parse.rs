@@ -52,6 +52,41 @@ pub fn echo_reply(data: &[u8], v6: bool, with_ip_header: bool) -> Option<EchoRep
     }
 }
 
+/// An ICMPv6 error received on a raw socket (the kernel queues none for raw ICMPv6): its type,
+/// code and info, the destination of the packet it quotes, and that packet's echo (id, seq).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Icmp6Error {
+    pub icmp_type: u8,
+    pub code: u8,
+    pub info: u32,
+    pub dest: std::net::Ipv6Addr,
+    pub id: u16,
+    pub seq: u16,
+}
+
+pub fn icmp6_error(data: &[u8]) -> Option<Icmp6Error> {
+    let icmp = Icmpv6Slice::from_slice(data).ok()?;
+    let icmp_type = icmp.type_u8();
+    if !(1..=4).contains(&icmp_type) {
+        return None;
+    }
+    // The invoking packet: an IPv6 header, then (for our probes) the ICMPv6 echo request.
+    let quoted = icmp.payload();
+    let ip = etherparse::Ipv6HeaderSlice::from_slice(quoted).ok()?;
+    if ip.next_header() != etherparse::IpNumber::IPV6_ICMP {
+        return None;
+    }
+    let (id, seq) = quoted_echo(quoted.get(40..)?, true)?;
+    Some(Icmp6Error {
+        icmp_type,
+        code: icmp.code_u8(),
+        info: u32::from_be_bytes(icmp.bytes5to8()),
+        dest: ip.destination_addr(),
+        id,
+        seq,
+    })
+}
+
 /// The (id, seq) of the echo request quoted in an error-queue entry.
 pub fn quoted_echo(quoted: &[u8], v6: bool) -> Option<(u16, u16)> {
     if v6 {
