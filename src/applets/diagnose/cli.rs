@@ -105,6 +105,13 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Options>> {
         target.path = Some(p.clone());
     }
     let namespace = m.get_one::<String>("namespace").cloned();
+    if let Some(ns) = &namespace
+        && !dns_label(ns)
+    {
+        return Err(usage(format!(
+            "-n {ns}: a namespace is a DNS label (lower-case letters, digits and '-', at most 63)"
+        )));
+    }
     if let (
         Some(ns),
         Kind::Service {

@@ -127,19 +127,27 @@ impl Read {
     }
 
     pub fn path(&self) -> String {
+        // Names come from the command line and from API objects: each is one path segment,
+        // whatever it holds.
+        let seg = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+                .replace("%2D", "-")
+                .replace("%2E", ".")
+        };
         let mut p = if self.group.is_empty() {
             format!("/api/{}", self.version)
         } else {
             format!("/apis/{}/{}", self.group, self.version)
         };
         if let Some(ns) = &self.namespace {
-            p.push_str(&format!("/namespaces/{ns}"));
+            p.push_str(&format!("/namespaces/{}", seg(ns)));
         }
         p.push('/');
         p.push_str(self.resource);
         if let Some(n) = &self.name {
             p.push('/');
-            p.push_str(n);
+            p.push_str(&seg(n));
         }
         if let Some(q) = &self.query {
             p.push('?');
@@ -281,7 +289,7 @@ impl Client {
             }),
             code => {
                 let message = serde_json::from_slice::<StatusBody>(&reply.body)
-                    .map(|s| s.message)
+                    .map(|s| clean_message(&s.message, &self.token))
                     .unwrap_or_default();
                 Err(match code {
                     401 => ApiError::Unauthorized,
@@ -292,6 +300,21 @@ impl Client {
             }
         }
     }
+}
+
+/// An API server's message as diagnose prints it: never the token (a hostile or buggy server
+/// may echo the request), control characters escaped, and not longer than a line should be.
+pub fn clean_message(message: &str, token: &str) -> String {
+    let redacted = if token.is_empty() {
+        message.to_string()
+    } else {
+        message.replace(token, "[token]")
+    };
+    let mut out: String = redacted.escape_debug().collect();
+    if out.chars().count() > 300 {
+        out = out.chars().take(300).collect::<String>() + "…";
+    }
+    out
 }
 
 /// The largest API answer read: a list of every pod of a big namespace fits.
@@ -700,6 +723,21 @@ mod tests {
         assert_eq!(
             Read::list("ingresses", Some("shop")).path(),
             "/apis/networking.k8s.io/v1/namespaces/shop/ingresses"
+        );
+    }
+
+    #[test]
+    fn hostile_names_and_messages() {
+        assert_eq!(
+            Read::get("services", "a/b", "web?x=1").path(),
+            "/api/v1/namespaces/a%2Fb/services/web%3Fx%3D1"
+        );
+        assert_eq!(
+            clean_message(
+                "denied: Authorization: Bearer s3cr3t\n\x1b[31mred",
+                "s3cr3t"
+            ),
+            "denied: Authorization: Bearer [token]\\n\\u{1b}[31mred"
         );
     }
 

@@ -80,6 +80,10 @@ pub struct Probe {
     pub http: Option<HttpResult>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// When the probe ended, counted from the start of all probes: a hop's real time is
+    /// when its last probe ended (many probes share a few workers).
+    #[serde(skip)]
+    pub done_ms: f64,
 }
 
 impl Probe {
@@ -144,6 +148,7 @@ pub fn run(
         tcp_error: None,
         http: None,
         host: spec.http.as_ref().map(|h| h.host.clone()),
+        done_ms: 0.0,
     };
     let stream = conn::connect(spec.addr, start + timeout, &conn::Local::default());
     probe.tcp_ms = ms(start.elapsed());
@@ -260,6 +265,7 @@ pub fn run_all(
         return Vec::new();
     }
     let next = AtomicUsize::new(0);
+    let start = Instant::now();
     let slots: Vec<std::sync::Mutex<Option<Probe>>> =
         specs.iter().map(|_| std::sync::Mutex::new(None)).collect();
     std::thread::scope(|scope| {
@@ -268,7 +274,8 @@ pub fn run_all(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(spec) = specs.get(i) else { break };
-                    let p = run(spec, timeout, tls_config);
+                    let mut p = run(spec, timeout, tls_config);
+                    p.done_ms = ms(start.elapsed());
                     if let Ok(mut slot) = slots[i].lock() {
                         *slot = Some(p);
                     }

@@ -128,6 +128,13 @@ pub fn endpoints_of(
     pods: Option<&[Pod]>,
 ) -> Vec<EndpointRef> {
     let mut out = Vec::new();
+    // Linear in the number of endpoints: one look-up table for pods, one set for duplicates.
+    let by_name: std::collections::HashMap<&str, &Pod> = pods
+        .unwrap_or(&[])
+        .iter()
+        .map(|p| (p.metadata.name.as_str(), p))
+        .collect();
+    let mut seen: std::collections::HashSet<(IpAddr, u16)> = std::collections::HashSet::new();
     for s in slices {
         let slice_port = s.ports.as_ref().and_then(|ports| {
             ports
@@ -148,12 +155,14 @@ pub fn endpoints_of(
                 let Ok(ip) = a.parse::<IpAddr>() else {
                     continue;
                 };
-                let port = slice_port.or_else(|| target_port_for(plan, pod_name.as_deref(), pods));
+                let port = slice_port.or_else(|| {
+                    target_port_for(
+                        plan,
+                        pod_name.as_deref().and_then(|n| by_name.get(n).copied()),
+                    )
+                });
                 let Some(port) = port else { continue };
-                if out
-                    .iter()
-                    .any(|x: &EndpointRef| x.ip == ip && x.port == port)
-                {
+                if !seen.insert((ip, port)) {
                     continue;
                 }
                 out.push(EndpointRef {
@@ -168,13 +177,10 @@ pub fn endpoints_of(
     out
 }
 
-fn target_port_for(plan: &PortPlan, pod: Option<&str>, pods: Option<&[Pod]>) -> Option<u16> {
+fn target_port_for(plan: &PortPlan, pod: Option<&Pod>) -> Option<u16> {
     match plan.target.as_ref()? {
         IntOrString::Int(p) => Some(*p),
-        t @ IntOrString::Str(_) => pods?
-            .iter()
-            .find(|p| Some(p.metadata.name.as_str()) == pod)?
-            .resolve_port(t),
+        t @ IntOrString::Str(_) => pod?.resolve_port(t),
     }
 }
 
@@ -613,16 +619,16 @@ fn failing_endpoints(
     port_text: &str,
 ) -> (Step, Option<Finding>) {
     let label_of = |p: &Probe| p.label.clone();
+    let ready: std::collections::HashSet<String> = c
+        .endpoints
+        .iter()
+        .filter(|e| e.ready)
+        .map(|e| super::probe::show_addr(&std::net::SocketAddr::new(e.ip, e.port)))
+        .collect();
     let ready_probes: Vec<&Probe> = c
         .probes
         .iter()
-        .filter(|p| {
-            c.endpoints.iter().any(|e| {
-                e.ready
-                    && p.address
-                        == super::probe::show_addr(&std::net::SocketAddr::new(e.ip, e.port))
-            })
-        })
+        .filter(|p| ready.contains(&p.address))
         .collect();
     let failing: Vec<&Probe> = ready_probes
         .iter()
@@ -741,13 +747,20 @@ fn failing_endpoints(
 /// The container ports the matching pods declare, as "8080 (http)".
 fn declared_ports(c: &EndpointContext) -> String {
     let mut seen: Vec<String> = Vec::new();
+    let by_name: std::collections::HashMap<&str, &Pod> = c
+        .pods
+        .unwrap_or(&[])
+        .iter()
+        .map(|p| (p.metadata.name.as_str(), p))
+        .collect();
+    let mut pods_seen: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for e in c.endpoints {
-        let Some(pod) = c
-            .pods
-            .and_then(|ps| ps.iter().find(|p| Some(&p.metadata.name) == e.pod.as_ref()))
-        else {
+        let Some(pod) = e.pod.as_deref().and_then(|n| by_name.get(n).copied()) else {
             continue;
         };
+        if !pods_seen.insert(pod.metadata.name.as_str()) {
+            continue;
+        }
         for cp in pod.container_ports() {
             let s = match &cp.name {
                 Some(n) => format!("{} ({n})", cp.container_port),
@@ -768,9 +781,12 @@ fn declared_ports(c: &EndpointContext) -> String {
 /// The targetPort is not among the ports the endpoints' pods declare.
 fn declared_mismatch(c: &EndpointContext) -> bool {
     let Some(pods) = c.pods else { return false };
+    let by_name: std::collections::HashMap<&str, &Pod> =
+        pods.iter().map(|p| (p.metadata.name.as_str(), p)).collect();
     c.endpoints.iter().any(|e| {
-        pods.iter()
-            .find(|p| Some(&p.metadata.name) == e.pod.as_ref())
+        e.pod
+            .as_deref()
+            .and_then(|n| by_name.get(n))
             .is_some_and(|p| {
                 !p.container_ports().is_empty()
                     && !p
@@ -1148,6 +1164,7 @@ mod tests {
                 body: None,
             }),
             host: None,
+            done_ms: 1.0,
         }
     }
 

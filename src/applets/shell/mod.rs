@@ -224,6 +224,13 @@ pub fn run(_args: &[OsString]) -> Result<i32> {
             Ok(l) => l,
             Err(rustyline::error::ReadlineError::Interrupted) => continue,
             Err(rustyline::error::ReadlineError::Eof) => break,
+            // A line that is not UTF-8 is skipped, not the end of the prompt.
+            Err(rustyline::error::ReadlineError::Io(e))
+                if e.kind() == std::io::ErrorKind::InvalidData =>
+            {
+                eprintln!("that line was not UTF-8 text; skipped");
+                continue;
+            }
             Err(e) => return Err(Error::local(format!("prompt: {e}"))),
         };
         if !line.trim().is_empty() {
