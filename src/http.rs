@@ -13,6 +13,23 @@
 //! for more), and a body with neither is read to the end of the connection.
 
 use crate::sys::conn::{Stream, is_timeout};
+
+/// What an exchange runs over: a [`Stream`] (TCP, a Unix socket, TLS), or bytes in a test.
+pub trait Conn: Read + Write {
+    fn is_tls(&self) -> bool;
+    /// Does data arrive within `timeout` (or is some already waiting)?
+    fn readable_within(&self, timeout: Duration) -> io::Result<bool>;
+}
+
+impl Conn for Stream {
+    fn is_tls(&self) -> bool {
+        Stream::is_tls(self)
+    }
+
+    fn readable_within(&self, timeout: Duration) -> io::Result<bool> {
+        Stream::readable_within(self, timeout)
+    }
+}
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -222,7 +239,7 @@ pub struct Response {
 
 /// Send `req` on `stream` and read the response, within the stream's deadline.
 pub fn exchange(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     req: &mut Request<'_>,
     hooks: &mut dyn Hooks,
 ) -> Result<Response, Error> {
@@ -241,7 +258,7 @@ const EXPECT_WAIT: Duration = Duration::from_secs(1);
 type RecvCall = Call<ureq_proto::client::state::RecvResponse>;
 
 fn send(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     req: &mut Request<'_>,
     inbox: &mut Inbox,
     hooks: &mut dyn Hooks,
@@ -325,7 +342,7 @@ fn send(
 }
 
 fn send_body(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     mut sb: Call<ureq_proto::client::state::SendBody>,
     req: &mut Request<'_>,
     hooks: &mut dyn Hooks,
@@ -379,7 +396,7 @@ fn read_some(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-fn write_all(stream: &mut Stream, mut bytes: &[u8]) -> Result<(), Error> {
+fn write_all(stream: &mut dyn Conn, mut bytes: &[u8]) -> Result<(), Error> {
     while !bytes.is_empty() {
         match stream.write(bytes) {
             Ok(0) => {
@@ -422,7 +439,7 @@ impl Inbox {
     }
 
     /// Read more from the stream; Ok(0) at the end of the connection.
-    fn fill(&mut self, stream: &mut Stream) -> io::Result<usize> {
+    fn fill(&mut self, stream: &mut dyn Conn) -> io::Result<usize> {
         if self.start > 0 && self.start * 2 >= self.buf.len() {
             self.buf.drain(..self.start);
             self.start = 0;
@@ -441,7 +458,7 @@ impl Inbox {
 }
 
 fn receive(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     mut call: RecvCall,
     mut inbox: Inbox,
     hooks: &mut dyn Hooks,
@@ -548,7 +565,7 @@ fn deliver(hooks: &mut dyn Hooks, data: &[u8]) -> Result<bool, Error> {
 }
 
 fn read_length(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     inbox: &mut Inbox,
     total: u64,
     hooks: &mut dyn Hooks,
@@ -579,7 +596,7 @@ fn read_length(
 }
 
 fn read_chunked(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     inbox: &mut Inbox,
     mut rb: Call<ureq_proto::client::state::RecvBody>,
     hooks: &mut dyn Hooks,
@@ -623,7 +640,7 @@ fn read_chunked(
 }
 
 fn read_to_close(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     inbox: &mut Inbox,
     hooks: &mut dyn Hooks,
 ) -> Result<(u64, bool), Error> {
@@ -797,7 +814,7 @@ pub const USER_AGENT: &str = concat!("debugbox/", env!("CARGO_PKG_VERSION"));
 /// One GET on `stream`: `host` is the Host header (name or `[v6]`, with `:port` when not the
 /// default), `headers` go after Host and User-Agent.
 pub fn get(
-    stream: &mut Stream,
+    stream: &mut dyn Conn,
     host: &str,
     path: &str,
     headers: &[(&str, &str)],
@@ -970,5 +987,110 @@ mod tests {
         let f = get(&mut s, "h", "/", &[("X-Big", &value)], 10).unwrap();
         assert_eq!(f.head.status, 204);
         assert!(server.join().unwrap() > 100 * 1024);
+    }
+
+    /// Bytes handed out in the pieces given, whatever is asked for; writes are kept.
+    struct Script {
+        pieces: std::collections::VecDeque<Vec<u8>>,
+        written: Vec<u8>,
+    }
+
+    impl Read for Script {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(mut p) = self.pieces.pop_front() else {
+                return Ok(0);
+            };
+            let n = p.len().min(buf.len());
+            buf[..n].copy_from_slice(&p[..n]);
+            if n < p.len() {
+                p.drain(..n);
+                self.pieces.push_front(p);
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for Script {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Conn for Script {
+        fn is_tls(&self) -> bool {
+            false
+        }
+        fn readable_within(&self, _: Duration) -> io::Result<bool> {
+            Ok(!self.pieces.is_empty())
+        }
+    }
+
+    fn over(pieces: Vec<Vec<u8>>, method: &str) -> Result<(Response, Vec<u8>), Error> {
+        // An empty piece would read as the end of the connection.
+        let mut conn = Script {
+            pieces: pieces.into_iter().filter(|p| !p.is_empty()).collect(),
+            written: Vec::new(),
+        };
+        let headers = vec![("Host".to_string(), "h".to_string())];
+        let mut req = Request {
+            method,
+            uri: "http://h/",
+            headers: &headers,
+            body: Body::Empty,
+            http10: false,
+        };
+        let mut sink = Collect::new(1 << 20);
+        let r = exchange(&mut conn, &mut req, &mut sink)?;
+        Ok((r, sink.body))
+    }
+
+    const SAMPLES: &[(&[u8], &[u8])] = &[
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello", b"hello"),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n2\r\nde\r\n0\r\nTrailer: 1\r\n\r\n",
+            b"abcde",
+        ),
+        (b"HTTP/1.0 200 OK\r\n\r\nto the end", b"to the end"),
+        (
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n",
+            b"",
+        ),
+        (
+            b"HTTP/1.1 200 OK\nX-Fold: a\n b\nContent-Length : 2\n\nok",
+            b"ok",
+        ),
+    ];
+
+    /// Every response decodes the same, however the bytes are split on the way in: at every
+    /// byte boundary into two reads, and one byte a read.
+    #[test]
+    fn every_split_decodes_the_same() {
+        for (wire, body) in SAMPLES {
+            for cut in 0..=wire.len() {
+                let (_, got) = over(vec![wire[..cut].to_vec(), wire[cut..].to_vec()], "GET")
+                    .unwrap_or_else(|e| panic!("cut at {cut}: {e:?}"));
+                assert_eq!(&got, body, "cut at {cut}");
+            }
+            let bytes: Vec<Vec<u8>> = wire.iter().map(|b| vec![*b]).collect();
+            let (_, got) = over(bytes, "GET").unwrap();
+            assert_eq!(&got, body);
+        }
+    }
+
+    /// Random and mutated responses end in an answer or an error, never a panic or a hang.
+    #[test]
+    fn hostile_responses_never_panic() {
+        let samples: Vec<&[u8]> = SAMPLES.iter().map(|(w, _)| *w).collect();
+        crate::testing::check(&samples, 20_000, |input| {
+            let _ = over(vec![input.to_vec()], "GET");
+            let _ = over(input.chunks(7).map(|c| c.to_vec()).collect(), "HEAD");
+            let _ = normalize_head(input);
+            let _ = head_end(input);
+            let _ = parse_head(input);
+        });
     }
 }

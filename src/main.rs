@@ -12,6 +12,8 @@ mod here;
 mod http;
 mod output;
 mod sys;
+#[cfg(test)]
+mod testing;
 mod tls;
 
 use clap::{Arg, ArgAction, Command};

@@ -269,4 +269,23 @@ mod tests {
         assert_eq!(c.warnings.len(), 2);
         assert_eq!(c.search, vec!["a.test"]);
     }
+
+    /// resolv.conf and /etc/hosts of any bytes parse without panicking.
+    #[test]
+    fn any_file_bytes_never_panic() {
+        crate::testing::check(
+            &[
+                KUBELET.as_bytes(),
+                b"127.0.0.1 localhost\n::1 ip6-localhost ip6-loopback\n",
+            ],
+            20_000,
+            |input| {
+                let text = String::from_utf8_lossy(input);
+                let c = ResolvConf::parse_with(&text, Some("pod.ns"), &|z| z.parse().ok());
+                let _ = c.servers();
+                let h = crate::dns::hosts::Hosts::parse(&text);
+                let _ = h.lookup("localhost");
+            },
+        );
+    }
 }

@@ -157,4 +157,22 @@ mod tests {
         assert_eq!(escape_controls("a\u{7}b"), "a\\007b");
         assert_eq!(escape_controls("plain"), "plain");
     }
+
+    /// Any text typed as a name parses or is refused, and prints back without panicking.
+    #[test]
+    fn any_text_never_panics() {
+        crate::testing::check(
+            &[b"web.default.svc.cluster.local.", b"a\\032b.c\\.d"],
+            20_000,
+            |input| {
+                let typed = String::from_utf8_lossy(input);
+                if let Ok(n) = parse(&typed) {
+                    let _ = text(&n);
+                }
+                let _ = escape_controls(&typed);
+                let _ = crate::dns::resolver::inet_aton(&typed);
+                let _ = crate::dns::resolver::check_name(&typed);
+            },
+        );
+    }
 }

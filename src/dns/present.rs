@@ -732,4 +732,52 @@ mod tests {
         assert_eq!(rcode_name(ResponseCode::NoError), "NOERROR");
         assert_eq!(rcode_name(ResponseCode::Refused), "REFUSED");
     }
+
+    /// Any bytes a server sends, decoded or not, never panic the presentation code.
+    #[test]
+    fn hostile_messages_never_panic() {
+        use crate::dns::resolver::{Answer, Exchange, Proto};
+        let mut m = Message::query();
+        m.add_query(hickory_proto::op::Query::query(
+            Name::from_str("web.default.svc.cluster.local.").unwrap(),
+            RecordType::A,
+        ));
+        m.add_answer(rec(
+            "web.default.svc.cluster.local.",
+            RData::A(hickory_proto::rr::rdata::A("10.96.0.100".parse().unwrap())),
+        ));
+        let sample = m.to_vec().unwrap();
+        crate::testing::check(&[&sample], 20_000, |input| {
+            let Ok(msg) = Message::from_vec(input) else {
+                return;
+            };
+            for r in msg
+                .answers
+                .iter()
+                .chain(&msg.authorities)
+                .chain(&msg.additionals)
+            {
+                let _ = dig_record(r);
+                let _ = rdata_text(&r.data);
+            }
+            let _ = nslookup_section(&msg.answers, true);
+            let asked = Asked {
+                name: "x.".into(),
+                qtype: RecordType::A,
+                exchanges: vec![Exchange {
+                    server: "10.96.0.10:53".parse().unwrap(),
+                    proto: Proto::Udp,
+                    elapsed: std::time::Duration::ZERO,
+                    outcome: Ok(Answer {
+                        message: msg,
+                        size: input.len(),
+                    }),
+                    notes: Vec::new(),
+                }],
+            };
+            let _ = ResponseView::from_asked(&asked);
+            let _ = asked.records();
+            let _ = exchange_lines(&asked);
+        });
+    }
 }

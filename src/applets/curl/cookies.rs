@@ -262,4 +262,34 @@ mod tests {
             Some("s=v")
         );
     }
+
+    /// Cookie files, Set-Cookie values and the other small parsers of what servers and files
+    /// say take any bytes without panicking.
+    #[test]
+    fn any_input_never_panics() {
+        let url = u("http://web.test/a/b");
+        crate::testing::check(
+            &[
+                b"sid=abc; Path=/; Domain=.test; Expires=Wed, 21 Oct 2099 07:28:00 GMT; Max-Age=5; Secure; HttpOnly",
+                b"#HttpOnly_.web.test\tTRUE\t/\tFALSE\t0\ts\tv\n",
+                b"attachment; filename=\"a.txt\"",
+                b"url = \"http://x/\"",
+            ],
+            20_000,
+            |input| {
+                let text = String::from_utf8_lossy(input);
+                let mut j = Jar::default();
+                j.set_cookie(&text, &url);
+                j.load(&text);
+                let _ = j.header_for(&url);
+                let _ = j.netscape();
+                let _ = super::super::transfer::content_disposition_filename(&text);
+                let _ = super::super::transfer::location_text(input);
+                let _ = super::super::cli::config_line(&text);
+                let _ = super::super::request::split_zone(&text);
+                let _ = super::super::request::parse_url(&text);
+                let _ = super::super::cli::size(&text);
+            },
+        );
+    }
 }

@@ -807,4 +807,29 @@ mod tests {
         let labels: BTreeMap<String, String> = [("app".to_string(), "web".to_string())].into();
         assert!(!selects(&BTreeMap::new(), &labels));
     }
+
+    /// API answers of any shape (and broken JSON) parse or fail, never panic.
+    #[test]
+    fn any_api_answer_never_panics() {
+        let sample = br#"{"kind":"PodList","items":[{"metadata":{"name":"web1","labels":{"app":"web"},"managedFields":[{"x":1}]},"spec":{"containers":[{"name":"a","ports":[{"name":"http","containerPort":8080}]}]},"status":{"podIP":"10.244.1.10","conditions":[{"type":"Ready","status":"True"}]}}]}"#;
+        let svc = br#"{"metadata":{"name":"web"},"spec":{"type":"NodePort","ports":[{"port":3000,"targetPort":"http","nodePort":30080}],"clusterIP":"10.96.0.100"}}"#;
+        crate::testing::check(&[sample, svc], 20_000, |input| {
+            if let Ok(l) = serde_json::from_slice::<List<Pod>>(input) {
+                for p in &l.items {
+                    let _ = p.ready();
+                    let _ = p.container_ports();
+                    let _ = p.resolve_port(&IntOrString::Str("http".into()));
+                }
+            }
+            let _ = serde_json::from_slice::<Service>(input);
+            let _ = serde_json::from_slice::<List<EndpointSlice>>(input);
+            if let Ok(l) = serde_json::from_slice::<List<Node>>(input) {
+                for n in &l.items {
+                    let _ = n.internal_ips();
+                }
+            }
+            let _ = serde_json::from_slice::<List<Ingress>>(input);
+            let _ = clean_message(&String::from_utf8_lossy(input), "tok");
+        });
+    }
 }

@@ -571,7 +571,7 @@ fn render(
         let qname = m
             .queries
             .first()
-            .map(|q| crate::dns::name::text(&q.name()).to_ascii_lowercase())
+            .map(|q| crate::dns::name::text(q.name()).to_ascii_lowercase())
             .unwrap_or_default();
         if qname == "local." || qname.ends_with(".local.") {
             out.push_str(";; WARNING: .local is reserved for Multicast DNS\n;; You are currently testing what happens when an mDNS query is leaked to DNS\n");
@@ -608,7 +608,7 @@ fn render(
                 out,
                 "{}",
                 present::dig_question(
-                    &crate::dns::name::text(&q.name()),
+                    &crate::dns::name::text(q.name()),
                     q.query_type(),
                     q.query_class()
                 )

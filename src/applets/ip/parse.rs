@@ -1344,4 +1344,93 @@ mod tests {
         assert!(route_passes(&net, &parse("r show table all"), &n));
         let _ = opts;
     }
+
+    /// Netlink messages of any bytes decode or fail, and whatever decodes renders in every
+    /// form (text and JSON, -d and -s) without panicking.
+    #[test]
+    fn any_netlink_message_never_panics() {
+        use netlink_packet_core::NetlinkMessage;
+        use netlink_packet_route::RouteNetlinkMessage;
+        // Samples: a link, an address, a route and a neighbour as the kernel sends them.
+        let mut samples: Vec<Vec<u8>> = Vec::new();
+        let mut link = LinkMessage::default();
+        link.header.index = 2;
+        link.attributes.push(LinkAttribute::IfName("eth0".into()));
+        link.attributes.push(LinkAttribute::Mtu(1500));
+        let mut route = RouteMessage::default();
+        route.header.address_family = AddressFamily::Inet;
+        route.header.destination_prefix_length = 24;
+        route.attributes.push(RouteAttribute::Oif(2));
+        let mut addr = AddressMessage::default();
+        addr.header.index = 2;
+        addr.header.prefix_len = 24;
+        addr.attributes
+            .push(AddressAttribute::Address("10.0.0.1".parse().unwrap()));
+        let neigh = NeighbourMessage::default();
+        for m in [
+            RouteNetlinkMessage::NewLink(link),
+            RouteNetlinkMessage::NewRoute(route),
+            RouteNetlinkMessage::NewAddress(addr),
+            RouteNetlinkMessage::NewNeighbour(neigh),
+        ] {
+            let mut packet = NetlinkMessage::from(m);
+            packet.finalize();
+            let mut buf = vec![0; packet.buffer_len()];
+            packet.serialize(&mut buf);
+            samples.push(buf);
+        }
+        let refs: Vec<&[u8]> = samples.iter().map(|s| s.as_slice()).collect();
+        let names = Names::default();
+        let mut opts = Opts::default();
+        let mut layout = super::super::model::Layout::default();
+        crate::testing::check(&refs, 20_000, |input| {
+            let Ok(msg) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(input) else {
+                return;
+            };
+            let netlink_packet_core::NetlinkPayload::InnerMessage(inner) = msg.payload else {
+                return;
+            };
+            for (details, stats) in [(0, 0), (1, 2)] {
+                opts.details = details;
+                opts.stats = stats;
+                layout.human = details > 0;
+                let mut out = String::new();
+                match &inner {
+                    RouteNetlinkMessage::NewLink(l) => {
+                        for link_mode in [false, true] {
+                            if let Some(v) = link_view(
+                                l,
+                                LinkShow {
+                                    opts: &opts,
+                                    link_mode,
+                                },
+                                &names,
+                            ) {
+                                v.render(&mut out, &layout);
+                                let _ = serde_json::to_string(&v);
+                            }
+                        }
+                    }
+                    RouteNetlinkMessage::NewAddress(a) => {
+                        let v = addr_view(a, &opts, &names);
+                        v.render(&mut out, &layout);
+                        let _ = serde_json::to_string(&v);
+                    }
+                    RouteNetlinkMessage::NewRoute(r) => {
+                        let show = RouteShow::for_filter(&RouteFilter::default(), &opts);
+                        let _ = route_passes(r, &RouteFilter::default(), &names);
+                        let v = route_view(r, &show, &names);
+                        v.render(&mut out, &layout);
+                        let _ = serde_json::to_string(&v);
+                    }
+                    RouteNetlinkMessage::NewNeighbour(n) => {
+                        let v = neigh_view(n, &opts, false, &names);
+                        v.render(&mut out);
+                        let _ = serde_json::to_string(&v);
+                    }
+                    _ => {}
+                }
+            }
+        });
+    }
 }

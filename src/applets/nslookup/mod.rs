@@ -531,7 +531,7 @@ fn detail(m: &Message) -> String {
         let _ = writeln!(
             out,
             "\t{}, type = {}, class = {}",
-            present::bare(&crate::dns::name::text(&q.name())),
+            present::bare(&crate::dns::name::text(q.name())),
             q.query_type(),
             present::class_name(q.query_class())
         );

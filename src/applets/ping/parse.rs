@@ -294,6 +294,7 @@ mod tests {
                 let _ = echo_reply(&buf, v6, true);
                 let _ = echo_reply(&buf, v6, false);
                 let _ = quoted_echo(&buf, v6);
+                let _ = icmp6_error(&buf);
             }
             let _ = error_text(
                 round % 2 == 0,
