@@ -954,7 +954,7 @@ pub mod tests {
         ) -> Result<Vec<u8>, XError> {
             let m = Message::from_vec(q).unwrap();
             let query = m.queries[0].clone();
-            let name = crate::dns::name::text(&query.name());
+            let name = crate::dns::name::text(query.name());
             self.asked.push((name.clone(), query.query_type(), proto));
             if self.dead {
                 return Err(XError::Timeout);
