@@ -112,6 +112,119 @@ pub fn iproute_json<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
     String::from_utf8(buf).unwrap_or_default()
 }
 
+/// A stream of views, written as they come: iproute2's text, or its JSON array element by
+/// element (`[ {…},{…} ]` exactly as `iproute_json` writes the whole array).
+pub struct ArrayWriter<W: Write> {
+    out: io::BufWriter<W>,
+    json: bool,
+    pretty: bool,
+    count: usize,
+    text: String,
+}
+
+impl<W: Write> ArrayWriter<W> {
+    pub fn new(out: W, json: bool, pretty: bool) -> Self {
+        ArrayWriter {
+            out: io::BufWriter::with_capacity(64 * 1024, out),
+            json,
+            pretty,
+            count: 0,
+            text: String::with_capacity(4096),
+        }
+    }
+
+    /// One element: `render` writes its text form.
+    pub fn push<T: Serialize>(
+        &mut self,
+        value: &T,
+        render: impl FnOnce(&T, &mut String),
+    ) -> io::Result<()> {
+        self.text.clear();
+        if self.json {
+            if self.count == 0 {
+                self.text.push_str(if self.pretty { "[ " } else { "[" });
+            } else {
+                self.text.push(',');
+            }
+            // The element as it would sit inside the array: serialize a one-element array
+            // and keep what is between its brackets.
+            let one = iproute_json(std::slice::from_ref(value), self.pretty);
+            let one = one.trim_end_matches('\n');
+            let inner = if self.pretty {
+                one.strip_prefix("[ ").and_then(|s| s.strip_suffix(" ]"))
+            } else {
+                one.strip_prefix('[').and_then(|s| s.strip_suffix(']'))
+            };
+            self.text.push_str(inner.unwrap_or(""));
+        } else {
+            render(value, &mut self.text);
+        }
+        self.count += 1;
+        let text = std::mem::take(&mut self.text);
+        let r = self.out.write_all(&raw_bytes(&text));
+        self.text = text;
+        r
+    }
+
+    /// The end of the stream (the array's closing bracket).
+    pub fn finish(mut self) -> io::Result<()> {
+        if self.json {
+            let end = match (self.count, self.pretty) {
+                (0, true) => "[ ]\n",
+                (0, false) => "[]\n",
+                (_, true) => " ]\n",
+                (_, false) => "]\n",
+            };
+            self.out.write_all(end.as_bytes())?;
+        }
+        self.out.flush()
+    }
+}
+
+/// Private-use characters stand for the bytes of a name that is not UTF-8 (an interface
+/// name is bytes to the kernel); they become those bytes again on the way out, as iproute2
+/// prints them.
+const RAW_BASE: u32 = 0x10_ff00;
+
+/// Text for `bytes`: as they are when UTF-8, else every byte kept (non-ASCII ones as
+/// private-use characters that `raw_bytes` turns back).
+pub fn raw_text(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => bytes
+            .iter()
+            .map(|&b| {
+                if b < 0x80 {
+                    b as char
+                } else {
+                    char::from_u32(RAW_BASE + b as u32).unwrap_or('?')
+                }
+            })
+            .collect(),
+    }
+}
+
+/// The bytes to write for `text`, with `raw_text`'s stand-ins turned back into bytes.
+pub fn raw_bytes(text: &str) -> std::borrow::Cow<'_, [u8]> {
+    if !text
+        .chars()
+        .any(|c| (RAW_BASE + 0x80..=RAW_BASE + 0xff).contains(&(c as u32)))
+    {
+        return std::borrow::Cow::Borrowed(text.as_bytes());
+    }
+    let mut out = Vec::with_capacity(text.len());
+    for c in text.chars() {
+        let v = c as u32;
+        if (RAW_BASE + 0x80..=RAW_BASE + 0xff).contains(&v) {
+            out.push((v - RAW_BASE) as u8);
+        } else {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// One JSON value on one line, the `-j` form of the other applets (one object per event).
 pub fn json_line<T: Serialize + ?Sized>(value: &T) -> String {
     let mut s = serde_json::to_string(value).unwrap_or_else(|_| String::from("null"));
@@ -122,7 +235,7 @@ pub fn json_line<T: Serialize + ?Sized>(value: &T) -> String {
 /// Write everything to stdout at once. A closed pipe (`| head`) is not an error worth reporting.
 pub fn print(text: &str) -> crate::error::Result<()> {
     let mut out = io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+    match out.write_all(&raw_bytes(text)).and_then(|_| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         Err(e) => Err(crate::error::Error::local(format!(
@@ -243,5 +356,42 @@ mod tests {
         let v: Vec<Addr> = vec![];
         assert_eq!(iproute_json(&v, false), "[]\n");
         assert_eq!(iproute_json(&v, true), "[ ]\n");
+    }
+
+    #[test]
+    fn streamed_arrays_are_the_whole_array() {
+        #[derive(Serialize)]
+        struct V {
+            a: u32,
+            b: &'static str,
+        }
+        let items = [V { a: 1, b: "x" }, V { a: 2, b: "y" }];
+        for pretty in [false, true] {
+            let mut buf = Vec::new();
+            let mut w = ArrayWriter::new(&mut buf, true, pretty);
+            for i in &items {
+                w.push(i, |_, _| {}).unwrap();
+            }
+            w.finish().unwrap();
+            assert_eq!(
+                String::from_utf8(buf).unwrap(),
+                iproute_json(&items, pretty)
+            );
+        }
+        let mut buf = Vec::new();
+        ArrayWriter::new(&mut buf, true, true).finish().unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            iproute_json(&Vec::<V>::new(), true)
+        );
+    }
+
+    #[test]
+    fn raw_names_round_trip() {
+        let name = b"eth\xff\xfe0";
+        let t = raw_text(name);
+        assert_eq!(&*raw_bytes(&t), name);
+        assert_eq!(raw_text(b"eth0"), "eth0");
+        assert!(matches!(raw_bytes("plain"), std::borrow::Cow::Borrowed(_)));
     }
 }

@@ -9,7 +9,6 @@ use netlink_packet_core::{
 };
 use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::LinkMessage;
-use netlink_packet_route::neighbour::NeighbourMessage;
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -55,11 +54,40 @@ impl Rtnl {
         Ok(self.seq)
     }
 
-    /// Receive the messages answering `seq` until `done` says stop.
-    fn receive(
+    /// A request in a message family netlink-packet-route does not model (next-hop objects):
+    /// `body` follows the netlink header as is, and `on` gets each answer's body.
+    pub fn raw_each(
+        &mut self,
+        kind: u16,
+        flags: u16,
+        body: &[u8],
+        mut on: impl FnMut(u16, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        self.seq = self.seq.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.length = (16 + body.len()) as u32;
+        header.message_type = kind;
+        header.flags = flags;
+        header.sequence_number = self.seq;
+        let mut bytes = vec![0; 16 + body.len()];
+        netlink_packet_core::Emitable::emit(&header, &mut bytes[..16]);
+        bytes[16..].copy_from_slice(body);
+        self.socket.send(&bytes, 0)?;
+        self.receive_raw(self.seq, |msg| {
+            let kind = u16::from_ne_bytes([msg[4], msg[5]]);
+            on(kind, &msg[16..])?;
+            // A dump ends with NLMSG_DONE; a single request with its one answer.
+            Ok(flags & NLM_F_DUMP == NLM_F_DUMP)
+        })
+    }
+
+    /// Receive the messages answering `seq`, one at a time as they arrive: `on_msg` gets each
+    /// message's bytes (header included) and says whether to go on. NLMSG_DONE ends the dump,
+    /// NLMSG_ERROR becomes the error (or, without an error code, an acknowledgement).
+    fn receive_raw(
         &mut self,
         seq: u32,
-        mut on_msg: impl FnMut(RouteNetlinkMessage) -> bool,
+        mut on_msg: impl FnMut(&mut [u8]) -> io::Result<bool>,
     ) -> io::Result<()> {
         loop {
             let n = match self.socket.recv(&mut &mut self.buf[..], libc::MSG_TRUNC) {
@@ -84,47 +112,86 @@ impl Rtnl {
                 ));
             }
             let mut offset = 0;
-            while offset < n {
-                let bytes = &self.buf[offset..n];
-                let msg =
-                    NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(|e| {
-                        io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            format!("cannot decode netlink message: {e}"),
-                        )
-                    })?;
-                let len = msg.header.length as usize;
-                if len == 0 {
-                    break;
+            while offset + 16 <= n {
+                let (len, kind, msg_seq) = {
+                    let h = netlink_packet_core::NetlinkBuffer::new(&self.buf[offset..n]);
+                    (h.length() as usize, h.message_type(), h.sequence_number())
+                };
+                if len < 16 || offset + len > n {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        "truncated netlink message",
+                    ));
                 }
-                offset += (len + 3) & !3;
-                if msg.header.sequence_number != seq {
-                    continue;
-                }
-                match msg.payload {
-                    NetlinkPayload::Done(_) => return Ok(()),
-                    // An ACK is an error message without a code.
-                    NetlinkPayload::Error(err) if err.code.is_none() => return Ok(()),
-                    NetlinkPayload::Error(err) => return Err(err.to_io()),
-                    NetlinkPayload::InnerMessage(inner) => {
-                        let more = on_msg(inner);
-                        if !more {
-                            return Ok(());
+                let next = offset + ((len + 3) & !3);
+                if msg_seq == seq {
+                    match kind {
+                        netlink_packet_core::NLMSG_DONE => return Ok(()),
+                        netlink_packet_core::NLMSG_ERROR => {
+                            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(
+                                &self.buf[offset..offset + len],
+                            )
+                            .map_err(|e| {
+                                io::Error::new(io::ErrorKind::InvalidData, e.to_string())
+                            })?;
+                            return match msg.payload {
+                                // An ACK is an error message without a code.
+                                NetlinkPayload::Error(err) if err.code.is_none() => Ok(()),
+                                NetlinkPayload::Error(err) => Err(err.to_io()),
+                                _ => Ok(()),
+                            };
+                        }
+                        _ => {
+                            if !on_msg(&mut self.buf[offset..offset + len])? {
+                                return Ok(());
+                            }
                         }
                     }
-                    _ => {}
                 }
+                offset = next;
             }
         }
     }
 
+    /// Receive the decoded messages answering `seq`. A link whose name is not UTF-8 (which
+    /// netlink-packet-route refuses) is decoded with `?` in place of the bad bytes, and the
+    /// real name comes along.
+    fn receive_each(
+        &mut self,
+        seq: u32,
+        mut on_msg: impl FnMut(RouteNetlinkMessage, Option<Vec<u8>>) -> io::Result<bool>,
+    ) -> io::Result<()> {
+        self.receive_raw(seq, |bytes| {
+            let raw_name = patch_link_names(bytes);
+            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!("cannot decode netlink message: {e}"),
+                )
+            })?;
+            match msg.payload {
+                NetlinkPayload::InnerMessage(inner) => on_msg(inner, raw_name),
+                _ => Ok(true),
+            }
+        })
+    }
+
+    /// Send a dump request and hand each answer to `on` as it arrives (memory stays flat).
+    pub fn dump_each(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        mut on: impl FnMut(RouteNetlinkMessage, Option<Vec<u8>>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let seq = self.send(msg, NLM_F_REQUEST | NLM_F_DUMP)?;
+        self.receive_each(seq, |m, raw| on(m, raw).map(|_| true))
+    }
+
     /// Send a dump request and collect every answer.
     pub fn dump(&mut self, msg: RouteNetlinkMessage) -> io::Result<Vec<RouteNetlinkMessage>> {
-        let seq = self.send(msg, NLM_F_REQUEST | NLM_F_DUMP)?;
         let mut out = Vec::new();
-        self.receive(seq, |m| {
+        self.dump_each(msg, |m, _| {
             out.push(m);
-            true
+            Ok(())
         })?;
         Ok(out)
     }
@@ -133,11 +200,34 @@ impl Rtnl {
     pub fn request(&mut self, msg: RouteNetlinkMessage) -> io::Result<RouteNetlinkMessage> {
         let seq = self.send(msg, NLM_F_REQUEST)?;
         let mut answer = None;
-        self.receive(seq, |m| {
+        self.receive_each(seq, |m, _| {
             answer = Some(m);
-            false
+            Ok(false)
         })?;
         answer.ok_or_else(|| io::Error::other("the kernel sent no answer"))
+    }
+
+    /// Every link's index, name (bytes, as the kernel has it), flags and type, from a dump
+    /// without statistics, decoding only those fields: what `ip` needs to name the links that
+    /// routes, addresses and neighbours point at.
+    pub fn link_names(&mut self) -> io::Result<Vec<LinkName>> {
+        let mut req = LinkMessage::default();
+        req.attributes
+            .push(netlink_packet_route::link::LinkAttribute::ExtMask(vec![
+                netlink_packet_route::link::LinkExtentMask::SkipStats,
+            ]));
+        let seq = self.send(
+            RouteNetlinkMessage::GetLink(req),
+            NLM_F_REQUEST | NLM_F_DUMP,
+        )?;
+        let mut out = Vec::new();
+        self.receive_raw(seq, |bytes| {
+            if let Some(l) = link_name_of(bytes) {
+                out.push(l);
+            }
+            Ok(true)
+        })?;
+        Ok(out)
     }
 
     pub fn links(&mut self) -> io::Result<Vec<LinkMessage>> {
@@ -191,19 +281,6 @@ impl Rtnl {
         }
     }
 
-    pub fn neighbours(&mut self, family: AddressFamily) -> io::Result<Vec<NeighbourMessage>> {
-        let mut req = NeighbourMessage::default();
-        req.header.family = family;
-        Ok(self
-            .dump(RouteNetlinkMessage::GetNeighbour(req))?
-            .into_iter()
-            .filter_map(|m| match m {
-                RouteNetlinkMessage::NewNeighbour(n) => Some(n),
-                _ => None,
-            })
-            .collect())
-    }
-
     /// The id this namespace gives the namespace behind `fd`, if any (RTM_GETNSID).
     pub fn nsid_of_fd(&mut self, fd: &impl AsRawFd) -> io::Result<Option<i32>> {
         let mut req = NsidMessage::default();
@@ -217,6 +294,86 @@ impl Rtnl {
             _ => Ok(None),
         }
     }
+}
+
+/// What `link_names` keeps of a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkName {
+    pub index: u32,
+    pub name: Vec<u8>,
+    pub flags: u32,
+    pub link_type: u16,
+}
+
+const RTM_NEWLINK: u16 = 16;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_IFALIAS: u16 = 20;
+const IFLA_ALT_IFNAME: u16 = 53;
+/// nlmsghdr (16) + ifinfomsg (16).
+const LINK_ATTRS: usize = 32;
+
+/// The attributes of a link message (from after its ifinfomsg).
+fn link_attrs(msg: &[u8]) -> impl Iterator<Item = (u16, std::ops::Range<usize>)> + '_ {
+    let base = msg.as_ptr() as usize;
+    netlink_packet_core::NlasIterator::new(msg.get(LINK_ATTRS..).unwrap_or(&[]))
+        .map_while(Result::ok)
+        .map(move |nla| {
+            let value = nla.value();
+            let start = value.as_ptr() as usize - base;
+            (nla.kind() & 0x3fff, start..start + value.len())
+        })
+}
+
+/// Index, name, flags and type of a RTM_NEWLINK message, without decoding the rest.
+fn link_name_of(msg: &[u8]) -> Option<LinkName> {
+    let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
+    if kind != RTM_NEWLINK || msg.len() < LINK_ATTRS {
+        return None;
+    }
+    let link_type = u16::from_ne_bytes([msg[18], msg[19]]);
+    let index = u32::from_ne_bytes([msg[20], msg[21], msg[22], msg[23]]);
+    let flags = u32::from_ne_bytes([msg[24], msg[25], msg[26], msg[27]]);
+    let name = link_attrs(msg)
+        .find(|(k, _)| *k == IFLA_IFNAME)
+        .map(|(_, v)| {
+            let b = &msg[v];
+            b[..b.iter().position(|c| *c == 0).unwrap_or(b.len())].to_vec()
+        })?;
+    Some(LinkName {
+        index,
+        name,
+        flags,
+        link_type,
+    })
+}
+
+/// Make a link message's names decodable: bytes that are not UTF-8 in IFLA_IFNAME (and the
+/// alias and alternative names) become `?`, in place. Returns the real name when it was
+/// changed.
+fn patch_link_names(msg: &mut [u8]) -> Option<Vec<u8>> {
+    if msg.len() < LINK_ATTRS || u16::from_ne_bytes([msg[4], msg[5]]) != RTM_NEWLINK {
+        return None;
+    }
+    let ranges: Vec<(u16, std::ops::Range<usize>)> = link_attrs(msg)
+        .filter(|(k, _)| matches!(*k, IFLA_IFNAME | IFLA_IFALIAS | IFLA_ALT_IFNAME))
+        .collect();
+    let mut real = None;
+    for (kind, r) in ranges {
+        let v = &msg[r.clone()];
+        let end = v.iter().position(|c| *c == 0).unwrap_or(v.len());
+        if std::str::from_utf8(&v[..end]).is_ok() {
+            continue;
+        }
+        if kind == IFLA_IFNAME {
+            real = Some(v[..end].to_vec());
+        }
+        for b in &mut msg[r.start..r.start + end] {
+            if *b >= 0x80 {
+                *b = b'?';
+            }
+        }
+    }
+    real
 }
 
 /// Names of the network namespaces under /run/netns (what `ip netns` manages) that this

@@ -54,6 +54,33 @@ pub struct Opts {
     pub brief: bool,
     pub human: bool,
     pub iec: bool,
+    /// `-N`: numbers instead of names.
+    pub numeric: bool,
+    /// `-c[olor][=always|auto|never]`.
+    pub color: Color,
+}
+
+/// iproute2's colour choice: never by default, `-c` alone means always.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Color {
+    #[default]
+    Never,
+    Auto,
+    Always,
+}
+
+/// matches_color: `-c`, `-col`, `-color`, each with an optional `=always|auto|never`.
+fn color_option(opt: &str) -> Option<Color> {
+    let (name, value) = opt.split_once('=').unwrap_or((opt, ""));
+    if !matches(name, "-color") {
+        return None;
+    }
+    match value {
+        "" | "always" => Some(Color::Always),
+        "auto" => Some(Color::Auto),
+        "never" => Some(Color::Never),
+        _ => None,
+    }
 }
 
 /// A prefix as iproute2's `get_prefix` reads it (`default`, `all`, `10.0.0.0/8`, `fd00::1`).
@@ -231,6 +258,41 @@ pub struct NeighFilter {
     pub family: Family,
 }
 
+/// `ip rule show` selectors (iprule.c's filter).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleFilter {
+    pub family: Family,
+    pub pref: Option<u32>,
+    pub not: bool,
+    pub tos: Option<u8>,
+    pub fwmark: Option<u32>,
+    pub fwmask: Option<u32>,
+    pub iif: Option<String>,
+    pub oif: Option<String>,
+    pub l3mdev: bool,
+    pub uidrange: Option<(u32, u32)>,
+    pub tun_id: Option<u64>,
+    pub table: Option<u32>,
+    pub from: Option<Prefix>,
+    pub to: Option<Prefix>,
+    pub protocol: Option<u8>,
+    pub ipproto: Option<u8>,
+    pub sport: Option<(u16, u16)>,
+    pub dport: Option<(u16, u16)>,
+}
+
+/// `ip nexthop show` selectors; `id` asks the kernel for that one entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NexthopFilter {
+    pub family: Family,
+    pub id: Option<u32>,
+    pub dev: Option<String>,
+    pub groups: bool,
+    pub master: Option<String>,
+    pub protocol: Option<u8>,
+    pub fdb: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cmd {
     /// `ip address show` (link: false) or `ip link show` (link: true).
@@ -241,6 +303,8 @@ pub enum Cmd {
     RouteShow(RouteFilter),
     RouteGet(RouteGet),
     NeighShow(NeighFilter),
+    RuleShow(RuleFilter),
+    NexthopShow(NexthopFilter),
     /// Explicit help: usage on stdout, exit 0.
     Help(&'static str),
     /// No object given: usage on stderr, exit 2 (as iproute2).
@@ -371,8 +435,8 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
             opts.pretty = true;
         } else if matches(opt, "-rcvbuf") {
             need_value(&mut i)?;
-        } else if opt == "-c" || opt.starts_with("-color") || opt.starts_with("-colour") {
-            // Color is never used: output stays plain, which is what scripts expect anyway.
+        } else if let Some(c) = color_option(opt) {
+            opts.color = c;
         } else if matches(opt, "-help") {
             return Ok((opts, Cmd::Help("")));
         } else if matches(opt, "-netns") {
@@ -380,7 +444,9 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
                 "option -netns is not supported: debugbox shows the namespace it runs in",
             )
             .hint("run debugbox inside the namespace, e.g. ip netns exec NAME debugbox ip ..."));
-        } else if matches(opt, "-Numeric") || matches(opt, "-all") || opt == "-echo" {
+        } else if matches(opt, "-Numeric") {
+            opts.numeric = true;
+        } else if matches(opt, "-all") || opt == "-echo" {
         } else {
             return Err(Error::usage(format!(
                 "Option \"{arg}\" is unknown, try \"ip -help\""
@@ -402,12 +468,14 @@ pub fn parse(args: &[String]) -> Result<(Opts, Cmd)> {
         "link" => parse_link(&opts, &rest[1..])?,
         "route" => parse_route(&opts, &rest[1..])?,
         "neighbor" | "neighbour" => parse_neigh(&opts, &rest[1..])?,
+        "rule" => parse_rule(&opts, &rest[1..])?,
+        "nexthop" => parse_nexthop(&opts, &rest[1..])?,
         "help" => Cmd::Help(""),
         other => {
             return Err(Error::usage(format!(
                 "object \"{other}\" is not available in debugbox ip"
             ))
-            .hint("it has address, link, route and neighbour"));
+            .hint("it has address, link, route, neighbour, rule and nexthop"));
         }
     };
     Ok((opts, cmd))
@@ -784,16 +852,10 @@ fn parse_route_get(opts: &Opts, args: &[String]) -> Result<RouteGet> {
             g.dport = Some(v.parse().map_err(|_| invarg(v, "invalid dport"))?);
         } else if matches(a, "ipproto") {
             let v = next(args, &mut i, a)?;
-            g.ipproto = Some(match v {
-                "tcp" => 6,
-                "udp" => 17,
-                "icmp" => 1,
-                "ipv6-icmp" | "icmpv6" => 58,
-                "sctp" => 132,
-                _ => v
-                    .parse()
-                    .map_err(|_| invarg(v, "Invalid \"ipproto\" value"))?,
-            });
+            g.ipproto = Some(
+                super::names::ip_protocol_from_name(v)
+                    .ok_or_else(|| invarg(v, "Invalid \"ipproto\" value"))?,
+            );
         } else if matches(a, "notify") || matches(a, "connected") || matches(a, "vrf") || a == "as"
         {
             return Err(Error::usage(format!(
@@ -871,6 +933,175 @@ fn parse_neigh(opts: &Opts, args: &[String]) -> Result<Cmd> {
 }
 
 const NUD_NOARP: u32 = 0x40;
+
+/// The verb of a read-only object: show/list/lst (or nothing) lists; a changing verb is refused.
+fn show_verb<'a>(
+    object: &str,
+    args: &'a [String],
+    changing: &[&str],
+) -> Result<Option<&'a [String]>> {
+    let Some(verb) = args.first() else {
+        return Ok(Some(args));
+    };
+    let v = verb.as_str();
+    if matches(v, "list") || matches(v, "show") || matches(v, "lst") {
+        return Ok(Some(&args[1..]));
+    }
+    if matches(v, "help") {
+        return Ok(None);
+    }
+    if let Some(word) = changing.iter().find(|w| matches(v, w)) {
+        return Err(read_only(object, word));
+    }
+    Ok(Some(args))
+}
+
+fn parse_rule(opts: &Opts, args: &[String]) -> Result<Cmd> {
+    let Some(args) = show_verb("rule", args, &["add", "delete", "flush", "save", "restore"])?
+    else {
+        return Ok(Cmd::Help("rule"));
+    };
+    let mut f = RuleFilter {
+        family: match opts.family {
+            Family::Inet6 => Family::Inet6,
+            _ => Family::Inet,
+        },
+        ..Default::default()
+    };
+    let range = |v: &str, msg: &str| -> Result<(u16, u16)> {
+        let (a, b) = v.split_once('-').unwrap_or((v, v));
+        match (a.parse(), b.parse()) {
+            (Ok(a), Ok(b)) => Ok((a, b)),
+            _ => Err(invarg(v, msg)),
+        }
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if matches(a, "preference") || matches(a, "order") || matches(a, "priority") {
+            let v = next(args, &mut i, a)?;
+            f.pref =
+                Some(parse_u32_any(v).ok_or_else(|| invarg(v, "preference value is invalid"))?);
+        } else if a == "not" {
+            f.not = true;
+        } else if a == "tos" || a == "dsfield" {
+            let v = next(args, &mut i, a)?;
+            f.tos = Some(parse_u8_any(v).ok_or_else(|| invarg(v, "TOS value is invalid"))?);
+        } else if a == "fwmark" {
+            let v = next(args, &mut i, a)?;
+            let (mark, mask) = match v.split_once('/') {
+                Some((m, k)) => (m, Some(k)),
+                None => (v, None),
+            };
+            f.fwmark =
+                Some(parse_u32_any(mark).ok_or_else(|| invarg(mark, "fwmark value is invalid"))?);
+            if let Some(k) = mask {
+                f.fwmask =
+                    Some(parse_u32_any(k).ok_or_else(|| invarg(k, "fwmask value is invalid"))?);
+            }
+        } else if a == "dev" || a == "iif" {
+            f.iif = Some(next(args, &mut i, a)?.to_string());
+        } else if a == "oif" {
+            f.oif = Some(next(args, &mut i, a)?.to_string());
+        } else if a == "l3mdev" {
+            f.l3mdev = true;
+        } else if a == "uidrange" {
+            let v = next(args, &mut i, a)?;
+            let r = v
+                .split_once('-')
+                .and_then(|(s, e)| Some((s.parse().ok()?, e.parse().ok()?)));
+            f.uidrange = Some(r.ok_or_else(|| invarg(v, "invalid UID range"))?);
+        } else if matches(a, "tun_id") {
+            let v = next(args, &mut i, a)?;
+            f.tun_id = Some(
+                v.parse()
+                    .map_err(|_| invarg(v, "\"tun_id\" value is invalid"))?,
+            );
+        } else if matches(a, "lookup") || matches(a, "table") {
+            let v = next(args, &mut i, a)?;
+            f.table = Some(parse_table(v).ok_or_else(|| invarg(v, "table id value is invalid"))?);
+        } else if matches(a, "from") || matches(a, "src") {
+            let v = next(args, &mut i, a)?;
+            f.from =
+                Some(parse_prefix(v, f.family).map_err(|_| invarg(v, "from value is invalid"))?);
+        } else if matches(a, "protocol") {
+            let v = next(args, &mut i, a)?;
+            f.protocol = match super::names::protocol_from_name(v) {
+                Some(p) => Some(p),
+                None if v == "all" => None,
+                None => return Err(invarg(v, "invalid \"protocol\"")),
+            };
+        } else if a == "ipproto" {
+            let v = next(args, &mut i, a)?;
+            f.ipproto = Some(
+                super::names::ip_protocol_from_name(v)
+                    .ok_or_else(|| invarg(v, "Invalid \"ipproto\" value"))?,
+            );
+        } else if a == "sport" {
+            f.sport = Some(range(next(args, &mut i, a)?, "invalid port range")?);
+        } else if a == "dport" {
+            f.dport = Some(range(next(args, &mut i, a)?, "invalid dport range")?);
+        } else {
+            let mut v = a;
+            if matches(a, "dst") || matches(a, "to") {
+                v = next(args, &mut i, a)?;
+            }
+            f.to = Some(parse_prefix(v, f.family).map_err(|_| invarg(v, "to value is invalid"))?);
+        }
+        i += 1;
+    }
+    Ok(Cmd::RuleShow(f))
+}
+
+fn parse_nexthop(opts: &Opts, args: &[String]) -> Result<Cmd> {
+    let mut args = args;
+    if let Some(v) = args.first().map(String::as_str) {
+        if matches(v, "get") {
+            args = &args[1..];
+        } else if matches(v, "bucket") {
+            return Err(
+                Error::usage("\"ip nexthop bucket\" is not available in debugbox ip")
+                    .hint("ip nexthop show lists the groups and their buckets' settings"),
+            );
+        }
+    }
+    let Some(args) = show_verb("nexthop", args, &["add", "replace", "delete", "flush"])? else {
+        return Ok(Cmd::Help("nexthop"));
+    };
+    let mut f = NexthopFilter {
+        family: opts.family,
+        ..Default::default()
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let a = args[i].as_str();
+        if matches(a, "dev") {
+            f.dev = Some(next(args, &mut i, a)?.to_string());
+        } else if matches(a, "groups") {
+            f.groups = true;
+        } else if matches(a, "master") || matches(a, "vrf") {
+            f.master = Some(next(args, &mut i, a)?.to_string());
+        } else if a == "id" {
+            let v = next(args, &mut i, a)?;
+            f.id = Some(match parse_u32_any(v) {
+                Some(id) if id != 0 => id,
+                _ => return Err(invarg(v, "invalid id value")),
+            });
+            break;
+        } else if matches(a, "protocol") {
+            let v = next(args, &mut i, a)?;
+            f.protocol = Some(parse_u8_any(v).ok_or_else(|| invarg(v, "invalid protocol value"))?);
+        } else if matches(a, "fdb") {
+            f.fdb = true;
+        } else if matches(a, "help") {
+            return Ok(Cmd::Help("nexthop"));
+        } else {
+            return Err(invarg(a, ""));
+        }
+        i += 1;
+    }
+    Ok(Cmd::NexthopShow(f))
+}
 
 fn parse_neigh_filter(opts: &Opts, args: &[String]) -> Result<NeighFilter> {
     let mut f = NeighFilter {
@@ -1019,7 +1250,27 @@ mod tests {
             p("route frobnicate").unwrap_err().message,
             "Command \"frobnicate\" is unknown, try \"ip route help\""
         );
-        assert!(p("rule").unwrap_err().message.contains("not available"));
+        assert!(p("xfrm").unwrap_err().message.contains("not available"));
+        assert!(
+            p("rule add from all")
+                .unwrap_err()
+                .message
+                .contains("read-only")
+        );
+        assert!(
+            p("nexthop flush")
+                .unwrap_err()
+                .message
+                .contains("read-only")
+        );
+        assert!(p("nexthop show id 0").is_err());
+        assert!(matches!(p("rule show pref 5").unwrap().1, Cmd::RuleShow(f) if f.pref == Some(5)));
+        assert!(matches!(p("-6 ru").unwrap().1, Cmd::RuleShow(f) if f.family == Family::Inet6));
+        assert!(matches!(p("nexthop get id 7").unwrap().1, Cmd::NexthopShow(f) if f.id == Some(7)));
+        assert_eq!(p("-c a").unwrap().0.color, Color::Always);
+        assert_eq!(p("-color=auto a").unwrap().0.color, Color::Auto);
+        assert!(p("-color=sometimes a").is_err());
+        assert!(p("-N r").unwrap().0.numeric);
         assert!(p("r get").unwrap_err().message.contains("destination"));
         assert!(
             p("a show eth0 eth1")

@@ -4,20 +4,25 @@
 //! into view structs by `parse`, and printed by `model` as iproute2 6.1 prints them.
 
 pub mod cli;
+pub mod kinds;
 pub mod model;
 pub mod names;
 pub mod parse;
+pub mod rules;
 
 use crate::error::{Error, Result};
 use crate::output;
+use crate::output::ArrayWriter;
 use crate::sys::netlink::{Rtnl, netns_names_by_id};
 use clap::{Arg, ArgAction, Command};
 use cli::{Cmd, Family, Opts};
-use model::{Layout, LinkView};
-use netlink_packet_route::AddressFamily;
+use model::Layout;
+use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
 use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteFlags, RouteMessage};
+use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use parse::Names;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io;
 
@@ -101,10 +106,11 @@ pub fn command() -> Command {
 }
 
 const USAGE: &str = "Usage: ip [ OPTIONS ] OBJECT { COMMAND | help }
-where  OBJECT := { address | link | neigh | route }
+where  OBJECT := { address | link | neigh | nexthop | route | rule }
        OPTIONS := { -4 | -6 | -0 | -s[tatistics] | -d[etails] | -o[neline] |
                     -j[son] | -p[retty] | -br[ief] | -h[uman-readable] | -iec |
-                    -f[amily] { inet | inet6 | link } | -V[ersion] }
+                    -f[amily] { inet | inet6 | link } | -c[olor] | -N[umeric] |
+                    -V[ersion] }
 debugbox's ip is read-only: show/list and `route get` only.
 ";
 
@@ -120,14 +126,22 @@ fn help_text(topic: &str) -> &'static str {
         "neigh" => {
             "Usage: ip neigh [ show [ to PREFIX ] [ dev DEV ] [ nud STATE ] [ proxy ] ]\nSTATE := { delay | failed | incomplete | noarp | none | permanent | probe | reachable | stale | all }\n"
         }
+        "rule" => {
+            "Usage: ip rule [ list [ SELECTOR ]]\nSELECTOR := [ not ] [ from PREFIX ] [ to PREFIX ] [ tos TOS ]\n            [ fwmark FWMARK[/MASK] ] [ iif STRING ] [ oif STRING ]\n            [ pref NUMBER ] [ l3mdev ] [ uidrange NUMBER-NUMBER ]\n            [ ipproto PROTOCOL ] [ sport [ NUMBER | NUMBER-NUMBER ] ]\n            [ dport [ NUMBER | NUMBER-NUMBER ] ] [ tun_id TUN_ID ]\n            [ lookup TABLE_ID ] [ protocol PROTO ]\n"
+        }
+        "nexthop" => {
+            "Usage: ip nexthop { list | show } [ SELECTOR ]\n       ip nexthop get id ID\nSELECTOR := [ id ID ] [ dev DEV ] [ vrf NAME ] [ master DEV ]\n            [ groups ] [ fdb ] [ protocol NUMBER ]\n"
+        }
         _ => USAGE,
     }
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
+    // Arguments as ip sees its names: a device name that is not UTF-8 is kept byte for byte,
+    // the same way link names are (output::raw_text), so `ip link show dev <bytes>` finds it.
     let args: Vec<String> = args
         .iter()
-        .map(|a| a.to_string_lossy().into_owned())
+        .map(|a| output::raw_text(std::os::unix::ffi::OsStrExt::as_bytes(a.as_os_str())))
         .collect();
     let (opts, cmd) = cli::parse(&args)?;
     let text = match cmd {
@@ -139,7 +153,15 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         }
         cmd => {
             let mut rtnl = Rtnl::open().map_err(netlink_error)?;
-            show(&mut rtnl, &opts, &cmd)?
+            let stdout = io::stdout();
+            let mut out = ArrayWriter::new(stdout.lock(), opts.json, opts.pretty);
+            return match show(&mut rtnl, &opts, &cmd, &mut out).and_then(|()| {
+                out.finish()
+                    .map_err(|e| Error::local(format!("cannot write output: {e}")))
+            }) {
+                Ok(()) => Ok(0),
+                Err(e) => Err(e),
+            };
         }
     };
     output::print(&text)?;
@@ -155,59 +177,136 @@ fn rtnetlink_answer(e: io::Error) -> Error {
     Error::local(format!("RTNETLINK answers: {}", crate::error::os_text(&e)))
 }
 
+fn write_error(e: io::Error) -> io::Error {
+    e
+}
+
 fn layout(opts: &Opts) -> Layout {
     Layout {
         sl: if opts.oneline { "\\" } else { "\n" },
         human: opts.human,
         iec: opts.iec,
+        color: color_enabled(opts),
     }
 }
 
-/// Run a show command and return what it prints.
-fn show(rtnl: &mut Rtnl, opts: &Opts, cmd: &Cmd) -> Result<String> {
+/// check_enable_color and set_color_palette: never with -j; `auto` only on a terminal; a dark
+/// background when COLORFGBG's last field is 0-6 or 8.
+fn color_enabled(opts: &Opts) -> Option<bool> {
+    use std::io::IsTerminal;
+    let on = match opts.color {
+        cli::Color::Never => false,
+        cli::Color::Always => true,
+        cli::Color::Auto => io::stdout().is_terminal(),
+    };
+    if !on || opts.json {
+        return None;
+    }
+    let dark = std::env::var("COLORFGBG").ok().is_some_and(|v| {
+        let last = v.rsplit(';').next().unwrap_or("");
+        v.contains(';') && matches!(last, "0" | "1" | "2" | "3" | "4" | "5" | "6" | "8")
+    });
+    Some(dark)
+}
+
+type Out<'a> = ArrayWriter<io::StdoutLock<'a>>;
+
+/// Run a show command, writing each object as the kernel hands it over: memory stays flat
+/// whatever the number of routes, links or neighbours.
+fn show(rtnl: &mut Rtnl, opts: &Opts, cmd: &Cmd, out: &mut Out) -> Result<()> {
+    let lay = layout(opts);
     match cmd {
-        Cmd::AddrShow { filter, link } => {
-            let views = address_views(rtnl, opts, filter, *link)?;
-            if opts.json {
-                return Ok(output::iproute_json(&views, opts.pretty));
-            }
-            let mut out = String::new();
-            for v in &views {
-                v.render(&mut out, &layout(opts));
-            }
-            Ok(out)
-        }
+        Cmd::AddrShow { filter, link } => show_links(rtnl, opts, filter, *link, out),
         Cmd::RouteShow(f) => {
-            let names = names(rtnl)?;
+            let names = names(rtnl, opts)?;
             if let Some(dev) = f.oif.as_ref().or(f.iif.as_ref())
                 && names.index(dev).is_none()
             {
                 return Err(Error::local(format!("Cannot find device \"{dev}\"")));
             }
-            let family = match f.family {
+            let mut req = RouteMessage::default();
+            req.header.address_family = match f.family {
                 Family::Inet => AddressFamily::Inet,
                 Family::Inet6 => AddressFamily::Inet6,
                 _ => AddressFamily::Unspec,
             };
-            let routes = rtnl.routes(family).map_err(netlink_error)?;
             let show = parse::RouteShow::for_filter(f, opts);
-            let views: Vec<_> = routes
-                .iter()
-                .filter(|r| matches!(parse::route_family(r), Family::Inet | Family::Inet6))
-                .filter(|r| parse::route_passes(r, f, &names))
-                .map(|r| parse::route_view(r, &show, &names))
-                .collect();
-            Ok(render_routes(&views, opts))
+            let mut nh_info = NexthopLookup::new(opts, &lay);
+            rtnl.dump_each(RouteNetlinkMessage::GetRoute(req), |m, _| {
+                let RouteNetlinkMessage::NewRoute(r) = m else {
+                    return Ok(());
+                };
+                if !matches!(parse::route_family(&r), Family::Inet | Family::Inet6)
+                    || !parse::route_passes(&r, f, &names)
+                {
+                    return Ok(());
+                }
+                let mut v = parse::route_view(&r, &show, &names);
+                v.nh_info = nh_info.get(v.nhid, &names);
+                out.push(&v, |v, t| v.render(t, &lay)).map_err(write_error)
+            })
+            .map_err(netlink_error)
         }
         Cmd::RouteGet(g) => {
-            let names = names(rtnl)?;
+            let names = names(rtnl, opts)?;
             let req = route_get_request(g, &names)?;
             let answer = rtnl.route_get(req).map_err(rtnetlink_answer)?;
-            let view = parse::route_view(&answer, &parse::RouteShow::for_get(opts), &names);
-            Ok(render_routes(&[view], opts))
+            let mut view = parse::route_view(&answer, &parse::RouteShow::for_get(opts), &names);
+            view.nh_info = NexthopLookup::new(opts, &lay).get(view.nhid, &names);
+            out.push(&view, |v, t| v.render(t, &lay))
+                .map_err(|e| Error::local(format!("cannot write output: {e}")))
+        }
+        Cmd::RuleShow(f) => {
+            let names = names(rtnl, opts)?;
+            let mut req = netlink_packet_route::rule::RuleMessage::default();
+            req.header.family = match f.family {
+                Family::Inet6 => AddressFamily::Inet6,
+                _ => AddressFamily::Inet,
+            };
+            let details = opts.details > 0;
+            rtnl.dump_each(RouteNetlinkMessage::GetRule(req), |m, _| {
+                let RouteNetlinkMessage::NewRule(r) = m else {
+                    return Ok(());
+                };
+                if !rules::rule_passes(&r, f) {
+                    return Ok(());
+                }
+                let v = rules::rule_view(&r, details, &names, lay.color);
+                out.push(&v, |v, t| t.push_str(&v.text))
+                    .map_err(write_error)
+            })
+            .map_err(netlink_error)
+        }
+        Cmd::NexthopShow(f) => {
+            let names = names(rtnl, opts)?;
+            let body = rules::nexthop_request(f, &names).map_err(Error::usage)?;
+            let flags = if f.id.is_some() {
+                NLM_F_REQUEST
+            } else {
+                NLM_F_REQUEST | NLM_F_DUMP
+            };
+            let details = opts.details > 0;
+            rtnl.raw_each(RTM_GETNEXTHOP, flags, &body, |kind, body| {
+                if kind != RTM_NEWNEXTHOP {
+                    return Ok(());
+                }
+                let Some(nh) = rules::parse_nexthop(body) else {
+                    return Ok(());
+                };
+                if !rules::nexthop_passes(&nh, f) {
+                    return Ok(());
+                }
+                let v = rules::nexthop_view(&nh, details, &names, lay.color);
+                out.push(&v, |v, t| t.push_str(&v.text))
+                    .map_err(write_error)
+            })
+            .map_err(|e| match f.id {
+                Some(_) => rtnetlink_answer(e),
+                None => netlink_error(e),
+            })
         }
         Cmd::NeighShow(f) => {
-            let names = names(rtnl)?;
+            let names = names(rtnl, opts)?;
             let dev_index = match &f.dev {
                 Some(d) => Some(
                     names
@@ -216,45 +315,89 @@ fn show(rtnl: &mut Rtnl, opts: &Opts, cmd: &Cmd) -> Result<String> {
                 ),
                 None => None,
             };
-            let family = match f.family {
+            let mut req = netlink_packet_route::neighbour::NeighbourMessage::default();
+            req.header.family = match f.family {
                 Family::Inet => AddressFamily::Inet,
                 Family::Inet6 => AddressFamily::Inet6,
                 _ => AddressFamily::Unspec,
             };
-            let views: Vec<_> = rtnl
-                .neighbours(family)
-                .map_err(netlink_error)?
-                .iter()
-                .filter(|n| parse::neigh_passes(n, f, dev_index))
-                .map(|n| parse::neigh_view(n, opts, dev_index.is_some(), &names))
-                .collect();
-            if opts.json {
-                return Ok(output::iproute_json(&views, opts.pretty));
+            if f.proxy {
+                // Proxy entries are a dump of their own (NTF_PROXY in the request).
+                req.header.flags = netlink_packet_route::neighbour::NeighbourFlags::Proxy;
             }
-            let mut out = String::new();
-            for v in &views {
-                v.render(&mut out);
-            }
-            Ok(out)
+            rtnl.dump_each(RouteNetlinkMessage::GetNeighbour(req), |m, _| {
+                let RouteNetlinkMessage::NewNeighbour(n) = m else {
+                    return Ok(());
+                };
+                if !parse::neigh_passes(&n, f, dev_index) {
+                    return Ok(());
+                }
+                let v = parse::neigh_view(&n, opts, dev_index.is_some(), &names);
+                out.push(&v, |v, t| v.render(t, &lay)).map_err(write_error)
+            })
+            .map_err(netlink_error)
         }
-        Cmd::Help(_) | Cmd::Usage | Cmd::Version => Ok(String::new()),
+        Cmd::Help(_) | Cmd::Usage | Cmd::Version => Ok(()),
     }
 }
 
-fn render_routes(views: &[model::RouteView], opts: &Opts) -> String {
-    if opts.json {
-        return output::iproute_json(views, opts.pretty);
-    }
-    let mut out = String::new();
-    for v in views {
-        v.render(&mut out, &layout(opts));
-    }
-    out
+const RTM_NEWNEXTHOP: u16 = 104;
+const RTM_GETNEXTHOP: u16 = 106;
+
+/// print_cache_nexthop_id for `ip -d route`: next-hop objects by id, asked on a second socket
+/// (the first one is busy with the route dump) and remembered.
+struct NexthopLookup {
+    wanted: bool,
+    color: Option<bool>,
+    rtnl: Option<Rtnl>,
+    seen: HashMap<u32, Option<model::Printed>>,
 }
 
-fn names(rtnl: &mut Rtnl) -> Result<Names> {
-    let links = rtnl.links().map_err(netlink_error)?;
-    Ok(Names::from_links(&links))
+impl NexthopLookup {
+    fn new(opts: &Opts, lay: &Layout) -> Self {
+        NexthopLookup {
+            wanted: opts.details > 0,
+            color: lay.color,
+            rtnl: None,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn get(&mut self, id: Option<u32>, names: &Names) -> Option<model::Printed> {
+        let id = id.filter(|_| self.wanted)?;
+        if let Some(known) = self.seen.get(&id) {
+            return known.clone();
+        }
+        if self.rtnl.is_none() {
+            self.rtnl = Rtnl::open().ok();
+        }
+        let filter = cli::NexthopFilter {
+            id: Some(id),
+            ..Default::default()
+        };
+        let mut found = None;
+        if let (Some(rtnl), Ok(body)) = (self.rtnl.as_mut(), rules::nexthop_request(&filter, names))
+        {
+            let _ = rtnl.raw_each(RTM_GETNEXTHOP, NLM_F_REQUEST, &body, |kind, body| {
+                if kind == RTM_NEWNEXTHOP
+                    && let Some(nh) = rules::parse_nexthop(body)
+                {
+                    found = Some(rules::nexthop_entry(&nh, true, names, self.color));
+                }
+                Ok(())
+            });
+        }
+        self.seen.insert(id, found.clone());
+        found
+    }
+}
+
+/// The link names (iproute2's ll_map), from a dump that decodes nothing else.
+fn names(rtnl: &mut Rtnl, opts: &Opts) -> Result<Names> {
+    let list = rtnl.link_names().map_err(netlink_error)?;
+    let mut names = Names::from_names(list);
+    names.numeric = opts.numeric;
+    Ok(names)
 }
 
 fn route_get_request(g: &cli::RouteGet, names: &Names) -> Result<RouteMessage> {
@@ -320,13 +463,15 @@ fn route_get_request(g: &cli::RouteGet, names: &Names) -> Result<RouteMessage> {
     Ok(r)
 }
 
-/// The links (and, for `ip addr`, their addresses) that `ip addr/link show` prints.
-pub fn address_views(
+/// `ip addr` and `ip link`: each link as it comes from the kernel, with its addresses (read
+/// first and kept per link, as iproute2 keeps them).
+fn show_links(
     rtnl: &mut Rtnl,
     opts: &Opts,
     filter: &cli::AddrFilter,
     link_mode: bool,
-) -> Result<Vec<LinkView>> {
+    out: &mut Out,
+) -> Result<()> {
     // iproute2 dumps links with the -4/-6 family as given (before `to PREFIX` narrows it), and
     // the kernel answers an AF_INET6 dump with a reduced view; a named device is fetched whole.
     let dump_family = if opts.family == Family::Inet6 && !link_mode && filter.dev.is_none() {
@@ -343,8 +488,7 @@ pub fn address_views(
             opts.family = to.family;
         }
     }
-    let links: Vec<LinkMessage> = rtnl.links_family(dump_family).map_err(netlink_error)?;
-    let mut names = Names::from_links(&links);
+    let mut names = names(rtnl, &opts)?;
     let dev_index = match &filter.dev {
         Some(d) => Some(
             names
@@ -355,46 +499,61 @@ pub fn address_views(
     };
     let family = opts.family;
     let addrs = if family == Family::Packet {
-        Vec::new()
+        HashMap::new()
     } else {
-        rtnl.addresses().map_err(netlink_error)?
+        addresses_by_link(rtnl, &opts, filter, &names)?
     };
-    let any_netns = !opts.json
-        && links.iter().any(|l| {
-            l.attributes
-                .iter()
-                .any(|a| matches!(a, LinkAttribute::LinkNetNsId(_)))
-        });
-    if any_netns {
-        names.netns = netns_names_by_id(rtnl);
-    }
-    let show = parse::LinkShow {
-        opts: &opts,
-        link_mode,
-    };
+    let mut netns_loaded = false;
     let addr_only = opts.oneline && !opts.brief && family != Family::Packet;
-    let mut out = Vec::new();
-    for l in &links {
-        if dev_index.is_some_and(|i| i != l.header.index) {
-            continue;
+    let lay = layout(&opts);
+    let mut req = LinkMessage::default();
+    req.header.interface_family = dump_family;
+    if opts.stats == 0 {
+        // No counters are printed: ask the kernel not to gather them (as iproute2 does).
+        req.attributes.push(LinkAttribute::ExtMask(vec![
+            netlink_packet_route::link::LinkExtentMask::SkipStats,
+        ]));
+    }
+    let mut later_netns: Option<Vec<(i32, String)>> = None;
+    rtnl.dump_each(RouteNetlinkMessage::GetLink(req), |m, _| {
+        let RouteNetlinkMessage::NewLink(l) = m else {
+            return Ok(());
+        };
+        if dev_index.is_some_and(|i| i != l.header.index) || !parse::link_passes(&l, filter, &names)
+        {
+            return Ok(());
         }
-        if !parse::link_passes(l, filter, &names) {
-            continue;
-        }
+        let mine = addrs.get(&l.header.index);
         if family != Family::Packet {
-            // iproute2's ipaddr_filter: with a family, scope or prefix filter, keep only links that
-            // have a matching address; links with no address at all stay when no family is asked.
-            let mine: Vec<_> = addrs
-                .iter()
-                .filter(|a| a.header.index == l.header.index)
-                .collect();
-            let matching = mine.iter().any(|a| parse::addr_passes(a, filter, family));
-            if !(matching || (mine.is_empty() && family == Family::Unspec)) {
-                continue;
+            // iproute2's ipaddr_filter: with a family, scope or prefix filter, keep only links
+            // that have a matching address; links with no address at all stay when no family
+            // is asked.
+            let matching = mine.is_some_and(|v| v.iter().any(|(_, m)| *m));
+            let none = mine.is_none_or(|v| v.is_empty());
+            if !(matching || (none && family == Family::Unspec)) {
+                return Ok(());
             }
         }
-        let Some(mut v) = parse::link_view(l, show, &names) else {
-            continue;
+        if !opts.json
+            && !netns_loaded
+            && l.attributes
+                .iter()
+                .any(|a| matches!(a, LinkAttribute::LinkNetNsId(_)))
+        {
+            // `link-netns NAME`: the names of /run/netns, asked on a socket of their own
+            // (this one is busy with the dump).
+            netns_loaded = true;
+            later_netns = Rtnl::open().ok().map(|mut r| netns_names_by_id(&mut r));
+            if let Some(n) = later_netns.take() {
+                names.netns = n;
+            }
+        }
+        let show = parse::LinkShow {
+            opts: &opts,
+            link_mode,
+        };
+        let Some(mut v) = parse::link_view(&l, show, &names) else {
+            return Ok(());
         };
         if !l
             .attributes
@@ -408,24 +567,46 @@ pub fn address_views(
         }
         if family != Family::Packet {
             v.addr_info = Some(
-                addrs
-                    .iter()
-                    .filter(|a| {
-                        a.header.index == l.header.index
-                            && parse::addr_passes(a, &cli::AddrFilter::default(), family)
-                    })
-                    .map(|a| {
-                        let mut v = parse::addr_view(a, &opts, &names);
-                        // iproute2 opens a JSON object for every address of the family and
-                        // leaves it empty (`{}`) when a scope or prefix filter drops it.
-                        v.hidden = !parse::addr_passes(a, filter, family);
-                        v
-                    })
-                    .collect(),
+                mine.map(|m| m.iter().map(|(a, _)| a.clone()).collect())
+                    .unwrap_or_default(),
             );
             v.addr_only = addr_only;
         }
-        out.push(v);
-    }
-    Ok(out)
+        out.push(&v, |v, t| v.render(t, &lay)).map_err(write_error)
+    })
+    .map_err(netlink_error)
+}
+
+/// Every address of the family, as its view, grouped by link (and whether it passes the
+/// filter): what `ip addr` prints under each link.
+fn addresses_by_link(
+    rtnl: &mut Rtnl,
+    opts: &Opts,
+    filter: &cli::AddrFilter,
+    names: &Names,
+) -> Result<HashMap<u32, Vec<(model::AddrView, bool)>>> {
+    let family = opts.family;
+    let mut by_link: HashMap<u32, Vec<(model::AddrView, bool)>> = HashMap::new();
+    rtnl.dump_each(
+        RouteNetlinkMessage::GetAddress(netlink_packet_route::address::AddressMessage::default()),
+        |m, _| {
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                return Ok(());
+            };
+            if !parse::addr_passes(&a, &cli::AddrFilter::default(), family) {
+                // Still counts for "has an address at all" (no family asked).
+                by_link.entry(a.header.index).or_default();
+                return Ok(());
+            }
+            let passes = parse::addr_passes(&a, filter, family);
+            let mut v = parse::addr_view(&a, opts, names);
+            // iproute2 opens a JSON object for every address of the family and leaves it
+            // empty (`{}`) when a scope or prefix filter drops it.
+            v.hidden = !passes;
+            by_link.entry(a.header.index).or_default().push((v, passes));
+            Ok(())
+        },
+    )
+    .map_err(netlink_error)?;
+    Ok(by_link)
 }

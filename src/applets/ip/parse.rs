@@ -25,22 +25,20 @@ const IFF_RUNNING: u32 = 0x40;
 pub struct Names {
     pub links: HashMap<u32, (String, u32, u16)>,
     pub netns: Vec<(i32, String)>,
+    /// `-N`: numbers instead of names for protocols, scopes, tables, types and groups.
+    pub numeric: bool,
 }
 
 impl Names {
-    pub fn from_links(links: &[LinkMessage]) -> Self {
+    /// From the names-only link dump (`Rtnl::link_names`); a name that is not UTF-8 is kept
+    /// byte for byte (output::raw_text).
+    pub fn from_names(list: Vec<crate::sys::netlink::LinkName>) -> Self {
         let mut n = Names::default();
-        for l in links {
-            if let Some(name) = link_name(l) {
-                n.links.insert(
-                    l.header.index,
-                    (
-                        name.to_string(),
-                        l.header.flags.bits(),
-                        u16::from(l.header.link_layer_type),
-                    ),
-                );
-            }
+        for l in list {
+            n.links.insert(
+                l.index,
+                (crate::output::raw_text(&l.name), l.flags, l.link_type),
+            );
         }
         n
     }
@@ -67,6 +65,54 @@ impl Names {
 
     fn link_type(&self, index: u32) -> u16 {
         self.links.get(&index).map(|l| l.2).unwrap_or(0xffff)
+    }
+
+    pub(super) fn protocol(&self, n: u8) -> String {
+        if self.numeric {
+            n.to_string()
+        } else {
+            super::names::protocol(n)
+        }
+    }
+
+    pub(super) fn scope(&self, n: u8) -> String {
+        if self.numeric {
+            n.to_string()
+        } else {
+            super::names::scope(n)
+        }
+    }
+
+    pub(super) fn route_type(&self, n: u8) -> String {
+        if self.numeric {
+            n.to_string()
+        } else {
+            super::names::route_type(n)
+        }
+    }
+
+    pub(super) fn table(&self, n: u32) -> String {
+        if self.numeric {
+            n.to_string()
+        } else {
+            super::names::table(n)
+        }
+    }
+
+    fn type_word(&self, t: u16) -> String {
+        if self.numeric {
+            format!("[{t}]")
+        } else {
+            names::link_type(t)
+        }
+    }
+
+    pub(super) fn group(&self, g: u32) -> String {
+        if g == 0 && !self.numeric {
+            "default".into()
+        } else {
+            g.to_string()
+        }
     }
 }
 
@@ -126,7 +172,11 @@ pub struct LinkShow<'a> {
 
 pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkView> {
     let opts = show.opts;
-    let name = link_name(l)?.to_string();
+    // The names table keeps a name that is not UTF-8 byte for byte; the message has `?`s.
+    let name = match names.links.get(&l.header.index) {
+        Some(n) => n.0.clone(),
+        None => link_name(l)?.to_string(),
+    };
     let flags = l.header.flags.bits();
     let ltype = u16::from(l.header.link_layer_type);
     let mut v = LinkView {
@@ -188,13 +238,7 @@ pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkV
                     _ => n.to_string(),
                 });
             }
-            LinkAttribute::Group(g) => {
-                v.group = Some(if *g == 0 {
-                    "default".into()
-                } else {
-                    g.to_string()
-                })
-            }
+            LinkAttribute::Group(g) => v.group = Some(names.group(*g)),
             LinkAttribute::TxQueueLen(q) if *q != 0 => v.txqlen = Some(*q),
             LinkAttribute::Address(a) => address = Some(a.clone()),
             LinkAttribute::Broadcast(b) => v.broadcast = Some(names::link_addr(b, ltype)),
@@ -209,6 +253,10 @@ pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkV
                     match i {
                         LinkInfo::Kind(k) => d.info_kind = Some(k.to_string()),
                         LinkInfo::PortKind(k) => d.info_slave_kind = Some(k.to_string()),
+                        LinkInfo::Data(data) => d.info_data = super::kinds::info_data(data, names),
+                        LinkInfo::PortData(data) => {
+                            d.info_slave_data = super::kinds::port_data(data)
+                        }
                         _ => {}
                     }
                 }
@@ -283,7 +331,7 @@ pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkV
         v.permaddr = Some(names::link_addr(&p, ltype));
     }
     if matches!(opts.family, Family::Unspec | Family::Packet) || opts.details > 0 {
-        v.link_type = Some(names::link_type(ltype));
+        v.link_type = Some(names.type_word(ltype));
         v.pointtopoint = flags & IFF_POINTOPOINT != 0;
     } else {
         v.broadcast = None;
@@ -487,7 +535,7 @@ pub fn addr_view(a: &AddressMessage, opts: &Opts, names: &Names) -> AddrView {
         metric: None,
         broadcast: None,
         anycast: None,
-        scope: names::scope(u8::from(a.header.scope)),
+        scope: names.scope(u8::from(a.header.scope)),
         flags: Vec::new(),
         unknown_flags: None,
         label: None,
@@ -801,7 +849,7 @@ impl RouteShow {
 /// The user-visible clock tick (USER_HZ) the kernel uses in route cache info.
 const USER_HZ: u32 = 100;
 
-fn rt_flags(flags: u32) -> Vec<&'static str> {
+pub(super) fn rt_flags(flags: u32) -> Vec<&'static str> {
     const TABLE: &[(u32, &str)] = &[
         (0x1, "dead"),
         (0x4, "onlink"),
@@ -850,7 +898,7 @@ fn cache_flags(flags: u32) -> (Vec<&'static str>, Option<u32>) {
     (out, if rest != 0 { Some(rest) } else { None })
 }
 
-fn realm_name(n: u32) -> String {
+pub(super) fn realm_name(n: u32) -> String {
     if n == 0 {
         "cosmos".into()
     } else {
@@ -868,7 +916,7 @@ pub fn route_view(r: &RouteMessage, show: &RouteShow, names: &Names) -> RouteVie
     let cloned = flags & RTM_F_CLONED != 0;
     let mut v = RouteView::default();
     if kind != 1 || show.details > 0 {
-        v.kind = Some(names::route_type(kind));
+        v.kind = Some(names.route_type(kind));
     }
     let mut dst = None;
     let mut src = None;
@@ -966,16 +1014,16 @@ pub fn route_view(r: &RouteMessage, show: &RouteShow, names: &Names) -> RouteVie
     }
     let table = route_table(r);
     if table != 0 && (table != 254 || show.details > 0) && !show.table_filtered {
-        v.table = Some(names::table(table));
+        v.table = Some(names.table(table));
     }
     if !cloned {
         let proto = u8::from(h.protocol);
         if (proto != 3 || show.details > 0) && !show.protocol_filtered {
-            v.protocol = Some(names::protocol(proto));
+            v.protocol = Some(names.protocol(proto));
         }
         let scope = u8::from(h.scope);
         if (scope != 0 || show.details > 0) && !show.scope_filtered {
-            v.scope = Some(names::scope(scope));
+            v.scope = Some(names.scope(scope));
         }
     }
     v.flags = rt_flags(flags);
@@ -1197,7 +1245,7 @@ pub fn neigh_view(
         }
     }
     if protocol != 0 {
-        v.protocol = Some(names::protocol(protocol));
+        v.protocol = Some(names.protocol(protocol));
     }
     v
 }
@@ -1425,7 +1473,7 @@ mod tests {
                     }
                     RouteNetlinkMessage::NewNeighbour(n) => {
                         let v = neigh_view(n, &opts, false, &names);
-                        v.render(&mut out);
+                        v.render(&mut out, &layout);
                         let _ = serde_json::to_string(&v);
                     }
                     _ => {}

@@ -48,10 +48,16 @@ impl AddrView {
             }
             let _ = write!(out, "    {} ", self.family);
         }
+        let paint = match self.family.as_str() {
+            "inet" => Some(Paint::Inet),
+            "inet6" => Some(Paint::Inet6),
+            _ => None,
+        };
         if let Some(local) = &self.local {
-            out.push_str(local);
+            layout.paint(out, paint, format_args!("{local}"));
             if let Some(peer) = &self.peer {
-                let _ = write!(out, " peer {peer}");
+                out.push_str(" peer ");
+                layout.paint(out, paint, format_args!("{peer}"));
             }
             let _ = write!(out, "/{} ", self.prefixlen);
             if let Some(m) = self.metric {
@@ -62,10 +68,12 @@ impl AddrView {
             return;
         }
         if let Some(b) = &self.broadcast {
-            let _ = write!(out, "brd {b} ");
+            out.push_str("brd ");
+            layout.paint(out, paint, format_args!("{b} "));
         }
         if let Some(a) = &self.anycast {
-            let _ = write!(out, "any {a} ");
+            out.push_str("any ");
+            layout.paint(out, paint, format_args!("{a} "));
         }
         let _ = write!(out, "scope {} ", self.scope);
         for f in &self.flags {

@@ -28,14 +28,16 @@ pub enum OperState {
     Index(u8),
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct LinkDetails {
     pub promiscuity: Option<u32>,
     pub allmulti: Option<u32>,
     pub min_mtu: Option<u32>,
     pub max_mtu: Option<u32>,
     pub info_kind: Option<String>,
+    pub info_data: Option<Printed>,
     pub info_slave_kind: Option<String>,
+    pub info_slave_data: Option<Printed>,
     pub addrgenmode: Option<String>,
     pub num_tx_queues: Option<u32>,
     pub num_rx_queues: Option<u32>,
@@ -51,9 +53,7 @@ pub struct LinkDetails {
     pub parentdev: Option<String>,
 }
 
-/// Link counters (struct rtnl_link_stats64).
-
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LinkView {
     pub ifindex: u32,
     pub link: Option<LinkRef>,
@@ -134,7 +134,12 @@ impl LinkView {
 
     fn render_link(&self, out: &mut String, layout: &Layout) {
         let sl = layout.sl;
-        let _ = write!(out, "{}: {}: ", self.ifindex, self.name_with_link());
+        let _ = write!(out, "{}: ", self.ifindex);
+        layout.paint(
+            out,
+            Some(Paint::Ifname),
+            format_args!("{}: ", self.name_with_link()),
+        );
         out.push_str(&self.flags_text());
         if let Some(v) = self.mtu {
             let _ = write!(out, "mtu {v} ");
@@ -147,7 +152,8 @@ impl LinkView {
         }
         match &self.operstate {
             Some(OperState::Known(s)) => {
-                let _ = write!(out, "state {s} ");
+                out.push_str("state ");
+                layout.paint(out, state_paint(s), format_args!("{s} "));
             }
             Some(OperState::Index(i)) => {
                 let _ = write!(out, "state {i:#x}");
@@ -166,14 +172,15 @@ impl LinkView {
         if let Some(t) = &self.link_type {
             let _ = write!(out, "{sl}    link/{t} ");
             if let Some(a) = &self.address {
-                out.push_str(a);
+                layout.paint(out, Some(Paint::Mac), format_args!("{a}"));
             }
             if let Some(b) = &self.broadcast {
                 out.push_str(if self.pointtopoint { " peer " } else { " brd " });
-                out.push_str(b);
+                layout.paint(out, Some(Paint::Mac), format_args!("{b}"));
             }
             if let Some(p) = &self.permaddr {
-                let _ = write!(out, " permaddr {p}");
+                out.push_str(" permaddr ");
+                layout.paint(out, Some(Paint::Mac), format_args!("{p}"));
             }
         }
         if let Some(ns) = &self.link_netns {
@@ -205,9 +212,15 @@ impl LinkView {
             }
             if let Some(k) = &d.info_kind {
                 let _ = write!(out, "{sl}    {k} ");
+                if let Some(data) = &d.info_data {
+                    out.push_str(&data.text);
+                }
             }
             if let Some(k) = &d.info_slave_kind {
                 let _ = write!(out, "{sl}    {k}_slave ");
+                if let Some(data) = &d.info_slave_data {
+                    out.push_str(&data.text);
+                }
             }
             let words: [(&str, Option<u32>); 7] = [
                 ("numtxqueues", d.num_tx_queues),
@@ -256,10 +269,14 @@ impl LinkView {
     }
 
     fn render_brief(&self, out: &mut String, layout: &Layout) {
-        let _ = write!(out, "{:<16} ", self.name_with_link());
+        layout.paint(
+            out,
+            Some(Paint::Ifname),
+            format_args!("{:<16} ", self.name_with_link()),
+        );
         match &self.operstate {
             Some(OperState::Known(s)) => {
-                let _ = write!(out, "{s:<14} ");
+                layout.paint(out, state_paint(s), format_args!("{s:<14} "));
             }
             Some(OperState::Index(i)) => {
                 let _ = write!(out, "state {i:#x}");
@@ -270,7 +287,7 @@ impl LinkView {
             // `ip -br link`
             None => {
                 if let Some(a) = &self.address {
-                    let _ = write!(out, "{a} ");
+                    layout.paint(out, Some(Paint::Mac), format_args!("{a} "));
                 }
                 out.push_str(&self.flags_text());
                 out.push('\n');
@@ -282,6 +299,27 @@ impl LinkView {
                 out.push('\n');
             }
         }
+    }
+}
+
+/// oper_state_color: UP and DOWN only.
+fn state_paint(state: &str) -> Option<Paint> {
+    match state {
+        "UP" => Some(Paint::Up),
+        "DOWN" => Some(Paint::Down),
+        _ => None,
+    }
+}
+
+impl LinkView {
+    /// The flags as `-j` lists them: `M-DOWN` last when the lower device is down (iproute2
+    /// prints it inside the same array).
+    fn json_flags(&self) -> Vec<&str> {
+        let mut f: Vec<&str> = self.flags.iter().map(String::as_str).collect();
+        if self.mdown {
+            f.push("M-DOWN");
+        }
+        f
     }
 }
 
@@ -314,12 +352,12 @@ impl Serialize for LinkView {
                     if let Some(a) = &self.address {
                         m.serialize_entry("address", a)?;
                     }
-                    m.serialize_entry("flags", &self.flags)?;
+                    m.serialize_entry("flags", &self.json_flags())?;
                 }
             }
             return m.end();
         }
-        m.serialize_entry("flags", &self.flags)?;
+        m.serialize_entry("flags", &self.json_flags())?;
         if let Some(v) = self.mtu {
             m.serialize_entry("mtu", &v)?;
         }
@@ -438,9 +476,15 @@ impl Serialize for LinkInfoJson<'_> {
         let mut m = ser.serialize_map(None)?;
         if let Some(k) = &self.0.info_kind {
             m.serialize_entry("info_kind", k)?;
+            if let Some(data) = &self.0.info_data {
+                m.serialize_entry("info_data", &data.json)?;
+            }
         }
         if let Some(k) = &self.0.info_slave_kind {
             m.serialize_entry("info_slave_kind", k)?;
+            if let Some(data) = &self.0.info_slave_data {
+                m.serialize_entry("info_slave_data", &data.json)?;
+            }
         }
         m.end()
     }

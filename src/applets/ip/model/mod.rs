@@ -13,6 +13,8 @@ pub struct Layout {
     pub sl: &'static str,
     pub human: bool,
     pub iec: bool,
+    /// `-c`: None for plain text, else whether the terminal background is dark (COLORFGBG).
+    pub color: Option<bool>,
 }
 
 impl Default for Layout {
@@ -21,19 +23,69 @@ impl Default for Layout {
             sl: "\n",
             human: false,
             iec: false,
+            color: None,
         }
+    }
+}
+
+/// What iproute2 colours (lib/color.c): interface names, hardware addresses, IPv4 and IPv6
+/// addresses, and the UP/DOWN operational states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Paint {
+    Ifname,
+    Mac,
+    Inet,
+    Inet6,
+    Up,
+    Down,
+}
+
+impl Paint {
+    /// The colour for an address as text: IPv4 or IPv6 by its form, none for anything else
+    /// (`default`, link-layer words).
+    pub fn for_address(text: &str) -> Option<Paint> {
+        let addr = text.split('/').next().unwrap_or(text);
+        match addr.parse::<std::net::IpAddr>() {
+            Ok(std::net::IpAddr::V4(_)) => Some(Paint::Inet),
+            Ok(std::net::IpAddr::V6(_)) => Some(Paint::Inet6),
+            Err(_) => None,
+        }
+    }
+}
+
+impl Layout {
+    /// color_fprintf: the text wrapped in the attribute's colour when colour is on.
+    pub fn paint(&self, out: &mut String, paint: Option<Paint>, text: std::fmt::Arguments) {
+        let (Some(dark), Some(p)) = (self.color, paint) else {
+            let _ = out.write_fmt(text);
+            return;
+        };
+        let code = match p {
+            Paint::Ifname => "36",
+            Paint::Mac => "33",
+            Paint::Inet => "35",
+            Paint::Inet6 => "34",
+            Paint::Up => "32",
+            Paint::Down => "31",
+        };
+        let bold = if dark { "1;" } else { "" };
+        let _ = write!(out, "\x1b[{bold}{code}m");
+        let _ = out.write_fmt(text);
+        out.push_str("\x1b[0m");
     }
 }
 
 mod addr;
 mod link;
 mod neigh;
+mod printed;
 mod route;
 mod stats;
 
 pub use addr::*;
 pub use link::*;
 pub use neigh::*;
+pub use printed::*;
 pub use route::*;
 pub use stats::*;
 
@@ -262,7 +314,7 @@ mod tests {
             ..Default::default()
         };
         let mut out = String::new();
-        n.render(&mut out);
+        n.render(&mut out, &Layout::default());
         assert_eq!(
             out,
             "10.244.1.1 dev eth0 lladdr aa:bb:cc:dd:ee:ff REACHABLE \n"

@@ -1,5 +1,6 @@
 //! Neighbours: `ip neigh` lines and their `-j` keys.
 
+use super::{Layout, Paint};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use std::fmt::Write;
 
@@ -27,28 +28,31 @@ pub struct NeighView {
 
 impl NeighView {
     /// iproute2's print_neigh.
-    pub fn render(&self, out: &mut String) {
+    pub fn render(&self, out: &mut String, layout: &Layout) {
+        let dst_paint = self.dst.as_deref().and_then(Paint::for_address);
         if self.brief {
             if let Some(d) = &self.dst {
-                let _ = write!(out, "{d:<39} ");
+                layout.paint(out, dst_paint, format_args!("{d:<39} "));
             }
             if let Some(d) = &self.dev {
-                let _ = write!(out, "{d:<16} ");
+                layout.paint(out, Some(Paint::Ifname), format_args!("{d:<16} "));
             }
             if let Some(l) = &self.lladdr {
-                out.push_str(l);
+                layout.paint(out, Some(Paint::Mac), format_args!("{l}"));
             }
             out.push('\n');
             return;
         }
         if let Some(d) = &self.dst {
-            let _ = write!(out, "{d} ");
+            layout.paint(out, dst_paint, format_args!("{d} "));
         }
         if let Some(d) = &self.dev {
-            let _ = write!(out, "dev {d} ");
+            out.push_str("dev ");
+            layout.paint(out, Some(Paint::Ifname), format_args!("{d} "));
         }
         if let Some(l) = &self.lladdr {
-            let _ = write!(out, "lladdr {l} ");
+            out.push_str("lladdr ");
+            layout.paint(out, Some(Paint::Mac), format_args!("{l} "));
         }
         for f in &self.flags {
             let _ = write!(out, "{f} ");

@@ -69,6 +69,8 @@ pub struct RouteView {
     pub metrics: Vec<Metric>,
     pub iif: Option<String>,
     pub pref: Option<String>,
+    /// `-d` with `nhid`: the next-hop object the route points at (print_cache_nexthop_id).
+    pub nh_info: Option<Printed>,
     pub nexthops: Option<Vec<NextHop>>,
 }
 
@@ -79,9 +81,10 @@ impl RouteView {
         if let Some(k) = &self.kind {
             let _ = write!(out, "{k} ");
         }
-        let _ = write!(out, "{} ", self.dst);
+        let paint = Paint::for_address(&self.dst);
+        layout.paint(out, paint, format_args!("{} ", self.dst));
         if let Some(f) = &self.from {
-            let _ = write!(out, "from {f} ");
+            layout.paint(out, paint, format_args!("from {f} "));
         }
         if let Some(n) = self.nhid {
             let _ = write!(out, "nhid {n} ");
@@ -90,10 +93,12 @@ impl RouteView {
             let _ = write!(out, "tos {t} ");
         }
         if let Some(g) = &self.gateway {
-            let _ = write!(out, "via {g} ");
+            out.push_str("via ");
+            layout.paint(out, Paint::for_address(g), format_args!("{g} "));
         }
         if let Some(d) = &self.dev {
-            let _ = write!(out, "dev {d} ");
+            out.push_str("dev ");
+            layout.paint(out, Some(Paint::Ifname), format_args!("{d} "));
         }
         if let Some(t) = &self.table {
             let _ = write!(out, "table {t} ");
@@ -105,7 +110,8 @@ impl RouteView {
             let _ = write!(out, "scope {s} ");
         }
         if let Some(s) = &self.prefsrc {
-            let _ = write!(out, "src {s} ");
+            out.push_str("src ");
+            layout.paint(out, Paint::for_address(s), format_args!("{s} "));
         }
         if let Some(m) = self.metric {
             let _ = write!(out, "metric {m} ");
@@ -205,12 +211,18 @@ impl RouteView {
         if let Some(p) = &self.pref {
             let _ = write!(out, "pref {p}");
         }
+        if let Some(nh) = &self.nh_info {
+            out.push_str("\n\tnh_info ");
+            out.push_str(&nh.text);
+        }
         if let Some(nhs) = &self.nexthops {
             for nh in nhs {
                 let _ = write!(out, "{sl}\tnexthop ");
                 if let Some(g) = &nh.gateway {
-                    let _ = write!(out, "via {g} ");
+                    out.push_str("via ");
+                    layout.paint(out, Paint::for_address(g), format_args!("{g} "));
                 }
+                // iproute2 6.1 does not colour a multipath hop's device.
                 let _ = write!(out, "dev {} weight {} ", nh.dev, nh.weight);
                 for f in &nh.flags {
                     let _ = write!(out, "{f} ");
@@ -306,6 +318,9 @@ impl Serialize for RouteView {
         }
         if let Some(p) = &self.pref {
             m.serialize_entry("pref", p)?;
+        }
+        if let Some(nh) = &self.nh_info {
+            m.serialize_entry("nh_info", nh)?;
         }
         if let Some(nhs) = &self.nexthops {
             m.serialize_entry("nexthops", &nhs.iter().map(NextHopJson).collect::<Vec<_>>())?;
