@@ -48,7 +48,9 @@ fn run_applet(applet: &applets::Applet, args: &[OsString]) -> i32 {
         Err(e) => {
             // An error already reported (or silenced, as curl's -s does) has no message.
             if !e.message.is_empty() {
-                eprintln!("{}", e.line(applet.name));
+                // Names that are not UTF-8 travel as output::raw_text; print their bytes back.
+                let line = format!("{}\n", e.line(applet.name));
+                let _ = std::io::Write::write_all(&mut std::io::stderr(), &output::raw_bytes(&line));
             }
             e.code
         }

@@ -434,3 +434,36 @@ fn kinds_rules_nexthops_colour_and_odd_names_as_iproute2() {
     let rules = in_netns(&ns.0, &[OsStr::new("ip"), OsStr::new("rule")]).stdout;
     assert!(!rules.contains("lookup 5\n"));
 }
+
+/// A node at scale (scripts/lab scale: 5,000 links with addresses, 100,000 routes, 10,000
+/// neighbours): every read-only form prints exactly what iproute2 prints, text and JSON.
+#[test]
+fn node_scale_tables_match_iproute2() {
+    require_root();
+    let name = format!("sc{}", std::process::id());
+    struct Down(String);
+    impl Drop for Down {
+        fn drop(&mut self) {
+            let _ = Command::new(repo().join("scripts/lab"))
+                .args(["--name", &self.0, "down"])
+                .output();
+        }
+    }
+    let _down = Down(name.clone());
+    let up = run(Command::new(repo().join("scripts/lab")).args(["--name", &name, "scale"]));
+    assert_eq!(up.code, 0, "lab scale failed:\n{}\n{}", up.stdout, up.stderr);
+    let ns = format!("{name}-scale");
+    for form in [
+        "r",
+        "-6 r",
+        "r show table all",
+        "a",
+        "-br a",
+        "link",
+        "-s link",
+        "neigh",
+    ] {
+        same_in_netns(&ns, form);
+        same_in_netns(&ns, &format!("-j {form}"));
+    }
+}

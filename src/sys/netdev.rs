@@ -29,6 +29,11 @@ pub fn txqlen(name: &str) -> io::Result<u32> {
 }
 
 /// The index of interface `zone` (an IPv6 zone: a name like `eth0`, or a number), if any.
+/// The index of the interface with exactly this name (bytes, as the kernel keeps them).
+pub fn index_of_name(name: &[u8]) -> Option<u32> {
+    nix::net::if_::if_nametoindex(name).ok()
+}
+
 pub fn index_of(zone: &str) -> Option<u32> {
     if let Ok(n) = zone.parse::<u32>() {
         return (n > 0).then_some(n);

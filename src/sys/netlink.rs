@@ -162,7 +162,7 @@ impl Rtnl {
         mut on_msg: impl FnMut(RouteNetlinkMessage, Option<Vec<u8>>) -> io::Result<bool>,
     ) -> io::Result<()> {
         self.receive_raw(seq, |bytes| {
-            let raw_name = patch_link_names(bytes);
+            let raw_name = patch_names(bytes);
             let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(|e| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
@@ -184,6 +184,26 @@ impl Rtnl {
     ) -> io::Result<()> {
         let seq = self.send(msg, NLM_F_REQUEST | NLM_F_DUMP)?;
         self.receive_each(seq, |m, raw| on(m, raw).map(|_| true))
+    }
+
+    /// A dump whose answers are handed over as their bytes (header included), undecoded.
+    pub fn dump_bytes(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        mut on: impl FnMut(&[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let seq = self.send(msg, NLM_F_REQUEST | NLM_F_DUMP)?;
+        self.receive_raw(seq, |bytes| on(bytes).map(|_| true))
+    }
+
+    /// As dump_each for a request with one answer (a link by index).
+    pub fn request_each(
+        &mut self,
+        msg: RouteNetlinkMessage,
+        mut on: impl FnMut(RouteNetlinkMessage, Option<Vec<u8>>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let seq = self.send(msg, NLM_F_REQUEST)?;
+        self.receive_each(seq, |m, raw| on(m, raw).map(|_| false))
     }
 
     /// Send a dump request and collect every answer.
@@ -228,6 +248,26 @@ impl Rtnl {
             Ok(true)
         })?;
         Ok(out)
+    }
+
+    /// One link's index, name, flags and type (RTM_GETLINK for that index, no statistics);
+    /// None when there is no such link.
+    pub fn link_name(&mut self, index: u32) -> io::Result<Option<LinkName>> {
+        let mut req = LinkMessage::default();
+        req.header.index = index;
+        req.attributes.push(netlink_packet_route::link::LinkAttribute::ExtMask(vec![
+            netlink_packet_route::link::LinkExtentMask::SkipStats,
+        ]));
+        let seq = self.send(RouteNetlinkMessage::GetLink(req), NLM_F_REQUEST)?;
+        let mut found = None;
+        match self.receive_raw(seq, |bytes| {
+            found = link_name_of(bytes);
+            Ok(false)
+        }) {
+            Ok(()) => Ok(found),
+            Err(e) if e.raw_os_error() == Some(libc::ENODEV) => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     pub fn links(&mut self) -> io::Result<Vec<LinkMessage>> {
@@ -311,16 +351,25 @@ const IFLA_IFALIAS: u16 = 20;
 const IFLA_ALT_IFNAME: u16 = 53;
 /// nlmsghdr (16) + ifinfomsg (16).
 const LINK_ATTRS: usize = 32;
+/// Netlink header and struct ifaddrmsg.
+const ADDR_ATTRS: usize = 24;
+const RTM_NEWADDR: u16 = 20;
+const IFA_LABEL: u16 = 3;
 
 /// The attributes of a link message (from after its ifinfomsg).
 fn link_attrs(msg: &[u8]) -> impl Iterator<Item = (u16, std::ops::Range<usize>)> + '_ {
+    attrs_from(msg, LINK_ATTRS)
+}
+
+/// The attributes of a message whose family header ends at `start`, as (type, value range).
+fn attrs_from(msg: &[u8], start: usize) -> impl Iterator<Item = (u16, std::ops::Range<usize>)> + '_ {
     let base = msg.as_ptr() as usize;
-    netlink_packet_core::NlasIterator::new(msg.get(LINK_ATTRS..).unwrap_or(&[]))
+    netlink_packet_core::NlasIterator::new(msg.get(start..).unwrap_or(&[]))
         .map_while(Result::ok)
         .map(move |nla| {
             let value = nla.value();
-            let start = value.as_ptr() as usize - base;
-            (nla.kind() & 0x3fff, start..start + value.len())
+            let offset = value.as_ptr() as usize - base;
+            (nla.kind() & 0x3fff, offset..offset + value.len())
         })
 }
 
@@ -347,16 +396,26 @@ fn link_name_of(msg: &[u8]) -> Option<LinkName> {
     })
 }
 
-/// Make a link message's names decodable: bytes that are not UTF-8 in IFLA_IFNAME (and the
-/// alias and alternative names) become `?`, in place. Returns the real name when it was
-/// changed.
-fn patch_link_names(msg: &mut [u8]) -> Option<Vec<u8>> {
-    if msg.len() < LINK_ATTRS || u16::from_ne_bytes([msg[4], msg[5]]) != RTM_NEWLINK {
-        return None;
-    }
-    let ranges: Vec<(u16, std::ops::Range<usize>)> = link_attrs(msg)
-        .filter(|(k, _)| matches!(*k, IFLA_IFNAME | IFLA_IFALIAS | IFLA_ALT_IFNAME))
-        .collect();
+/// Make a message's names decodable: bytes that are not UTF-8 in a link's IFLA_IFNAME (and its
+/// alias and alternative names) or an address's IFA_LABEL become `?`, in place (netlink-packet-
+/// route refuses such strings). Returns the real name or label when it was changed.
+pub fn patch_names(msg: &mut [u8]) -> Option<Vec<u8>> {
+    let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
+    let (ranges, main): (Vec<(u16, std::ops::Range<usize>)>, u16) = match kind {
+        RTM_NEWLINK => (
+            attrs_from(msg, LINK_ATTRS)
+                .filter(|(k, _)| matches!(*k, IFLA_IFNAME | IFLA_IFALIAS | IFLA_ALT_IFNAME))
+                .collect(),
+            IFLA_IFNAME,
+        ),
+        RTM_NEWADDR => (
+            attrs_from(msg, ADDR_ATTRS)
+                .filter(|(k, _)| *k == IFA_LABEL)
+                .collect(),
+            IFA_LABEL,
+        ),
+        _ => return None,
+    };
     let mut real = None;
     for (kind, r) in ranges {
         let v = &msg[r.clone()];
@@ -364,7 +423,7 @@ fn patch_link_names(msg: &mut [u8]) -> Option<Vec<u8>> {
         if std::str::from_utf8(&v[..end]).is_ok() {
             continue;
         }
-        if kind == IFLA_IFNAME {
+        if kind == main {
             real = Some(v[..end].to_vec());
         }
         for b in &mut msg[r.start..r.start + end] {

@@ -17,7 +17,8 @@ use crate::sys::netlink::{Rtnl, netns_names_by_id};
 use clap::{Arg, ArgAction, Command};
 use cli::{Cmd, Family, Opts};
 use model::Layout;
-use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST};
+use netlink_packet_core::{NLM_F_DUMP, NLM_F_REQUEST, NetlinkMessage};
+use netlink_packet_route::address::AddressMessage;
 use netlink_packet_route::link::{LinkAttribute, LinkMessage};
 use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteFlags, RouteMessage};
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -488,24 +489,37 @@ fn show_links(
             opts.family = to.family;
         }
     }
-    let mut names = names(rtnl, &opts)?;
+    // No names dump first: each link is learned as the dump brings it, and a link referred to
+    // before it arrives (a master or lower device with a higher index) is asked for alone.
+    let mut names = Names::default();
+    names.numeric = opts.numeric;
+    let by_name = |names: &mut Names, rtnl: &mut Rtnl, name: &str| -> Option<u32> {
+        let index = crate::sys::netdev::index_of_name(&output::raw_bytes(name))?;
+        let link = rtnl.link_name(index).ok()??;
+        names.learn(link);
+        Some(index)
+    };
     let dev_index = match &filter.dev {
         Some(d) => Some(
-            names
-                .index(d)
+            by_name(&mut names, rtnl, d)
                 .ok_or_else(|| Error::local(format!("Device \"{d}\" does not exist.")))?,
         ),
         None => None,
     };
+    if let Some(m) = &filter.master
+        && by_name(&mut names, rtnl, m).is_none()
+    {
+        return Err(Error::usage(format!(
+            "argument \"{m}\" is wrong: Device does not exist"
+        )));
+    }
     let family = opts.family;
     let addrs = if family == Family::Packet {
-        HashMap::new()
+        AddrTable::default()
     } else {
-        addresses_by_link(rtnl, &opts, filter, &names)?
+        addresses_by_link(rtnl, &opts, filter)?
     };
-    let mut netns_loaded = false;
     let addr_only = opts.oneline && !opts.brief && family != Family::Packet;
-    let lay = layout(&opts);
     let mut req = LinkMessage::default();
     req.header.interface_family = dump_family;
     if opts.stats == 0 {
@@ -514,45 +528,132 @@ fn show_links(
             netlink_packet_route::link::LinkExtentMask::SkipStats,
         ]));
     }
-    let mut later_netns: Option<Vec<(i32, String)>> = None;
-    rtnl.dump_each(RouteNetlinkMessage::GetLink(req), |m, _| {
-        let RouteNetlinkMessage::NewLink(l) = m else {
-            return Ok(());
-        };
-        if dev_index.is_some_and(|i| i != l.header.index) || !parse::link_passes(&l, filter, &names)
-        {
+    let mut stream = LinkStream {
+        lay: layout(&opts),
+        opts: &opts,
+        filter,
+        link_mode,
+        addrs: &addrs,
+        addr_only,
+        names,
+        lookup: LinkLookup::default(),
+        pending: std::collections::VecDeque::new(),
+        netns_loaded: false,
+        out,
+    };
+    let mut each = |m: RouteNetlinkMessage, raw_name: Option<Vec<u8>>| -> io::Result<()> {
+        match m {
+            RouteNetlinkMessage::NewLink(l)
+                if dev_index.is_none_or(|i| i == l.header.index) =>
+            {
+                stream.arrive(l, raw_name)
+            }
+            _ => Ok(()),
+        }
+    };
+    match dev_index {
+        Some(index) => {
+            // One link: ask for it alone, as iproute2 does.
+            req.header.index = index;
+            rtnl.request_each(RouteNetlinkMessage::GetLink(req), &mut each)
+        }
+        None => rtnl.dump_each(RouteNetlinkMessage::GetLink(req), &mut each),
+    }
+    .and_then(|()| stream.flush(true))
+    .map_err(netlink_error)
+}
+
+/// `ip link` / `ip addr` as a stream. A link is printed once every link it names (its master,
+/// its lower device) is known. In a dump those usually arrive just before or just after it (a
+/// veth's peer is the next link), so a link waits in a short queue for them; one still missing
+/// when the queue is long or the dump is over is asked for alone.
+struct LinkStream<'a, 'o> {
+    opts: &'a Opts,
+    filter: &'a cli::AddrFilter,
+    link_mode: bool,
+    addrs: &'a AddrTable,
+    addr_only: bool,
+    lay: Layout,
+    names: Names,
+    lookup: LinkLookup,
+    pending: std::collections::VecDeque<LinkMessage>,
+    netns_loaded: bool,
+    out: &'a mut Out<'o>,
+}
+
+/// How many links may wait for a later one before lookups take over.
+const LINK_QUEUE: usize = 64;
+
+impl LinkStream<'_, '_> {
+    fn arrive(&mut self, l: LinkMessage, raw_name: Option<Vec<u8>>) -> io::Result<()> {
+        let own = raw_name.or_else(|| parse::link_name(&l).map(|n| n.as_bytes().to_vec()));
+        if let Some(name) = own {
+            self.names.learn(crate::sys::netlink::LinkName {
+                index: l.header.index,
+                name,
+                flags: l.header.flags.bits(),
+                link_type: u16::from(l.header.link_layer_type),
+            });
+        }
+        self.pending.push_back(l);
+        self.flush(false)
+    }
+
+    /// Print the waiting links whose references are known, in order; with `all` (or a long
+    /// queue), ask for the missing ones.
+    fn flush(&mut self, all: bool) -> io::Result<()> {
+        while let Some(front) = self.pending.front() {
+            let refs = parse::link_refs(front);
+            if refs.iter().any(|i| *i != 0 && !self.names.knows(*i)) {
+                if !all && self.pending.len() <= LINK_QUEUE {
+                    return Ok(());
+                }
+                for i in refs {
+                    self.lookup.ensure(&mut self.names, i);
+                }
+            }
+            let Some(l) = self.pending.pop_front() else {
+                break;
+            };
+            self.emit(&l)?;
+        }
+        Ok(())
+    }
+
+    fn emit(&mut self, l: &LinkMessage) -> io::Result<()> {
+        let (opts, family) = (self.opts, self.opts.family);
+        if !parse::link_passes(l, self.filter, &self.names) {
             return Ok(());
         }
-        let mine = addrs.get(&l.header.index);
+        let mine = self.addrs.get(l.header.index);
         if family != Family::Packet {
             // iproute2's ipaddr_filter: with a family, scope or prefix filter, keep only links
             // that have a matching address; links with no address at all stay when no family
             // is asked.
-            let matching = mine.is_some_and(|v| v.iter().any(|(_, m)| *m));
+            let matching = mine.is_some_and(|v| v.iter().any(|(_, _, m)| *m));
             let none = mine.is_none_or(|v| v.is_empty());
             if !(matching || (none && family == Family::Unspec)) {
                 return Ok(());
             }
         }
         if !opts.json
-            && !netns_loaded
+            && !self.netns_loaded
             && l.attributes
                 .iter()
                 .any(|a| matches!(a, LinkAttribute::LinkNetNsId(_)))
         {
             // `link-netns NAME`: the names of /run/netns, asked on a socket of their own
             // (this one is busy with the dump).
-            netns_loaded = true;
-            later_netns = Rtnl::open().ok().map(|mut r| netns_names_by_id(&mut r));
-            if let Some(n) = later_netns.take() {
-                names.netns = n;
+            self.netns_loaded = true;
+            if let Some(n) = Rtnl::open().ok().map(|mut r| netns_names_by_id(&mut r)) {
+                self.names.netns = n;
             }
         }
         let show = parse::LinkShow {
-            opts: &opts,
-            link_mode,
+            opts,
+            link_mode: self.link_mode,
         };
-        let Some(mut v) = parse::link_view(&l, show, &names) else {
+        let Some(mut v) = parse::link_view(l, show, &self.names) else {
             return Ok(());
         };
         if !l
@@ -566,47 +667,113 @@ fn show_links(
                 .filter(|q| *q != 0);
         }
         if family != Family::Packet {
-            v.addr_info = Some(
-                mine.map(|m| m.iter().map(|(a, _)| a.clone()).collect())
-                    .unwrap_or_default(),
-            );
-            v.addr_only = addr_only;
+            let mut list: Vec<model::AddrView> = Vec::new();
+            for entry in mine.into_iter().flatten() {
+                let Some((a, label)) = self.addrs.decode(*entry) else {
+                    continue;
+                };
+                let mut view = parse::addr_view(&a, opts, &self.names);
+                if let Some(l) = label {
+                    view.label = Some(output::raw_text(&l));
+                }
+                // iproute2 opens a JSON object for every address of the family and leaves it
+                // empty (`{}`) when a scope or prefix filter drops it.
+                view.hidden = !entry.2;
+                list.push(view);
+            }
+            if self.addr_only {
+                // `ip -o addr`: each address line starts with its link's index and name.
+                for a in &mut list {
+                    a.index_dev = Some((v.ifindex, v.ifname.clone()));
+                }
+            }
+            v.addr_info = Some(list);
+            v.addr_only = self.addr_only;
         }
-        out.push(&v, |v, t| v.render(t, &lay)).map_err(write_error)
-    })
-    .map_err(netlink_error)
+        let lay = self.lay;
+        self.out.push(&v, |v, t| v.render(t, &lay)).map_err(write_error)
+    }
+}
+
+/// Links a streamed dump refers to before it reaches them, asked one at a time on a second
+/// socket (the first is busy with the dump), as iproute2's ll_cache does.
+#[derive(Default)]
+struct LinkLookup {
+    rtnl: Option<Rtnl>,
+}
+
+impl LinkLookup {
+    fn ensure(&mut self, names: &mut Names, index: u32) {
+        if index == 0 || names.knows(index) {
+            return;
+        }
+        if self.rtnl.is_none() {
+            self.rtnl = Rtnl::open().ok();
+        }
+        if let Some(rtnl) = self.rtnl.as_mut()
+            && let Ok(Some(link)) = rtnl.link_name(index)
+        {
+            names.learn(link);
+        }
+    }
 }
 
 /// Every address of the family, as its view, grouped by link (and whether it passes the
 /// filter): what `ip addr` prints under each link.
-fn addresses_by_link(
-    rtnl: &mut Rtnl,
-    opts: &Opts,
-    filter: &cli::AddrFilter,
-    names: &Names,
-) -> Result<HashMap<u32, Vec<(model::AddrView, bool)>>> {
+/// The addresses `ip addr` will print, by link, kept as the kernel's message bytes (about 80
+/// bytes each) in one buffer: a node with tens of thousands of addresses keeps a small table,
+/// and each is decoded when its link is printed.
+#[derive(Default)]
+struct AddrTable {
+    bytes: Vec<u8>,
+    /// Per link: (start, end, passes the filter) of each address message in `bytes`.
+    by_link: HashMap<u32, Vec<(usize, usize, bool)>>,
+}
+
+impl AddrTable {
+    fn get(&self, index: u32) -> Option<&Vec<(usize, usize, bool)>> {
+        self.by_link.get(&index)
+    }
+
+    /// The address message and, when its label is not UTF-8, the label's real bytes.
+    fn decode(&self, (start, end, _): (usize, usize, bool)) -> Option<(AddressMessage, Option<Vec<u8>>)> {
+        decode_address(&mut self.bytes[start..end].to_vec())
+    }
+}
+
+fn decode_address(bytes: &mut [u8]) -> Option<(AddressMessage, Option<Vec<u8>>)> {
+    let label = crate::sys::netlink::patch_names(bytes);
+    match NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes)
+        .ok()?
+        .payload
+    {
+        netlink_packet_core::NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewAddress(a)) => {
+            Some((a, label))
+        }
+        _ => None,
+    }
+}
+
+fn addresses_by_link(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter) -> Result<AddrTable> {
     let family = opts.family;
-    let mut by_link: HashMap<u32, Vec<(model::AddrView, bool)>> = HashMap::new();
-    rtnl.dump_each(
-        RouteNetlinkMessage::GetAddress(netlink_packet_route::address::AddressMessage::default()),
-        |m, _| {
-            let RouteNetlinkMessage::NewAddress(a) = m else {
+    let mut table = AddrTable::default();
+    rtnl.dump_bytes(
+        RouteNetlinkMessage::GetAddress(AddressMessage::default()),
+        |bytes| {
+            let Some((a, _)) = decode_address(&mut bytes.to_vec()) else {
                 return Ok(());
             };
+            let list = table.by_link.entry(a.header.index).or_default();
             if !parse::addr_passes(&a, &cli::AddrFilter::default(), family) {
                 // Still counts for "has an address at all" (no family asked).
-                by_link.entry(a.header.index).or_default();
                 return Ok(());
             }
-            let passes = parse::addr_passes(&a, filter, family);
-            let mut v = parse::addr_view(&a, opts, names);
-            // iproute2 opens a JSON object for every address of the family and leaves it
-            // empty (`{}`) when a scope or prefix filter drops it.
-            v.hidden = !passes;
-            by_link.entry(a.header.index).or_default().push((v, passes));
+            let start = table.bytes.len();
+            table.bytes.extend_from_slice(bytes);
+            list.push((start, table.bytes.len(), parse::addr_passes(&a, filter, family)));
             Ok(())
         },
     )
     .map_err(netlink_error)?;
-    Ok(by_link)
+    Ok(table)
 }

@@ -21,12 +21,28 @@ const IFF_POINTOPOINT: u32 = 0x10;
 const IFF_RUNNING: u32 = 0x40;
 
 /// What iproute2 keeps in its `ll_map`: index -> name, flags, type. Also the netns names.
+/// An entry is 28 bytes with the name inline (the kernel's names are at most 15 bytes), so a
+/// node with thousands of links keeps a small table.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
-    pub links: HashMap<u32, (String, u32, u16)>,
+    links: HashMap<u32, LinkEntry>,
     pub netns: Vec<(i32, String)>,
     /// `-N`: numbers instead of names for protocols, scopes, tables, types and groups.
     pub numeric: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct LinkEntry {
+    flags: u32,
+    link_type: u16,
+    len: u8,
+    name: [u8; 16],
+}
+
+impl LinkEntry {
+    fn name(&self) -> &[u8] {
+        &self.name[..self.len as usize]
+    }
 }
 
 impl Names {
@@ -34,37 +50,61 @@ impl Names {
     /// byte for byte (output::raw_text).
     pub fn from_names(list: Vec<crate::sys::netlink::LinkName>) -> Self {
         let mut n = Names::default();
+        n.links.reserve(list.len());
         for l in list {
-            n.links.insert(
-                l.index,
-                (crate::output::raw_text(&l.name), l.flags, l.link_type),
-            );
+            n.learn(l);
         }
         n
     }
 
-    /// `ll_index_to_name`: unknown indexes print as `ifN`.
-    pub fn name(&self, index: u32) -> String {
+    /// Remember one link (from a names dump, a single lookup, or the link dump itself).
+    pub fn learn(&mut self, l: crate::sys::netlink::LinkName) {
+        let mut name = [0u8; 16];
+        let len = l.name.len().min(16);
+        name[..len].copy_from_slice(&l.name[..len]);
+        self.links.insert(
+            l.index,
+            LinkEntry {
+                flags: l.flags,
+                link_type: l.link_type,
+                len: len as u8,
+                name,
+            },
+        );
+    }
+
+    pub fn knows(&self, index: u32) -> bool {
+        self.links.contains_key(&index)
+    }
+
+    /// The name of a known link, byte for byte (output::raw_text).
+    pub fn known_name(&self, index: u32) -> Option<String> {
         self.links
             .get(&index)
-            .map(|l| l.0.clone())
+            .map(|l| crate::output::raw_text(l.name()))
+    }
+
+    /// `ll_index_to_name`: unknown indexes print as `ifN`.
+    pub fn name(&self, index: u32) -> String {
+        self.known_name(index)
             .unwrap_or_else(|| format!("if{index}"))
     }
 
     pub fn index(&self, name: &str) -> Option<u32> {
+        let want = crate::output::raw_bytes(name);
         self.links
             .iter()
-            .find(|(_, l)| l.0 == name)
+            .find(|(_, l)| l.name() == &want[..])
             .map(|(i, _)| *i)
     }
 
     /// `ll_index_to_flags`: an unknown index reads as all flags set (so never `M-DOWN`).
     fn flags(&self, index: u32) -> u32 {
-        self.links.get(&index).map(|l| l.1).unwrap_or(u32::MAX)
+        self.links.get(&index).map(|l| l.flags).unwrap_or(u32::MAX)
     }
 
     fn link_type(&self, index: u32) -> u16 {
-        self.links.get(&index).map(|l| l.2).unwrap_or(0xffff)
+        self.links.get(&index).map(|l| l.link_type).unwrap_or(0xffff)
     }
 
     pub(super) fn protocol(&self, n: u8) -> String {
@@ -173,8 +213,8 @@ pub struct LinkShow<'a> {
 pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkView> {
     let opts = show.opts;
     // The names table keeps a name that is not UTF-8 byte for byte; the message has `?`s.
-    let name = match names.links.get(&l.header.index) {
-        Some(n) => n.0.clone(),
+    let name = match names.known_name(l.header.index) {
+        Some(n) => n,
         None => link_name(l)?.to_string(),
     };
     let flags = l.header.flags.bits();
@@ -428,6 +468,26 @@ fn counters32(s: &netlink_packet_route::link::Stats) -> Counters {
 }
 
 /// Link-level filters of `ip addr/link show` (iproute2's print_linkinfo checks).
+/// The other links a link message names: its master, and its lower device when that lives in
+/// this namespace (no IFLA_LINK_NETNSID).
+pub fn link_refs(l: &LinkMessage) -> Vec<u32> {
+    let mut refs = Vec::new();
+    let mut lower = None;
+    let mut other_netns = false;
+    for a in &l.attributes {
+        match a {
+            LinkAttribute::Controller(m) => refs.push(*m),
+            LinkAttribute::Link(i) => lower = Some(*i),
+            LinkAttribute::LinkNetNsId(_) => other_netns = true,
+            _ => {}
+        }
+    }
+    if let Some(i) = lower.filter(|_| !other_netns) {
+        refs.push(i);
+    }
+    refs
+}
+
 pub fn link_passes(l: &LinkMessage, f: &AddrFilter, names: &Names) -> bool {
     if f.up && l.header.flags.bits() & IFF_UP == 0 {
         return false;
@@ -576,9 +636,6 @@ pub fn addr_view(a: &AddressMessage, opts: &Opts, names: &Names) -> AddrView {
     v.flags = words;
     if rest != 0 {
         v.unknown_flags = Some(rest);
-    }
-    if opts.oneline {
-        v.index_dev = Some((a.header.index, names.name(a.header.index)));
     }
     v
 }
@@ -1314,7 +1371,12 @@ mod tests {
 
     fn names() -> Names {
         let mut n = Names::default();
-        n.links.insert(2, ("eth0".into(), 0x1, 1));
+        n.learn(crate::sys::netlink::LinkName {
+            index: 2,
+            name: b"eth0".to_vec(),
+            flags: 0x1,
+            link_type: 1,
+        });
         n
     }
 

@@ -764,7 +764,12 @@ mod tests {
     #[test]
     fn nexthop_lines_as_iproute2() {
         let mut names = Names::default();
-        names.links.insert(2, ("a0".into(), 0, 1));
+        names.learn(crate::sys::netlink::LinkName {
+            index: 2,
+            name: b"a0".to_vec(),
+            flags: 0,
+            link_type: 1,
+        });
         let nh = parse_nexthop(&body(&[
             (NHA_ID, 1u32.to_ne_bytes().to_vec()),
             (NHA_GATEWAY, vec![10, 9, 0, 2]),
