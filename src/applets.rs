@@ -14,6 +14,7 @@ pub mod kubectl_debugbox;
 pub mod nslookup;
 pub mod ping;
 pub mod shell;
+pub mod ss;
 
 pub struct Applet {
     pub name: &'static str,
@@ -67,6 +68,13 @@ pub const APPLETS: &[Applet] = &[
         about: "ICMP echo (raw or unprivileged) or TCP connect probes, iputils compatible",
         command: ping::command,
         run: ping::run,
+    },
+    Applet {
+        name: "ss",
+        aliases: &[],
+        about: "who listens, who is connected (iproute2's ss: TCP, UDP, raw, Unix)",
+        command: ss::command,
+        run: ss::run,
     },
     Applet {
         name: "shell",

@@ -11,6 +11,7 @@ mod error;
 mod here;
 mod http;
 mod output;
+mod services;
 mod sys;
 #[cfg(test)]
 mod testing;
@@ -50,7 +51,8 @@ fn run_applet(applet: &applets::Applet, args: &[OsString]) -> i32 {
             if !e.message.is_empty() {
                 // Names that are not UTF-8 travel as output::raw_text; print their bytes back.
                 let line = format!("{}\n", e.line(applet.name));
-                let _ = std::io::Write::write_all(&mut std::io::stderr(), &output::raw_bytes(&line));
+                let _ =
+                    std::io::Write::write_all(&mut std::io::stderr(), &output::raw_bytes(&line));
             }
             e.code
         }

@@ -132,7 +132,9 @@ fn ip_usage_errors_are_one_line_exit_2() {
         vec!["route", "frobnicate"],
         vec!["-f"],
         vec!["route", "get"],
-        vec!["rule"],
+        vec!["rule", "frob"],
+        vec!["nexthop", "frob"],
+        vec!["xfrm"],
     ] {
         let r = run(Command::new(applet("ip")).args(&args));
         assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);

@@ -12,57 +12,12 @@ fn same_as_iproute2(lab: &Lab, host: &str, args: &str) {
     same_in_netns(&lab.ns(host), args);
 }
 
-fn in_netns(ns: &str, argv: &[&OsStr]) -> Run {
-    run(Command::new("ip").args(["netns", "exec", ns]).args(argv))
-}
-
 fn same_in_netns(ns: &str, args: &str) {
-    let argv: Vec<&OsStr> = args.split_whitespace().map(OsStr::new).collect();
-    same_in_netns_os(ns, &argv, |s| s.to_string());
+    same_as_reference(ns, "ip", args);
 }
 
-/// As same_in_netns, with arguments that may not be UTF-8 and a normalisation applied to both
-/// outputs (for the few numbers iproute2 prints with a fixed precision in JSON).
 fn same_in_netns_os(ns: &str, argv: &[&OsStr], norm: impl Fn(&str) -> String) {
-    let args = argv
-        .iter()
-        .map(|a| a.to_string_lossy())
-        .collect::<Vec<_>>()
-        .join(" ");
-    let mut ip: Vec<&OsStr> = vec![OsStr::new("ip")];
-    ip.extend(argv);
-    let ours_path = applet("ip");
-    let mut ours_argv: Vec<&OsStr> = vec![ours_path.as_os_str()];
-    ours_argv.extend(argv);
-    for _ in 0..10 {
-        let before = in_netns(ns, &ip);
-        let ours = in_netns(ns, &ours_argv);
-        let after = in_netns(ns, &ip);
-        assert_eq!(
-            before.code, 0,
-            "iproute2 `ip {args}` failed in {ns}: {}",
-            before.stderr
-        );
-        if before.stdout != after.stdout {
-            continue;
-        }
-        assert_eq!(
-            ours.code, 0,
-            "debugbox `ip {args}` failed in {ns}: {}",
-            ours.stderr
-        );
-        assert_eq!(
-            norm(&ours.stdout),
-            norm(&before.stdout),
-            "`ip {args}` in {ns} differs from iproute2"
-        );
-        assert!(
-            !ours.stdout.is_empty() || args.contains("neigh"),
-            "`ip {args}` printed nothing"
-        );
-        return;
-    }
-    panic!("iproute2's `ip {args}` output kept changing in {ns}");
+    same_as_reference_os(ns, "ip", argv, norm);
 }
 
 const FORMS: &[&str] = &[
@@ -256,38 +211,9 @@ fn works_without_privileges() {
 /// A namespace of the test's own, for what the pod lab does not have: link kinds, policy rules,
 /// next-hop objects, proxy neighbours and interface names that are not UTF-8. Everything but
 /// `a0` stays down, so bridge timers and counters do not move between runs.
-struct Scratch(String);
-
-impl Scratch {
-    fn new() -> Scratch {
-        require_root();
-        let name = format!("dbx-ipx-{}", std::process::id());
-        let s = Scratch(name);
-        s.ip_os(&["netns", "add", &s.0].map(OsString::from));
-        s
-    }
-
-    fn ip_os(&self, argv: &[OsString]) {
-        let r = run(Command::new("ip").args(argv));
-        assert_eq!(r.code, 0, "ip {argv:?}: {}", r.stderr);
-    }
-
-    fn ip(&self, args: &str) {
-        let mut argv = vec![OsString::from("-n"), OsString::from(&self.0)];
-        argv.extend(args.split_whitespace().map(OsString::from));
-        self.ip_os(&argv);
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
-    }
-}
-
 #[test]
 fn kinds_rules_nexthops_colour_and_odd_names_as_iproute2() {
-    let ns = Scratch::new();
+    let ns = Scratch::new("ipx");
     for cmd in [
         "link set lo up",
         "link add v0 type veth peer name v1",
@@ -451,7 +377,11 @@ fn node_scale_tables_match_iproute2() {
     }
     let _down = Down(name.clone());
     let up = run(Command::new(repo().join("scripts/lab")).args(["--name", &name, "scale"]));
-    assert_eq!(up.code, 0, "lab scale failed:\n{}\n{}", up.stdout, up.stderr);
+    assert_eq!(
+        up.code, 0,
+        "lab scale failed:\n{}\n{}",
+        up.stdout, up.stderr
+    );
     let ns = format!("{name}-scale");
     for form in [
         "r",

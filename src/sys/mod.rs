@@ -9,5 +9,7 @@ pub mod netdev;
 pub mod netlink;
 pub mod poll;
 pub mod process;
+pub mod procs;
 pub mod route;
+pub mod sockdiag;
 pub mod tcp;

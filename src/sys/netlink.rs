@@ -22,26 +22,47 @@ const DEADLINE: Duration = Duration::from_secs(5);
 /// Dump parts are at most 32 KiB; twice that leaves room and never truncates.
 const RECV_BUF: usize = 64 * 1024;
 
-pub struct Rtnl {
+/// A netlink socket of any protocol: requests out, answers in, each recv bounded by DEADLINE.
+pub struct Netlink {
     socket: Socket,
     seq: u32,
     buf: Vec<u8>,
 }
 
-impl Rtnl {
-    pub fn open() -> io::Result<Self> {
-        let mut socket = Socket::new(NETLINK_ROUTE)?;
+impl Netlink {
+    pub fn open(protocol: isize) -> io::Result<Self> {
+        let mut socket = Socket::new(protocol)?;
         socket.bind_auto()?;
         socket.connect(&SocketAddr::new(0, 0))?;
         set_recv_timeout(&socket, DEADLINE)?;
-        Ok(Rtnl {
+        Ok(Netlink {
             socket,
             seq: 0,
             buf: vec![0; RECV_BUF],
         })
     }
 
-    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
+    /// Send a message of type `kind` whose body (after the netlink header) is `body`.
+    pub fn send_raw(&mut self, kind: u16, flags: u16, body: &[u8]) -> io::Result<u32> {
+        self.seq = self.seq.wrapping_add(1);
+        let mut header = NetlinkHeader::default();
+        header.length = (16 + body.len()) as u32;
+        header.message_type = kind;
+        header.flags = flags;
+        header.sequence_number = self.seq;
+        let mut bytes = vec![0; 16 + body.len()];
+        netlink_packet_core::Emitable::emit(&header, &mut bytes[..16]);
+        bytes[16..].copy_from_slice(body);
+        self.socket.send(&bytes, 0)?;
+        Ok(self.seq)
+    }
+
+    /// Send a message a netlink-packet crate serializes.
+    pub fn send<T>(&mut self, msg: T, flags: u16) -> io::Result<u32>
+    where
+        T: netlink_packet_core::NetlinkSerializable + std::fmt::Debug + Clone + PartialEq + Eq,
+        NetlinkPayload<T>: From<T>,
+    {
         self.seq = self.seq.wrapping_add(1);
         let mut header = NetlinkHeader::default();
         header.flags = flags;
@@ -54,37 +75,10 @@ impl Rtnl {
         Ok(self.seq)
     }
 
-    /// A request in a message family netlink-packet-route does not model (next-hop objects):
-    /// `body` follows the netlink header as is, and `on` gets each answer's body.
-    pub fn raw_each(
-        &mut self,
-        kind: u16,
-        flags: u16,
-        body: &[u8],
-        mut on: impl FnMut(u16, &[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
-        self.seq = self.seq.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.length = (16 + body.len()) as u32;
-        header.message_type = kind;
-        header.flags = flags;
-        header.sequence_number = self.seq;
-        let mut bytes = vec![0; 16 + body.len()];
-        netlink_packet_core::Emitable::emit(&header, &mut bytes[..16]);
-        bytes[16..].copy_from_slice(body);
-        self.socket.send(&bytes, 0)?;
-        self.receive_raw(self.seq, |msg| {
-            let kind = u16::from_ne_bytes([msg[4], msg[5]]);
-            on(kind, &msg[16..])?;
-            // A dump ends with NLMSG_DONE; a single request with its one answer.
-            Ok(flags & NLM_F_DUMP == NLM_F_DUMP)
-        })
-    }
-
     /// Receive the messages answering `seq`, one at a time as they arrive: `on_msg` gets each
     /// message's bytes (header included) and says whether to go on. NLMSG_DONE ends the dump,
     /// NLMSG_ERROR becomes the error (or, without an error code, an acknowledgement).
-    fn receive_raw(
+    pub fn receive_raw(
         &mut self,
         seq: u32,
         mut on_msg: impl FnMut(&mut [u8]) -> io::Result<bool>,
@@ -128,18 +122,7 @@ impl Rtnl {
                     match kind {
                         netlink_packet_core::NLMSG_DONE => return Ok(()),
                         netlink_packet_core::NLMSG_ERROR => {
-                            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(
-                                &self.buf[offset..offset + len],
-                            )
-                            .map_err(|e| {
-                                io::Error::new(io::ErrorKind::InvalidData, e.to_string())
-                            })?;
-                            return match msg.payload {
-                                // An ACK is an error message without a code.
-                                NetlinkPayload::Error(err) if err.code.is_none() => Ok(()),
-                                NetlinkPayload::Error(err) => Err(err.to_io()),
-                                _ => Ok(()),
-                            };
+                            return error_of(&self.buf[offset + 16..offset + len]);
                         }
                         _ => {
                             if !on_msg(&mut self.buf[offset..offset + len])? {
@@ -151,6 +134,62 @@ impl Rtnl {
                 offset = next;
             }
         }
+    }
+}
+
+/// An NLMSG_ERROR body: an acknowledgement (code 0) or the error it carries.
+fn error_of(body: &[u8]) -> io::Result<()> {
+    use netlink_packet_core::{ErrorBuffer, ErrorMessage, Parseable};
+    let buf = ErrorBuffer::new_checked(&body)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+    let err = ErrorMessage::parse(&buf)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+    match err.code {
+        None => Ok(()),
+        Some(_) => Err(err.to_io()),
+    }
+}
+
+/// rtnetlink (NETLINK_ROUTE): links, addresses, routes, neighbours, rules, next hops.
+pub struct Rtnl {
+    nl: Netlink,
+}
+
+impl Rtnl {
+    pub fn open() -> io::Result<Self> {
+        Ok(Rtnl {
+            nl: Netlink::open(NETLINK_ROUTE)?,
+        })
+    }
+
+    fn send(&mut self, msg: RouteNetlinkMessage, flags: u16) -> io::Result<u32> {
+        self.nl.send(msg, flags)
+    }
+
+    fn receive_raw(
+        &mut self,
+        seq: u32,
+        on_msg: impl FnMut(&mut [u8]) -> io::Result<bool>,
+    ) -> io::Result<()> {
+        self.nl.receive_raw(seq, on_msg)
+    }
+
+    /// A request in a message family netlink-packet-route does not model (next-hop objects):
+    /// `body` follows the netlink header as is, and `on` gets each answer's body.
+    pub fn raw_each(
+        &mut self,
+        kind: u16,
+        flags: u16,
+        body: &[u8],
+        mut on: impl FnMut(u16, &[u8]) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let seq = self.nl.send_raw(kind, flags, body)?;
+        self.receive_raw(seq, |msg| {
+            let kind = u16::from_ne_bytes([msg[4], msg[5]]);
+            on(kind, &msg[16..])?;
+            // A dump ends with NLMSG_DONE; a single request with its one answer.
+            Ok(flags & NLM_F_DUMP == NLM_F_DUMP)
+        })
     }
 
     /// Receive the decoded messages answering `seq`. A link whose name is not UTF-8 (which
@@ -255,9 +294,10 @@ impl Rtnl {
     pub fn link_name(&mut self, index: u32) -> io::Result<Option<LinkName>> {
         let mut req = LinkMessage::default();
         req.header.index = index;
-        req.attributes.push(netlink_packet_route::link::LinkAttribute::ExtMask(vec![
-            netlink_packet_route::link::LinkExtentMask::SkipStats,
-        ]));
+        req.attributes
+            .push(netlink_packet_route::link::LinkAttribute::ExtMask(vec![
+                netlink_packet_route::link::LinkExtentMask::SkipStats,
+            ]));
         let seq = self.send(RouteNetlinkMessage::GetLink(req), NLM_F_REQUEST)?;
         let mut found = None;
         match self.receive_raw(seq, |bytes| {
@@ -362,7 +402,10 @@ fn link_attrs(msg: &[u8]) -> impl Iterator<Item = (u16, std::ops::Range<usize>)>
 }
 
 /// The attributes of a message whose family header ends at `start`, as (type, value range).
-fn attrs_from(msg: &[u8], start: usize) -> impl Iterator<Item = (u16, std::ops::Range<usize>)> + '_ {
+fn attrs_from(
+    msg: &[u8],
+    start: usize,
+) -> impl Iterator<Item = (u16, std::ops::Range<usize>)> + '_ {
     let base = msg.as_ptr() as usize;
     netlink_packet_core::NlasIterator::new(msg.get(start..).unwrap_or(&[]))
         .map_while(Result::ok)

@@ -106,3 +106,11 @@ pub fn ping_group_range() -> Option<String> {
 pub fn gid() -> u32 {
     nix::unistd::getgid().as_raw()
 }
+
+/// The terminal's width in columns (TIOCGWINSZ on stdout), when it has one.
+pub fn terminal_columns() -> Option<usize> {
+    let mut ws: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ writes a struct winsize into the pointer we pass, which is valid.
+    let r = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut ws) };
+    (r == 0 && ws.ws_col > 0).then_some(ws.ws_col as usize)
+}

@@ -158,3 +158,129 @@ impl Lab {
         );
     }
 }
+
+pub fn in_netns(ns: &str, argv: &[&std::ffi::OsStr]) -> Run {
+    run(Command::new("ip").args(["netns", "exec", ns]).args(argv))
+}
+
+/// Run the reference `tool`, then debugbox's applet of the same name, then the reference again,
+/// in namespace `ns`; when the two reference runs agree (counters and timers move), debugbox
+/// must print exactly the same.
+pub fn same_as_reference(ns: &str, tool: &str, args: &str) {
+    let argv: Vec<&std::ffi::OsStr> = args.split_whitespace().map(std::ffi::OsStr::new).collect();
+    same_as_reference_os(ns, tool, &argv, |s| s.to_string());
+}
+
+/// As same_as_reference, with arguments that may not be UTF-8 and a normalisation applied to
+/// both outputs.
+pub fn same_as_reference_os(
+    ns: &str,
+    tool: &str,
+    argv: &[&std::ffi::OsStr],
+    norm: impl Fn(&str) -> String,
+) {
+    use std::ffi::OsStr;
+    let args = argv
+        .iter()
+        .map(|a| a.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut reference: Vec<&OsStr> = vec![OsStr::new(tool)];
+    reference.extend(argv);
+    let ours_path = applet(tool);
+    let mut ours_argv: Vec<&OsStr> = vec![ours_path.as_os_str()];
+    ours_argv.extend(argv);
+    for _ in 0..10 {
+        let before = in_netns(ns, &reference);
+        let ours = in_netns(ns, &ours_argv);
+        let after = in_netns(ns, &reference);
+        assert_eq!(
+            before.code, 0,
+            "`{tool} {args}` failed in {ns}: {}",
+            before.stderr
+        );
+        if before.stdout != after.stdout {
+            continue;
+        }
+        assert_eq!(
+            ours.code, 0,
+            "debugbox `{tool} {args}` failed in {ns}: {}",
+            ours.stderr
+        );
+        assert_eq!(
+            norm(&ours.stdout),
+            norm(&before.stdout),
+            "`{tool} {args}` in {ns} differs from the reference"
+        );
+        assert!(
+            !ours.stdout.is_empty() || args.contains("neigh"),
+            "`{tool} {args}` printed nothing"
+        );
+        return;
+    }
+    panic!("the reference `{tool} {args}` kept changing in {ns}");
+}
+
+/// A network namespace of the test's own (lo up), deleted with everything in it at the end.
+pub struct Scratch(pub String, std::cell::RefCell<Vec<std::process::Child>>);
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        require_root();
+        // Tests of one binary run in parallel threads: each Scratch gets its own number.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("dbx-{tag}-{}-{n}", std::process::id());
+        let s = Scratch(name, Default::default());
+        let _ = Command::new("ip").args(["netns", "del", &s.0]).output();
+        s.ip_os(&["netns", "add", &s.0].map(std::ffi::OsString::from));
+        s.ip("link set lo up");
+        s
+    }
+
+    pub fn ip_os(&self, argv: &[std::ffi::OsString]) {
+        let r = run(Command::new("ip").args(argv));
+        assert_eq!(r.code, 0, "ip {argv:?}: {}", r.stderr);
+    }
+
+    pub fn ip(&self, args: &str) {
+        let mut argv = vec![
+            std::ffi::OsString::from("-n"),
+            std::ffi::OsString::from(&self.0),
+        ];
+        argv.extend(args.split_whitespace().map(std::ffi::OsString::from));
+        self.ip_os(&argv);
+    }
+
+    /// A process running in the namespace until the Scratch goes away; returns once it printed
+    /// its first line (`ready …`), which is returned.
+    pub fn spawn(&self, argv: &[&str]) -> String {
+        use std::io::BufRead;
+        let mut child = Command::new("ip")
+            .args(["netns", "exec", &self.0])
+            .args(argv)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let out = child.stdout.take().unwrap();
+        std::io::BufReader::new(out).read_line(&mut line).unwrap();
+        self.1.borrow_mut().push(child);
+        line
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Ok(out) = Command::new("ip").args(["netns", "pids", &self.0]).output() {
+            for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                let _ = Command::new("kill").args(["-9", pid]).output();
+            }
+        }
+        for mut child in self.1.borrow_mut().drain(..) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        let _ = Command::new("ip").args(["netns", "del", &self.0]).output();
+    }
+}

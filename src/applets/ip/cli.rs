@@ -934,7 +934,8 @@ fn parse_neigh(opts: &Opts, args: &[String]) -> Result<Cmd> {
 
 const NUD_NOARP: u32 = 0x40;
 
-/// The verb of a read-only object: show/list/lst (or nothing) lists; a changing verb is refused.
+/// The verb of a read-only object: show/list/lst (or nothing) lists; a changing verb is refused;
+/// any other word is an unknown command, as iproute2 says.
 fn show_verb<'a>(
     object: &str,
     args: &'a [String],
@@ -953,7 +954,9 @@ fn show_verb<'a>(
     if let Some(word) = changing.iter().find(|w| matches(v, w)) {
         return Err(read_only(object, word));
     }
-    Ok(Some(args))
+    Err(Error::usage(format!(
+        "Command \"{v}\" is unknown, try \"ip {object} help\""
+    )))
 }
 
 fn parse_rule(opts: &Opts, args: &[String]) -> Result<Cmd> {
@@ -1054,19 +1057,18 @@ fn parse_rule(opts: &Opts, args: &[String]) -> Result<Cmd> {
 }
 
 fn parse_nexthop(opts: &Opts, args: &[String]) -> Result<Cmd> {
-    let mut args = args;
-    if let Some(v) = args.first().map(String::as_str) {
-        if matches(v, "get") {
-            args = &args[1..];
-        } else if matches(v, "bucket") {
+    let args = match args.first().map(String::as_str) {
+        Some(v) if matches(v, "get") => &args[1..],
+        Some(v) if matches(v, "bucket") => {
             return Err(
                 Error::usage("\"ip nexthop bucket\" is not available in debugbox ip")
                     .hint("ip nexthop show lists the groups and their buckets' settings"),
             );
         }
-    }
-    let Some(args) = show_verb("nexthop", args, &["add", "replace", "delete", "flush"])? else {
-        return Ok(Cmd::Help("nexthop"));
+        _ => match show_verb("nexthop", args, &["add", "replace", "delete", "flush"])? {
+            Some(rest) => rest,
+            None => return Ok(Cmd::Help("nexthop")),
+        },
     };
     let mut f = NexthopFilter {
         family: opts.family,

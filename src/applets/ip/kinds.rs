@@ -19,13 +19,9 @@ fn bridge_id(id: &BridgeId) -> String {
     format!("{:04x}.{}", id.priority, mac.join(":"))
 }
 
-/// ll_proto_n2a for the two VLAN protocols iproute2 names.
+/// ll_proto_n2a.
 fn vlan_protocol(p: u16) -> String {
-    match p {
-        0x8100 => "802.1Q".into(),
-        0x88a8 => "802.1ad".into(),
-        n => format!("[{n}]"),
-    }
+    crate::services::ll_protocol_name(p)
 }
 
 fn mac(a: &[u8; 6]) -> String {

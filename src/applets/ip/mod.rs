@@ -543,9 +543,7 @@ fn show_links(
     };
     let mut each = |m: RouteNetlinkMessage, raw_name: Option<Vec<u8>>| -> io::Result<()> {
         match m {
-            RouteNetlinkMessage::NewLink(l)
-                if dev_index.is_none_or(|i| i == l.header.index) =>
-            {
+            RouteNetlinkMessage::NewLink(l) if dev_index.is_none_or(|i| i == l.header.index) => {
                 stream.arrive(l, raw_name)
             }
             _ => Ok(()),
@@ -691,7 +689,9 @@ impl LinkStream<'_, '_> {
             v.addr_only = self.addr_only;
         }
         let lay = self.lay;
-        self.out.push(&v, |v, t| v.render(t, &lay)).map_err(write_error)
+        self.out
+            .push(&v, |v, t| v.render(t, &lay))
+            .map_err(write_error)
     }
 }
 
@@ -736,7 +736,10 @@ impl AddrTable {
     }
 
     /// The address message and, when its label is not UTF-8, the label's real bytes.
-    fn decode(&self, (start, end, _): (usize, usize, bool)) -> Option<(AddressMessage, Option<Vec<u8>>)> {
+    fn decode(
+        &self,
+        (start, end, _): (usize, usize, bool),
+    ) -> Option<(AddressMessage, Option<Vec<u8>>)> {
         decode_address(&mut self.bytes[start..end].to_vec())
     }
 }
@@ -770,7 +773,11 @@ fn addresses_by_link(rtnl: &mut Rtnl, opts: &Opts, filter: &cli::AddrFilter) -> 
             }
             let start = table.bytes.len();
             table.bytes.extend_from_slice(bytes);
-            list.push((start, table.bytes.len(), parse::addr_passes(&a, filter, family)));
+            list.push((
+                start,
+                table.bytes.len(),
+                parse::addr_passes(&a, filter, family),
+            ));
             Ok(())
         },
     )

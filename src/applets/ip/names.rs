@@ -43,40 +43,14 @@ pub fn protocol_from_name(s: &str) -> Option<u8> {
         .or_else(|| s.parse().ok())
 }
 
-/// IP protocol numbers by their /etc/protocols names (a static binary has no getprotobyname).
-const IP_PROTOCOLS: &[(u8, &str)] = &[
-    (1, "icmp"),
-    (2, "igmp"),
-    (4, "ipencap"),
-    (6, "tcp"),
-    (17, "udp"),
-    (41, "ipv6"),
-    (47, "gre"),
-    (50, "esp"),
-    (51, "ah"),
-    (58, "ipv6-icmp"),
-    (132, "sctp"),
-    (136, "udplite"),
-];
-
-/// inet_proto_a2n: a name, `icmpv6`, or a number.
+/// inet_proto_a2n.
 pub fn ip_protocol_from_name(s: &str) -> Option<u8> {
-    if s == "icmpv6" {
-        return Some(58);
-    }
-    IP_PROTOCOLS
-        .iter()
-        .find(|(_, n)| *n == s)
-        .map(|(k, _)| *k)
-        .or_else(|| s.parse().ok())
+    crate::services::ip_protocol_number(s)
 }
 
-/// inet_proto_n2a: the name, or `ipproto-N`.
+/// inet_proto_n2a.
 pub fn ip_protocol(n: u8, numeric: bool) -> String {
-    match IP_PROTOCOLS.iter().find(|(k, _)| *k == n) {
-        Some((_, name)) if !numeric => name.to_string(),
-        _ => format!("ipproto-{n}"),
-    }
+    crate::services::ip_protocol_name(n, numeric)
 }
 
 const SCOPES: &[(u8, &str)] = &[

@@ -104,7 +104,10 @@ impl Names {
     }
 
     fn link_type(&self, index: u32) -> u16 {
-        self.links.get(&index).map(|l| l.link_type).unwrap_or(0xffff)
+        self.links
+            .get(&index)
+            .map(|l| l.link_type)
+            .unwrap_or(0xffff)
     }
 
     pub(super) fn protocol(&self, n: u8) -> String {
