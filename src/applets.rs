@@ -11,6 +11,7 @@ pub mod diagnose;
 pub mod dig;
 pub mod ip;
 pub mod kubectl_debugbox;
+pub mod nc;
 pub mod nslookup;
 pub mod ping;
 pub mod shell;
@@ -54,6 +55,13 @@ pub const APPLETS: &[Applet] = &[
         about: "show routes, addresses, links and neighbours (iproute2 compatible, read-only)",
         command: ip::command,
         run: ip::run,
+    },
+    Applet {
+        name: "nc",
+        aliases: &["netcat"],
+        about: "connect, listen and scan ports: TCP, UDP, Unix (OpenBSD netcat compatible)",
+        command: nc::command,
+        run: nc::run,
     },
     Applet {
         name: "nslookup",

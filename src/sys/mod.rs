@@ -11,5 +11,6 @@ pub mod poll;
 pub mod process;
 pub mod procs;
 pub mod route;
+pub mod sock;
 pub mod sockdiag;
 pub mod tcp;

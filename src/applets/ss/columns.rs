@@ -37,12 +37,23 @@ const BUF_CHUNKS_MAX: usize = 5;
 /// sizeof(buf_token.len).
 const LEN_SIZE: i64 = 2;
 
+fn spaces(out: &mut impl Write, mut n: usize) -> io::Result<()> {
+    const SPACES: [u8; 64] = [b' '; 64];
+    while n > 0 {
+        let k = n.min(SPACES.len());
+        out.write_all(&SPACES[..k])?;
+        n -= k;
+    }
+    Ok(())
+}
+
 pub struct Columns<W: Write> {
     cols: Vec<Col>,
     current: usize,
-    /// Token bytes, and each token's (start, len); the last token is the one being written.
+    /// The tokens as ss keeps them: each a two-byte length and its bytes, one after the other;
+    /// `cur` is where the length of the token being written sits.
     bytes: Vec<u8>,
-    tokens: Vec<(usize, usize)>,
+    cur: usize,
     /// ss's chunk bookkeeping: is there a buffer, bytes used in the tail chunk, whether the
     /// current token starts its chunk, the number of chunks.
     has_head: bool,
@@ -78,8 +89,9 @@ impl<W: Write> Columns<W> {
                 col(Align::Left, "", ""),
             ],
             current: 0,
-            bytes: Vec::new(),
-            tokens: Vec::new(),
+            // What ss keeps before it renders: reserved once, so growing never copies.
+            bytes: Vec::with_capacity(BUF_CHUNKS_MAX * BUF_CHUNK as usize),
+            cur: 0,
             has_head: false,
             used: 0,
             cur_first: false,
@@ -98,7 +110,20 @@ impl<W: Write> Columns<W> {
         self.chunks += 1;
         self.used = LEN_SIZE;
         self.cur_first = true;
-        self.tokens.push((self.bytes.len(), 0));
+        self.start_token();
+    }
+
+    fn start_token(&mut self) {
+        self.cur = self.bytes.len();
+        self.bytes.extend_from_slice(&[0, 0]);
+    }
+
+    /// The length of the token being written.
+    fn cur_len(&self) -> usize {
+        match self.bytes.get(self.cur..self.cur + 2) {
+            Some(b) => u16::from_ne_bytes([b[0], b[1]]) as usize,
+            None => 0,
+        }
     }
 
     /// out(): append to the current field.
@@ -113,16 +138,18 @@ impl<W: Write> Columns<W> {
         let avail = BUF_CHUNK - CHUNK_HEAD - self.used;
         if !(len < avail || self.cur_first) {
             // The token moves to a new chunk, whole.
-            let cur_len = self.tokens.last().map_or(0, |t| t.1) as i64;
+            let cur_len = self.cur_len() as i64;
             self.chunks += 1;
             self.used = LEN_SIZE + cur_len;
             self.cur_first = true;
         }
         self.used += len;
+        // A token's length is ss's u16: longer text is cut there.
+        let room = (u16::MAX as usize).saturating_sub(self.cur_len());
+        let text = &text[..text.len().min(room)];
         self.bytes.extend_from_slice(text);
-        if let Some(t) = self.tokens.last_mut() {
-            t.1 += text.len();
-        }
+        let new_len = (self.cur_len() + text.len()) as u16;
+        self.bytes[self.cur..self.cur + 2].copy_from_slice(&new_len.to_ne_bytes());
     }
 
     pub fn out_str(&mut self, text: &str) {
@@ -138,7 +165,7 @@ impl<W: Write> Columns<W> {
         if !self.has_head {
             self.new_chunk();
         }
-        let cur_len = self.tokens.last().map_or(0, |t| t.1);
+        let cur_len = self.cur_len();
         if cur_len > self.cols[col].max_len {
             self.cols[col].max_len = cur_len;
         }
@@ -150,7 +177,7 @@ impl<W: Write> Columns<W> {
         }
         self.used += pad + LEN_SIZE;
         self.cur_first = false;
-        self.tokens.push((self.bytes.len(), 0));
+        self.start_token();
     }
 
     /// field_next.
@@ -266,8 +293,11 @@ impl<W: Write> Columns<W> {
             f += 1;
         }
         let mut line_started = false;
-        let tokens = std::mem::take(&mut self.tokens);
-        for (start, len) in tokens {
+        let bytes = std::mem::take(&mut self.bytes);
+        let mut start = 0usize;
+        while start + 2 <= bytes.len() {
+            let len = u16::from_ne_bytes([bytes[start], bytes[start + 1]]) as usize;
+            start += 2;
             let f_col = &self.cols[f.min(COL_MAX - 1)];
             let mut printed = 0usize;
             if line_started {
@@ -278,16 +308,17 @@ impl<W: Write> Columns<W> {
             if f_col.width > 0 && f_col.align == Align::Right {
                 let s = f_col.width as isize - len as isize - printed as isize;
                 if s > 0 {
-                    write!(self.out, "{:1$}", "", s as usize)?;
+                    spaces(&mut self.out, s as usize)?;
                     printed += s as usize;
                 }
             }
-            self.out.write_all(&self.bytes[start..start + len])?;
+            self.out.write_all(&bytes[start..start + len])?;
+            start += len;
             printed += len;
             if f_col.width > 0 && f_col.align == Align::Left {
                 let s = f_col.width as isize - printed as isize;
                 if s > 0 {
-                    write!(self.out, "{:1$}", "", s as usize)?;
+                    spaces(&mut self.out, s as usize)?;
                 }
             }
             loop {
@@ -306,6 +337,7 @@ impl<W: Write> Columns<W> {
         if line_started {
             self.out.write_all(b"\n")?;
         }
+        self.bytes = bytes;
         self.bytes.clear();
         self.has_head = false;
         self.chunks = 0;

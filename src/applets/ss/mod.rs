@@ -157,7 +157,10 @@ enum Sink<'a> {
 impl Sink<'_> {
     fn push(&mut self, row: show::Row) -> io::Result<()> {
         match self {
-            Sink::Json(w) => w.push(&serde_json::Value::Object(row.json), |_, _| {}),
+            Sink::Json(w) => w.push(
+                &serde_json::Value::Object(row.json.unwrap_or_default()),
+                |_, _| {},
+            ),
             Sink::Text(c) => {
                 c.set(COL_NETID)?;
                 c.out_str(row.netid);

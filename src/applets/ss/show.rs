@@ -10,6 +10,18 @@ use std::collections::HashMap;
 use std::fmt::Write;
 use std::net::IpAddr;
 
+/// A row's JSON object: None unless `-j` asked for it, so text output builds none.
+pub type Obj = Option<Map<String, Value>>;
+
+/// Insert into an `Obj` when there is one; the value is not even computed otherwise.
+macro_rules! put {
+    ($obj:expr, $key:expr, $value:expr $(,)?) => {
+        if let Some(m) = $obj.as_mut() {
+            m.insert($key, $value);
+        }
+    };
+}
+
 /// What printing needs besides the socket: names of ports and devices, owners, the local port
 /// range, and the table being listed.
 pub struct Ctx<'a> {
@@ -37,7 +49,8 @@ pub struct Row {
     pub peer_port: String,
     /// Everything after the addresses: users, timer, details, memory, TCP information.
     pub rest: String,
-    pub json: Map<String, Value>,
+    /// The JSON object, built only for `-j`.
+    pub json: Obj,
 }
 
 const STATES: [&str; 12] = [
@@ -215,13 +228,13 @@ pub fn row(s: &Sock, ctx: &Ctx) -> Row {
         _ => {}
     }
     let opts = ctx.opts;
-    let mut json = Map::new();
+    let mut json = opts.json.then(Map::new);
     let netid = netid(s);
     let state = STATES.get(s.state as usize).copied().unwrap_or("UNKNOWN");
-    json.insert("netid".into(), json!(netid));
-    json.insert("state".into(), json!(state));
-    json.insert("recv_q".into(), json!(s.recv_q));
-    json.insert("send_q".into(), json!(s.send_q));
+    put!(json, "netid".into(), json!(netid));
+    put!(json, "state".into(), json!(state));
+    put!(json, "recv_q".into(), json!(s.recv_q));
+    put!(json, "send_q".into(), json!(s.send_q));
     let (local, local_port, peer, peer_port);
     if s.family == AF_UNIX {
         let name = s
@@ -233,10 +246,10 @@ pub fn row(s: &Sock, ctx: &Ctx) -> Row {
         local_port = s.lport.to_string();
         peer = "* ".to_string();
         peer_port = s.rport.to_string();
-        json.insert("local_address".into(), json!(name));
-        json.insert("local_port".into(), json!(s.lport));
-        json.insert("peer_address".into(), json!("*"));
-        json.insert("peer_port".into(), json!(s.rport));
+        put!(json, "local_address".into(), json!(name));
+        put!(json, "local_port".into(), json!(s.lport));
+        put!(json, "peer_address".into(), json!("*"));
+        put!(json, "peer_port".into(), json!(s.rport));
     } else {
         let la = ctx.inet_addr(s, s.local.as_ref());
         local = match s.iface {
@@ -247,13 +260,13 @@ pub fn row(s: &Sock, ctx: &Ctx) -> Row {
         let ra = ctx.inet_addr(s, s.remote.as_ref());
         peer = format!("{ra}:");
         peer_port = ctx.service(s.rport);
-        json.insert("local_address".into(), json!(la));
+        put!(json, "local_address".into(), json!(la));
         if s.iface != 0 {
-            json.insert("interface".into(), json!((ctx.ifname)(s.iface)));
+            put!(json, "interface".into(), json!((ctx.ifname)(s.iface)));
         }
-        json.insert("local_port".into(), json!(local_port));
-        json.insert("peer_address".into(), json!(ra));
-        json.insert("peer_port".into(), json!(peer_port));
+        put!(json, "local_port".into(), json!(local_port));
+        put!(json, "peer_address".into(), json!(ra));
+        put!(json, "peer_port".into(), json!(peer_port));
     }
     let mut rest = String::new();
     if let Some(owners) = ctx.owners
@@ -273,7 +286,7 @@ pub fn row(s: &Sock, ctx: &Ctx) -> Row {
             })
             .collect();
         let _ = write!(rest, " users:({})", parts.join(","));
-        json.insert("users".into(), Value::Array(users));
+        put!(json, "users".into(), Value::Array(users));
     }
     if s.family == AF_UNIX {
         unix_rest(s, opts, &mut rest, &mut json);
@@ -327,12 +340,12 @@ fn netlink_protocol(p: u8, numeric: bool) -> String {
     }
 }
 
-fn empty_row(s: &Sock, netid: &'static str) -> Row {
-    let mut json = Map::new();
-    json.insert("netid".into(), json!(netid));
-    json.insert("state".into(), json!("UNCONN"));
-    json.insert("recv_q".into(), json!(s.recv_q));
-    json.insert("send_q".into(), json!(s.send_q));
+fn empty_row(s: &Sock, netid: &'static str, json: bool) -> Row {
+    let mut json = json.then(Map::new);
+    put!(json, "netid".into(), json!(netid));
+    put!(json, "state".into(), json!("UNCONN"));
+    put!(json, "recv_q".into(), json!(s.recv_q));
+    put!(json, "send_q".into(), json!(s.send_q));
     Row {
         netid,
         state: "UNCONN",
@@ -358,10 +371,10 @@ fn netlink_row(s: &Sock, ctx: &Ctx) -> Row {
         groups,
     }) = s.link.clone()
     else {
-        return empty_row(s, "nl");
+        return empty_row(s, "nl", ctx.opts.json);
     };
     let opts = ctx.opts;
-    let mut r = empty_row(s, "nl");
+    let mut r = empty_row(s, "nl", ctx.opts.json);
     let proto = netlink_protocol(protocol, opts.numeric);
     let process = if portid == -1 {
         "*".to_string()
@@ -382,18 +395,18 @@ fn netlink_row(s: &Sock, ctx: &Ctx) -> Row {
     };
     r.local = format!("{proto}:");
     r.local_port = process.clone();
-    r.json.insert("local_address".into(), json!(proto));
-    r.json.insert("local_port".into(), json!(process));
+    put!(r.json, "local_address".into(), json!(proto));
+    put!(r.json, "local_port".into(), json!(process));
     // NETLINK_CONNECTED
     if state == 1 {
         r.peer = format!("{dst_group}:");
         r.peer_port = dst_portid.to_string();
-        r.json.insert("peer_address".into(), json!(dst_group));
-        r.json.insert("peer_port".into(), json!(dst_portid));
+        put!(r.json, "peer_address".into(), json!(dst_group));
+        put!(r.json, "peer_port".into(), json!(dst_portid));
     }
     if opts.details > 0 {
         let _ = write!(r.rest, " sk=0 cb=0 groups=0x{groups:08x}");
-        r.json.insert("groups".into(), json!(groups));
+        put!(r.json, "groups".into(), json!(groups));
     }
     if opts.mem
         && let Some(m) = &s.skmem
@@ -414,7 +427,7 @@ fn packet_row(s: &Sock, ctx: &Ctx) -> Row {
         fanout,
     }) = s.link.clone()
     else {
-        return empty_row(s, "p_raw");
+        return empty_row(s, "p_raw", ctx.opts.json);
     };
     let opts = ctx.opts;
     let netid = if s.kind as i32 == libc::SOCK_RAW {
@@ -422,7 +435,7 @@ fn packet_row(s: &Sock, ctx: &Ctx) -> Row {
     } else {
         "p_dgr"
     };
-    let mut r = empty_row(s, netid);
+    let mut r = empty_row(s, netid, ctx.opts.json);
     let proto = if protocol == 3 {
         "*".to_string()
     } else {
@@ -435,8 +448,8 @@ fn packet_row(s: &Sock, ctx: &Ctx) -> Row {
     };
     r.local = format!("{proto}:");
     r.local_port = dev.clone();
-    r.json.insert("local_address".into(), json!(proto));
-    r.json.insert("local_port".into(), json!(dev));
+    put!(r.json, "local_address".into(), json!(proto));
+    put!(r.json, "local_port".into(), json!(dev));
     if let Some(owners) = ctx.owners
         && let Some(list) = owners.get(&s.inode)
     {
@@ -509,7 +522,7 @@ fn shutdown_text(mask: u8) -> String {
     )
 }
 
-fn unix_rest(s: &Sock, opts: &Opts, rest: &mut String, json: &mut Map<String, Value>) {
+fn unix_rest(s: &Sock, opts: &Opts, rest: &mut String, json: &mut Obj) {
     if opts.mem
         && let Some(m) = &s.skmem
     {
@@ -518,12 +531,12 @@ fn unix_rest(s: &Sock, opts: &Opts, rest: &mut String, json: &mut Map<String, Va
     if opts.details > 0 {
         if let Some(m) = s.shutdown {
             rest.push_str(&shutdown_text(m));
-            json.insert("shutdown".into(), json!(m));
+            put!(json, "shutdown".into(), json!(m));
         }
         if let Some((ino, dev)) = s.vfs {
             let (major, minor) = (libc::major(dev as u64), libc::minor(dev as u64));
             let _ = write!(rest, " ino:{ino} dev:{major}/{minor}");
-            json.insert(
+            put!(json, 
                 "vfs".into(),
                 json!({"inode": ino, "dev": format!("{major}/{minor}")}),
             );
@@ -533,12 +546,12 @@ fn unix_rest(s: &Sock, opts: &Opts, rest: &mut String, json: &mut Map<String, Va
             for p in peers {
                 let _ = write!(rest, " {p}");
             }
-            json.insert("peers".into(), json!(peers));
+            put!(json, "peers".into(), json!(peers));
         }
     }
 }
 
-fn skmem(m: &[u32], rest: &mut String, json: &mut Map<String, Value>) {
+fn skmem(m: &[u32], rest: &mut String, json: &mut Obj) {
     let g = |i: usize| m.get(i).copied().unwrap_or(0);
     let _ = write!(
         rest,
@@ -564,16 +577,16 @@ fn skmem(m: &[u32], rest: &mut String, json: &mut Map<String, Value>) {
         j["drops"] = json!(g(8));
     }
     rest.push(')');
-    json.insert("skmem".into(), j);
+    put!(json, "skmem".into(), j);
 }
 
-fn inet_rest(s: &Sock, ctx: &Ctx, rest: &mut String, json: &mut Map<String, Value>) {
+fn inet_rest(s: &Sock, ctx: &Ctx, rest: &mut String, json: &mut Obj) {
     let opts = ctx.opts;
     if opts.options && s.timer != 0 {
         const NAMES: [&str; 6] = ["off", "on", "keepalive", "timewait", "persist", "unknown"];
         let t = NAMES[(s.timer as usize).min(5)];
         let _ = write!(rest, " timer:({t},{},{})", ms_timer(s.expires), s.retrans);
-        json.insert(
+        put!(json, 
             "timer".into(),
             json!({"name": t, "expires_ms": s.expires, "retrans": s.retrans}),
         );
@@ -583,37 +596,37 @@ fn inet_rest(s: &Sock, ctx: &Ctx, rest: &mut String, json: &mut Map<String, Valu
             let _ = write!(rest, " uid:{}", s.uid);
         }
         let _ = write!(rest, " ino:{} sk:{:x}", s.inode, s.cookie);
-        json.insert("uid".into(), json!(s.uid));
-        json.insert("inode".into(), json!(s.inode));
-        json.insert("sk".into(), json!(format!("{:x}", s.cookie)));
+        put!(json, "uid".into(), json!(s.uid));
+        put!(json, "inode".into(), json!(s.inode));
+        put!(json, "sk".into(), json!(format!("{:x}", s.cookie)));
         if s.mark != 0 {
             let _ = write!(rest, " fwmark:{:#x}", s.mark);
-            json.insert("fwmark".into(), json!(s.mark));
+            put!(json, "fwmark".into(), json!(s.mark));
         }
         if s.cgroup != 0 {
             let path = (ctx.cgroup)(s.cgroup);
             let _ = write!(rest, " cgroup:{path}");
-            json.insert("cgroup".into(), json!(path));
+            put!(json, "cgroup".into(), json!(path));
         }
         if s.family == AF_INET6
             && let Some(v) = s.v6only
         {
             let _ = write!(rest, " v6only:{}", v as u8);
-            json.insert("v6only".into(), json!(v));
+            put!(json, "v6only".into(), json!(v));
         }
         if let Some(m) = s.shutdown {
             rest.push_str(&shutdown_text(m));
-            json.insert("shutdown".into(), json!(m));
+            put!(json, "shutdown".into(), json!(m));
         }
     }
     if opts.tos {
         if let Some(t) = s.tos {
             let _ = write!(rest, " tos:{}", c_hex(t as u32));
-            json.insert("tos".into(), json!(t));
+            put!(json, "tos".into(), json!(t));
         }
         if let Some(t) = s.tclass {
             let _ = write!(rest, " tclass:{}", c_hex(t as u32));
-            json.insert("tclass".into(), json!(t));
+            put!(json, "tclass".into(), json!(t));
         }
     }
     if opts.mem || (opts.info && s.kind != 17) {
@@ -644,7 +657,7 @@ fn tcp_info(
     i: &netlink_packet_sock_diag::inet::nlas::TcpInfo,
     opts: &Opts,
     rest: &mut String,
-    json: &mut Map<String, Value>,
+    json: &mut Obj,
 ) {
     let mut j = Map::new();
     let mut put = |rest: &mut String, key: &str, text: String, v: Value| {
@@ -924,7 +937,7 @@ fn tcp_info(
     }
     nz(rest, &mut put, "rcv_ooopack", i.rcv_ooopack as u64);
     nz(rest, &mut put, "snd_wnd", i.snd_wnd as u64);
-    json.insert("tcp_info".into(), Value::Object(j));
+    put!(json, "tcp_info".into(), Value::Object(j));
 }
 
 #[cfg(test)]

@@ -1,0 +1,374 @@
+//! Plain sockets for nc: connect (TCP, UDP, Unix) with an optional timeout, listen and accept,
+//! the UDP "is anybody there" probe, and the relay between stdin/stdout and a socket.
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use socket2::{Domain, SockAddr, Socket, Type};
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::time::{Duration, Instant};
+
+/// Where our end is bound (`-s`, `-p`) and the TTL of what we send (`-M`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Local {
+    pub addr: Option<IpAddr>,
+    pub port: Option<u16>,
+    pub ttl: Option<u8>,
+}
+
+fn prepare(dst: SocketAddr, ty: Type, local: &Local) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::for_address(dst), ty, None)?;
+    if local.addr.is_some() || local.port.is_some() {
+        sock.set_reuse_address(true)?;
+        let ip = local.addr.unwrap_or(match dst {
+            SocketAddr::V4(_) => IpAddr::from([0u8; 4]),
+            SocketAddr::V6(_) => IpAddr::from([0u16; 8]),
+        });
+        sock.bind(&SockAddr::from(SocketAddr::new(
+            ip,
+            local.port.unwrap_or(0),
+        )))?;
+    }
+    if let Some(t) = local.ttl {
+        match dst {
+            SocketAddr::V4(_) => sock.set_ttl_v4(t.into())?,
+            SocketAddr::V6(_) => sock.set_unicast_hops_v6(t.into())?,
+        }
+    }
+    Ok(sock)
+}
+
+/// Wait for one descriptor, at most `timeout` (None: for ever). Ok(false) on timeout.
+fn wait_for(fd: BorrowedFd<'_>, events: PollFlags, timeout: Option<Duration>) -> io::Result<bool> {
+    let end = timeout.map(|t| Instant::now() + t);
+    loop {
+        let t = match end {
+            None => PollTimeout::NONE,
+            Some(end) => {
+                let left = end.saturating_duration_since(Instant::now());
+                PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
+                    .unwrap_or(PollTimeout::MAX)
+            }
+        };
+        let mut set = [PollFd::new(fd, events)];
+        match poll(&mut set, t) {
+            Ok(0) => return Ok(false),
+            Ok(_) => return Ok(true),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+/// A TCP connection to `dst`; `timeout` bounds the handshake (None: the kernel's own limit).
+/// A timeout is `ErrorKind::TimedOut`.
+pub fn connect_tcp(
+    dst: SocketAddr,
+    local: &Local,
+    timeout: Option<Duration>,
+) -> io::Result<Socket> {
+    let sock = prepare(dst, Type::STREAM, local)?;
+    sock.set_nonblocking(true)?;
+    match sock.connect(&SockAddr::from(dst)) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
+            if !wait_for(sock.as_fd(), PollFlags::POLLOUT, timeout)? {
+                return Err(io::ErrorKind::TimedOut.into());
+            }
+            if let Some(e) = sock.take_error()? {
+                return Err(e);
+            }
+        }
+        Err(e) => return Err(e),
+    }
+    sock.set_nonblocking(false)?;
+    Ok(sock)
+}
+
+/// A connected UDP socket (no packet is sent).
+pub fn connect_udp(dst: SocketAddr, local: &Local) -> io::Result<Socket> {
+    let sock = prepare(dst, Type::DGRAM, local)?;
+    sock.connect(&SockAddr::from(dst))?;
+    Ok(sock)
+}
+
+/// nc's UDP test: "X" written five times over three seconds; a port that is closed answers
+/// with ICMP port unreachable, which fails a later write (ECONNREFUSED).
+pub fn udp_probe(sock: &Socket) -> io::Result<()> {
+    for i in 0..5 {
+        if i >= 2 {
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        sock.send(b"X")?;
+    }
+    Ok(())
+}
+
+pub fn connect_unix(path: &str) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    sock.connect(&SockAddr::unix(path)?)?;
+    Ok(sock)
+}
+
+/// A listening TCP socket, or a bound UDP one, on `addr`.
+pub fn listen(addr: SocketAddr, udp: bool) -> io::Result<Socket> {
+    let ty = if udp { Type::DGRAM } else { Type::STREAM };
+    let sock = Socket::new(Domain::for_address(addr), ty, None)?;
+    sock.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        // `nc -6 -l` takes IPv6 only, as nc sets no dual-stack.
+        let _ = sock.set_only_v6(true);
+    }
+    sock.bind(&SockAddr::from(addr))?;
+    if !udp {
+        sock.listen(1)?;
+    }
+    Ok(sock)
+}
+
+pub fn listen_unix(path: &str) -> io::Result<Socket> {
+    let sock = Socket::new(Domain::UNIX, Type::STREAM, None)?;
+    sock.bind(&SockAddr::unix(path)?)?;
+    sock.listen(1)?;
+    Ok(sock)
+}
+
+/// The socket file a Unix listener made, removed when it is done (as nc does).
+pub fn remove_unix(path: &str) {
+    let _ = std::fs::remove_file(path);
+}
+
+pub fn local_addr(sock: &Socket) -> Option<SocketAddr> {
+    sock.local_addr().ok()?.as_socket()
+}
+
+/// The next connection on a listening socket, and who it comes from (None for Unix peers).
+pub fn accept(sock: &Socket) -> io::Result<(Socket, Option<SocketAddr>)> {
+    loop {
+        match sock.accept() {
+            Ok((s, a)) => return Ok((s, a.as_socket())),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// On a bound UDP socket: wait for the first datagram (left queued) and connect to its sender,
+/// so the relay talks to that peer only, as nc -u -l does.
+pub fn udp_first_peer(sock: &Socket) -> io::Result<SocketAddr> {
+    let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1];
+    let (_, from) = sock.peek_from(&mut buf)?;
+    let from = from
+        .as_socket()
+        .ok_or_else(|| io::Error::from(io::ErrorKind::InvalidData))?;
+    sock.connect(&SockAddr::from(from))?;
+    Ok(from)
+}
+
+/// How the relay ends, as nc's options say.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Relay {
+    /// `-d`: stdin is not read.
+    pub no_stdin: bool,
+    /// `-N`: after EOF on stdin, shut down the sending side.
+    pub shutdown_on_eof: bool,
+    /// `-q`: after EOF on stdin, end this long after.
+    pub quit_after: Option<Duration>,
+    /// `-w`: end when nothing moved for this long.
+    pub idle: Option<Duration>,
+    /// `-l`: end as soon as the peer closes its side.
+    pub listening: bool,
+    /// `-C`: LF from stdin goes out as CRLF.
+    pub crlf: bool,
+    /// A datagram socket: each read from stdin is one datagram.
+    pub datagram: bool,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+/// Copy stdin to `net` and `net` to stdout until nc would stop: both inputs ended, or both
+/// outputs gone, or (`-l`) the peer closed, or the `-q`/`-w` time ran out.
+pub fn relay(net: &Socket, opts: &Relay) -> io::Result<()> {
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let (stdin_fd, stdout_fd) = (stdin.as_fd(), stdout.as_fd());
+    let (mut stdin_open, mut net_in_open, mut net_out_open, mut stdout_open) =
+        (!opts.no_stdin, true, true, true);
+    if opts.no_stdin {
+        finish_stdin(net, opts, &mut net_out_open)?;
+    }
+    let mut to_net: Vec<u8> = Vec::new();
+    let mut to_stdout: Vec<u8> = Vec::new();
+    let mut quit_at = None;
+    if opts.no_stdin {
+        quit_at = opts.quit_after.map(|q| Instant::now() + q);
+    }
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        if !stdin_open && !net_in_open && to_net.is_empty() && to_stdout.is_empty() {
+            return Ok(());
+        }
+        if !net_out_open && !stdout_open {
+            return Ok(());
+        }
+        if opts.listening && !net_in_open && to_net.is_empty() && to_stdout.is_empty() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        if quit_at.is_some_and(|q| now >= q) {
+            return Ok(());
+        }
+        let mut set: Vec<PollFd<'_>> = Vec::with_capacity(4);
+        let mut slots = [usize::MAX; 4];
+        let wanted = [
+            (stdin_open && to_net.is_empty(), stdin_fd, PollFlags::POLLIN),
+            (
+                net_in_open && to_stdout.is_empty(),
+                net.as_fd(),
+                PollFlags::POLLIN,
+            ),
+            (
+                !to_net.is_empty() && net_out_open,
+                net.as_fd(),
+                PollFlags::POLLOUT,
+            ),
+            (
+                !to_stdout.is_empty() && stdout_open,
+                stdout_fd,
+                PollFlags::POLLOUT,
+            ),
+        ];
+        for (slot, (want, fd, ev)) in wanted.into_iter().enumerate() {
+            if want {
+                slots[slot] = set.len();
+                set.push(PollFd::new(fd, ev));
+            }
+        }
+        let mut wait = opts.idle;
+        if let Some(q) = quit_at {
+            let left = q.saturating_duration_since(now);
+            wait = Some(wait.map_or(left, |w| w.min(left)));
+        }
+        let t = match wait {
+            None => PollTimeout::NONE,
+            Some(w) => PollTimeout::try_from(w.as_millis().min(i32::MAX as u128) as i32)
+                .unwrap_or(PollTimeout::MAX),
+        };
+        if set.is_empty() {
+            // Nothing can move (an output is gone with data still queued for it).
+            return Ok(());
+        }
+        let n = match poll(&mut set, t) {
+            Ok(n) => n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if n == 0 {
+            if quit_at.is_some_and(|q| Instant::now() >= q) {
+                return Ok(());
+            }
+            // -w: idle for the whole timeout.
+            return Ok(());
+        }
+        let ready = |slot: usize| {
+            let i = slots[slot];
+            i != usize::MAX && set[i].revents().is_some_and(|r| !r.is_empty())
+        };
+        let (r_stdin, r_net, w_net, w_stdout) = (ready(0), ready(1), ready(2), ready(3));
+        drop(set);
+        if r_stdin {
+            match nix::unistd::read(stdin_fd, &mut buf) {
+                Ok(0) | Err(_) => {
+                    stdin_open = false;
+                    if to_net.is_empty() {
+                        finish_stdin(net, opts, &mut net_out_open)?;
+                        quit_at = opts.quit_after.map(|q| Instant::now() + q);
+                    }
+                }
+                Ok(n) => {
+                    if opts.crlf {
+                        for b in &buf[..n] {
+                            if *b == b'\n' && to_net.last() != Some(&b'\r') {
+                                to_net.push(b'\r');
+                            }
+                            to_net.push(*b);
+                        }
+                    } else {
+                        to_net.extend_from_slice(&buf[..n]);
+                    }
+                }
+            }
+        }
+        if r_net {
+            match recv(net, &mut buf) {
+                Ok(0) if !opts.datagram => {
+                    net_in_open = false;
+                    stdout_open = stdout_open && !to_stdout.is_empty();
+                }
+                Ok(n) => to_stdout.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if opts.datagram && e.raw_os_error() == Some(libc::ECONNREFUSED) => {}
+                Err(_) => {
+                    net_in_open = false;
+                    if to_stdout.is_empty() {
+                        stdout_open = false;
+                    }
+                }
+            }
+        }
+        if w_net {
+            let sent = if opts.datagram {
+                net.send(&to_net).map(|_| to_net.len())
+            } else {
+                net.send(&to_net)
+            };
+            match sent {
+                Ok(n) => {
+                    to_net.drain(..n);
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) if opts.datagram && e.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                    to_net.clear();
+                }
+                Err(_) => {
+                    net_out_open = false;
+                    to_net.clear();
+                }
+            }
+            if to_net.is_empty() && !stdin_open && net_out_open {
+                finish_stdin(net, opts, &mut net_out_open)?;
+                quit_at = opts.quit_after.map(|q| Instant::now() + q);
+            }
+        }
+        if w_stdout {
+            match nix::unistd::write(stdout_fd, &to_stdout) {
+                Ok(n) => {
+                    to_stdout.drain(..n);
+                }
+                Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
+                Err(_) => {
+                    stdout_open = false;
+                    to_stdout.clear();
+                }
+            }
+            if to_stdout.is_empty() && !net_in_open {
+                stdout_open = false;
+            }
+        }
+    }
+}
+
+/// EOF on stdin (or `-d`): `-N` shuts the sending side down; either way nothing more goes out.
+fn finish_stdin(net: &Socket, opts: &Relay, net_out_open: &mut bool) -> io::Result<()> {
+    if opts.shutdown_on_eof && *net_out_open {
+        let _ = net.shutdown(std::net::Shutdown::Write);
+    }
+    *net_out_open = false;
+    Ok(())
+}
+
+fn recv(net: &Socket, buf: &mut [u8]) -> io::Result<usize> {
+    use std::io::Read;
+    let mut r: &Socket = net;
+    r.read(buf)
+}
