@@ -285,11 +285,11 @@ fn listen(ctx: &mut Ctx, addr: Option<&str>, port: u16) -> Result<i32> {
                 sock::accept(&l).map_err(|e| Error::local(format!("accept: {}", os_text(&e))))?;
             (Some(s), peer)
         };
-        if ctx.cfg.verbose {
-            if let Some(p) = peer {
-                let name = ctx.name_of(p.ip());
-                eprintln!("Connection received on {name} {}", p.port());
-            }
+        if ctx.cfg.verbose
+            && let Some(p) = peer
+        {
+            let name = ctx.name_of(p.ip());
+            eprintln!("Connection received on {name} {}", p.port());
         }
         let relay = ctx.relay(true);
         let r = match &conn {
