@@ -395,3 +395,44 @@ fn usage_errors_do_not_need_a_network() {
         assert_eq!(r.stderr.lines().count(), 1, "{args:?}: {}", r.stderr);
     }
 }
+
+#[test]
+fn path_mtu_discovery_modes_as_iputils() {
+    // Two namespaces of the test's own joined by a veth with MTU 1400.
+    let a = Scratch::new("pmtu-a");
+    let b = Scratch::new("pmtu-b");
+    a.ip(&format!("link add pa type veth peer name pb netns {}", b.0));
+    a.ip("addr add 10.77.0.1/24 dev pa");
+    b.ip("addr add 10.77.0.2/24 dev pb");
+    a.ip("link set pa mtu 1400 up");
+    b.ip("link set pb mtu 1400 up");
+    let go = |prog: &std::ffi::OsStr, args: &str| {
+        let mut argv = vec![prog];
+        argv.extend(args.split_whitespace().map(std::ffi::OsStr::new));
+        in_netns(&a.0, &argv)
+    };
+    let ours = applet("ping");
+    for args in [
+        "-M do -s 1500 -c 2 -i 0.2 10.77.0.2",
+        "-M want -s 1500 -c 2 -i 0.2 10.77.0.2",
+        "-M dont -s 1500 -c 2 -i 0.2 10.77.0.2",
+        "-M do -s 1300 -c 1 10.77.0.2",
+    ] {
+        let (x, y) = (go(ours.as_os_str(), args), go("ping".as_ref(), args));
+        compare(&x, &y, args);
+        // The local errors ("message too long, mtu=1400") are said the same way, once each.
+        assert_eq!(x.stderr, y.stderr, "ping {args}");
+    }
+    // iputils 20221126 takes only do, dont and want (its usage names probe, its parser does
+    // not); debugbox takes probe too (IP_PMTUDISC_PROBE: send as is, ignore the path MTU).
+    let r = go(ours.as_os_str(), "-M probe -s 1300 -c 1 10.77.0.2");
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = go(ours.as_os_str(), "-M bogus 10.77.0.2");
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .starts_with("debugbox ping: invalid -M argument: bogus"),
+        "{}",
+        r.stderr
+    );
+}

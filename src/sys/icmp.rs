@@ -18,6 +18,15 @@ pub enum SocketKind {
     Dgram,
 }
 
+/// Path MTU discovery on a socket (ping -M): the kernel's IP_PMTUDISC_* modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pmtudisc {
+    Do,
+    Dont,
+    Want,
+    Probe,
+}
+
 pub struct IcmpSocket {
     sock: Socket,
     pub kind: SocketKind,
@@ -111,6 +120,7 @@ impl IcmpSocket {
     pub fn configure(
         &self,
         ttl: Option<u8>,
+        pmtudisc: Option<Pmtudisc>,
         device: Option<&str>,
         source: Option<IpAddr>,
     ) -> io::Result<()> {
@@ -136,6 +146,38 @@ impl IcmpSocket {
         }
         if let Some(src) = source {
             self.sock.bind(&SockAddr::from(SocketAddr::new(src, 0)))?;
+        }
+        if let Some(p) = pmtudisc {
+            self.set_pmtudisc(p)?;
+        }
+        Ok(())
+    }
+
+    /// IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (nix and socket2 have no wrapper for it).
+    fn set_pmtudisc(&self, p: Pmtudisc) -> io::Result<()> {
+        let value: libc::c_int = match p {
+            Pmtudisc::Dont => libc::IP_PMTUDISC_DONT,
+            Pmtudisc::Want => libc::IP_PMTUDISC_WANT,
+            Pmtudisc::Do => libc::IP_PMTUDISC_DO,
+            Pmtudisc::Probe => libc::IP_PMTUDISC_PROBE,
+        };
+        let (level, name) = if self.v6 {
+            (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER)
+        } else {
+            (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)
+        };
+        // SAFETY: a valid socket descriptor and a c_int option value of the size passed.
+        let r = unsafe {
+            libc::setsockopt(
+                self.sock.as_raw_fd(),
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r < 0 {
+            return Err(io::Error::last_os_error());
         }
         Ok(())
     }

@@ -21,6 +21,8 @@ pub enum Source {
     Address(IpAddr),
 }
 
+pub use crate::sys::icmp::Pmtudisc;
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub target: String,
@@ -32,6 +34,8 @@ pub struct Config {
     pub deadline: Option<Duration>,
     pub size: usize,
     pub ttl: Option<u8>,
+    /// `-M`: path MTU discovery (do: never fragment, want, dont, probe).
+    pub pmtudisc: Option<Pmtudisc>,
     pub quiet: bool,
     pub numeric: bool,
     pub timestamps: bool,
@@ -56,6 +60,7 @@ pub fn command() -> Command {
         .arg(Arg::new("deadline").short('w').value_name("deadline").help("reply wait <deadline> in seconds"))
         .arg(Arg::new("size").short('s').value_name("size").help("use <size> as number of data bytes to be sent"))
         .arg(Arg::new("ttl").short('t').value_name("ttl").help("define time to live"))
+        .arg(Arg::new("pmtudisc").short('M').value_name("pmtud opt").help("define path MTU discovery, can be one of <do|dont|want|probe>"))
         .arg(Arg::new("quiet").short('q').action(ArgAction::SetTrue).help("quiet output"))
         .arg(Arg::new("numeric").short('n').action(ArgAction::SetTrue).help("no dns name resolution"))
         .arg(Arg::new("timestamps").short('D').action(ArgAction::SetTrue).help("print timestamps"))
@@ -162,6 +167,18 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
     }
     let size = size as usize;
     let ttl = number::<u8>(&m, "ttl", "-t", "a TTL from 0 to 255")?;
+    let pmtudisc = match m.get_one::<String>("pmtudisc").map(String::as_str) {
+        None => None,
+        Some("do") => Some(Pmtudisc::Do),
+        Some("dont") => Some(Pmtudisc::Dont),
+        Some("want") => Some(Pmtudisc::Want),
+        Some("probe") => Some(Pmtudisc::Probe),
+        Some(v) => {
+            return Err(
+                Error::usage(format!("invalid -M argument: {v}")).hint("do, dont, want or probe")
+            );
+        }
+    };
     let source = m
         .get_one::<String>("interface")
         .map(|s| match s.parse::<IpAddr>() {
@@ -200,6 +217,7 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
         deadline,
         size,
         ttl,
+        pmtudisc,
         quiet: m.get_flag("quiet"),
         numeric: m.get_flag("numeric"),
         timestamps: m.get_flag("timestamps"),

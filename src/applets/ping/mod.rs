@@ -141,8 +141,10 @@ pub fn run_loop(
             answered.remove(&seq);
             sent.insert(seq, at);
             if let Err(e) = prober.send(seq, at) {
-                // iputils: a hard local error still counts as sent, and says why.
-                if !cfg.quiet {
+                // iputils: a hard local error still counts as sent, and says why. A packet
+                // over the path MTU with -M do is said by the error queue's "local error"
+                // line (the kernel queues it with IP_RECVERR), as iputils reads it there.
+                if !cfg.quiet && e.raw_os_error() != Some(libc::EMSGSIZE) {
                     eprintln!("ping: sendmsg: {}", os_text(&e));
                 }
             }
@@ -655,7 +657,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             SocketKind::Raw => "icmp (raw socket)",
             SocketKind::Dgram => "icmp (datagram socket)",
         };
-        sock.configure(cfg.ttl, device.as_deref(), source)
+        sock.configure(cfg.ttl, cfg.pmtudisc, device.as_deref(), source)
             .map_err(|e| Error::local(format!("cannot set up the ICMP socket: {}", os_text(&e))))?;
         let shown_dst = match (&zone, v6) {
             (Some((_, name)), _) => format!("{dst}%{name}"),

@@ -536,7 +536,8 @@ fn unix_rest(s: &Sock, opts: &Opts, rest: &mut String, json: &mut Obj) {
         if let Some((ino, dev)) = s.vfs {
             let (major, minor) = (libc::major(dev as u64), libc::minor(dev as u64));
             let _ = write!(rest, " ino:{ino} dev:{major}/{minor}");
-            put!(json, 
+            put!(
+                json,
                 "vfs".into(),
                 json!({"inode": ino, "dev": format!("{major}/{minor}")}),
             );
@@ -586,7 +587,8 @@ fn inet_rest(s: &Sock, ctx: &Ctx, rest: &mut String, json: &mut Obj) {
         const NAMES: [&str; 6] = ["off", "on", "keepalive", "timewait", "persist", "unknown"];
         let t = NAMES[(s.timer as usize).min(5)];
         let _ = write!(rest, " timer:({t},{},{})", ms_timer(s.expires), s.retrans);
-        put!(json, 
+        put!(
+            json,
             "timer".into(),
             json!({"name": t, "expires_ms": s.expires, "retrans": s.retrans}),
         );
