@@ -864,6 +864,7 @@ mod tests {
             deadline: None,
             size: 56,
             ttl: None,
+            pmtudisc: None,
             quiet: false,
             numeric: true,
             timestamps: false,
