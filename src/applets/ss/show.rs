@@ -4,9 +4,8 @@
 
 use super::cli::{AF_INET6, AF_UNIX, Opts};
 use super::model::{LinkSock, Sock};
-use crate::sys::procs::Owner;
+use crate::sys::procs::Owners;
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
 use std::fmt::Write;
 use std::net::IpAddr;
 
@@ -27,7 +26,7 @@ macro_rules! put {
 pub struct Ctx<'a> {
     pub opts: &'a Opts,
     pub services: &'a crate::services::Services,
-    pub owners: Option<&'a HashMap<u32, Vec<Owner>>>,
+    pub owners: Option<&'a Owners>,
     pub ephemeral: (u32, u32),
     /// "tcp", "udp" or "raw": the table (ss's dg_proto) for service names.
     pub table: &'static str,
