@@ -186,67 +186,175 @@ pub struct Relay {
 
 const CHUNK: usize = 64 * 1024;
 
+/// The relay's state: which directions are still open, what waits to be written, and when
+/// `-q` ends it.
+struct Pump<'a> {
+    net: &'a Socket,
+    opts: &'a Relay,
+    stdin_open: bool,
+    net_in_open: bool,
+    net_out_open: bool,
+    stdout_open: bool,
+    to_net: Vec<u8>,
+    to_stdout: Vec<u8>,
+    quit_at: Option<Instant>,
+}
+
+impl Pump<'_> {
+    /// nc's ends: both inputs ended with nothing left to write, both outputs gone, or (`-l`)
+    /// the peer closed.
+    fn done(&self) -> bool {
+        let drained = self.to_net.is_empty() && self.to_stdout.is_empty();
+        (!self.stdin_open && !self.net_in_open && drained)
+            || (!self.net_out_open && !self.stdout_open)
+            || (self.opts.listening && !self.net_in_open && drained)
+            || self.quit_at.is_some_and(|q| Instant::now() >= q)
+    }
+
+    /// EOF on stdin (or `-d`): `-N` shuts the sending side down; either way nothing more goes
+    /// out, and `-q` starts counting.
+    fn stdin_ended(&mut self) {
+        if self.opts.shutdown_on_eof && self.net_out_open {
+            let _ = self.net.shutdown(std::net::Shutdown::Write);
+        }
+        self.net_out_open = false;
+        self.quit_at = self.opts.quit_after.map(|q| Instant::now() + q);
+    }
+
+    fn read_stdin(&mut self, fd: BorrowedFd<'_>, buf: &mut [u8]) {
+        match nix::unistd::read(fd, buf) {
+            Ok(0) | Err(_) => {
+                self.stdin_open = false;
+                if self.to_net.is_empty() {
+                    self.stdin_ended();
+                }
+            }
+            Ok(n) if self.opts.crlf => {
+                for b in &buf[..n] {
+                    if *b == b'\n' && self.to_net.last() != Some(&b'\r') {
+                        self.to_net.push(b'\r');
+                    }
+                    self.to_net.push(*b);
+                }
+            }
+            Ok(n) => self.to_net.extend_from_slice(&buf[..n]),
+        }
+    }
+
+    fn read_net(&mut self, buf: &mut [u8]) {
+        match recv(self.net, buf) {
+            Ok(0) if !self.opts.datagram => {
+                self.net_in_open = false;
+                self.stdout_open = self.stdout_open && !self.to_stdout.is_empty();
+            }
+            Ok(n) => self.to_stdout.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            // A UDP peer that is not there yet (ICMP port unreachable) is not an end.
+            Err(e) if self.opts.datagram && e.raw_os_error() == Some(libc::ECONNREFUSED) => {}
+            Err(_) => {
+                self.net_in_open = false;
+                self.stdout_open = self.stdout_open && !self.to_stdout.is_empty();
+            }
+        }
+    }
+
+    fn write_net(&mut self) {
+        match self.net.send(&self.to_net) {
+            // A datagram goes whole or not at all.
+            Ok(_) if self.opts.datagram => self.to_net.clear(),
+            Ok(n) => {
+                self.to_net.drain(..n);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) if self.opts.datagram && e.raw_os_error() == Some(libc::ECONNREFUSED) => {
+                self.to_net.clear();
+            }
+            Err(_) => {
+                self.net_out_open = false;
+                self.to_net.clear();
+            }
+        }
+        if self.to_net.is_empty() && !self.stdin_open && self.net_out_open {
+            self.stdin_ended();
+        }
+    }
+
+    fn write_stdout(&mut self, fd: BorrowedFd<'_>) {
+        match nix::unistd::write(fd, &self.to_stdout) {
+            Ok(n) => {
+                self.to_stdout.drain(..n);
+            }
+            Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => {
+                self.stdout_open = false;
+                self.to_stdout.clear();
+            }
+        }
+        if self.to_stdout.is_empty() && !self.net_in_open {
+            self.stdout_open = false;
+        }
+    }
+}
+
 /// Copy stdin to `net` and `net` to stdout until nc would stop: both inputs ended, or both
 /// outputs gone, or (`-l`) the peer closed, or the `-q`/`-w` time ran out.
 pub fn relay(net: &Socket, opts: &Relay) -> io::Result<()> {
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let (stdin_fd, stdout_fd) = (stdin.as_fd(), stdout.as_fd());
-    let (mut stdin_open, mut net_in_open, mut net_out_open, mut stdout_open) =
-        (!opts.no_stdin, true, true, true);
+    let mut p = Pump {
+        net,
+        opts,
+        stdin_open: !opts.no_stdin,
+        net_in_open: true,
+        net_out_open: true,
+        stdout_open: true,
+        to_net: Vec::new(),
+        to_stdout: Vec::new(),
+        quit_at: None,
+    };
     if opts.no_stdin {
-        finish_stdin(net, opts, &mut net_out_open)?;
-    }
-    let mut to_net: Vec<u8> = Vec::new();
-    let mut to_stdout: Vec<u8> = Vec::new();
-    let mut quit_at = None;
-    if opts.no_stdin {
-        quit_at = opts.quit_after.map(|q| Instant::now() + q);
+        p.stdin_ended();
     }
     let mut buf = vec![0u8; CHUNK];
-    loop {
-        if !stdin_open && !net_in_open && to_net.is_empty() && to_stdout.is_empty() {
-            return Ok(());
-        }
-        if !net_out_open && !stdout_open {
-            return Ok(());
-        }
-        if opts.listening && !net_in_open && to_net.is_empty() && to_stdout.is_empty() {
-            return Ok(());
-        }
-        let now = Instant::now();
-        if quit_at.is_some_and(|q| now >= q) {
-            return Ok(());
-        }
-        let mut set: Vec<PollFd<'_>> = Vec::with_capacity(4);
-        let mut slots = [usize::MAX; 4];
+    while !p.done() {
         let wanted = [
-            (stdin_open && to_net.is_empty(), stdin_fd, PollFlags::POLLIN),
             (
-                net_in_open && to_stdout.is_empty(),
+                p.stdin_open && p.to_net.is_empty(),
+                stdin_fd,
+                PollFlags::POLLIN,
+            ),
+            (
+                p.net_in_open && p.to_stdout.is_empty(),
                 net.as_fd(),
                 PollFlags::POLLIN,
             ),
             (
-                !to_net.is_empty() && net_out_open,
+                !p.to_net.is_empty() && p.net_out_open,
                 net.as_fd(),
                 PollFlags::POLLOUT,
             ),
             (
-                !to_stdout.is_empty() && stdout_open,
+                !p.to_stdout.is_empty() && p.stdout_open,
                 stdout_fd,
                 PollFlags::POLLOUT,
             ),
         ];
+        let mut set: Vec<PollFd<'_>> = Vec::with_capacity(4);
+        let mut slots = [usize::MAX; 4];
         for (slot, (want, fd, ev)) in wanted.into_iter().enumerate() {
             if want {
                 slots[slot] = set.len();
                 set.push(PollFd::new(fd, ev));
             }
         }
+        if set.is_empty() {
+            // Nothing can move (an output is gone with data still queued for it).
+            return Ok(());
+        }
         let mut wait = opts.idle;
-        if let Some(q) = quit_at {
-            let left = q.saturating_duration_since(now);
+        if let Some(q) = p.quit_at {
+            let left = q.saturating_duration_since(Instant::now());
             wait = Some(wait.map_or(left, |w| w.min(left)));
         }
         let t = match wait {
@@ -254,116 +362,31 @@ pub fn relay(net: &Socket, opts: &Relay) -> io::Result<()> {
             Some(w) => PollTimeout::try_from(w.as_millis().min(i32::MAX as u128) as i32)
                 .unwrap_or(PollTimeout::MAX),
         };
-        if set.is_empty() {
-            // Nothing can move (an output is gone with data still queued for it).
-            return Ok(());
-        }
-        let n = match poll(&mut set, t) {
-            Ok(n) => n,
+        match poll(&mut set, t) {
+            // The -q time is up, or -w: idle for the whole timeout.
+            Ok(0) => return Ok(()),
+            Ok(_) => {}
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
-        };
-        if n == 0 {
-            if quit_at.is_some_and(|q| Instant::now() >= q) {
-                return Ok(());
-            }
-            // -w: idle for the whole timeout.
-            return Ok(());
         }
-        let ready = |slot: usize| {
-            let i = slots[slot];
-            i != usize::MAX && set[i].revents().is_some_and(|r| !r.is_empty())
-        };
-        let (r_stdin, r_net, w_net, w_stdout) = (ready(0), ready(1), ready(2), ready(3));
+        let ready: Vec<bool> = slots
+            .iter()
+            .map(|&i| i != usize::MAX && set[i].revents().is_some_and(|r| !r.is_empty()))
+            .collect();
         drop(set);
-        if r_stdin {
-            match nix::unistd::read(stdin_fd, &mut buf) {
-                Ok(0) | Err(_) => {
-                    stdin_open = false;
-                    if to_net.is_empty() {
-                        finish_stdin(net, opts, &mut net_out_open)?;
-                        quit_at = opts.quit_after.map(|q| Instant::now() + q);
-                    }
-                }
-                Ok(n) => {
-                    if opts.crlf {
-                        for b in &buf[..n] {
-                            if *b == b'\n' && to_net.last() != Some(&b'\r') {
-                                to_net.push(b'\r');
-                            }
-                            to_net.push(*b);
-                        }
-                    } else {
-                        to_net.extend_from_slice(&buf[..n]);
-                    }
-                }
-            }
+        if ready[0] {
+            p.read_stdin(stdin_fd, &mut buf);
         }
-        if r_net {
-            match recv(net, &mut buf) {
-                Ok(0) if !opts.datagram => {
-                    net_in_open = false;
-                    stdout_open = stdout_open && !to_stdout.is_empty();
-                }
-                Ok(n) => to_stdout.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if opts.datagram && e.raw_os_error() == Some(libc::ECONNREFUSED) => {}
-                Err(_) => {
-                    net_in_open = false;
-                    if to_stdout.is_empty() {
-                        stdout_open = false;
-                    }
-                }
-            }
+        if ready[1] {
+            p.read_net(&mut buf);
         }
-        if w_net {
-            let sent = if opts.datagram {
-                net.send(&to_net).map(|_| to_net.len())
-            } else {
-                net.send(&to_net)
-            };
-            match sent {
-                Ok(n) => {
-                    to_net.drain(..n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) if opts.datagram && e.raw_os_error() == Some(libc::ECONNREFUSED) => {
-                    to_net.clear();
-                }
-                Err(_) => {
-                    net_out_open = false;
-                    to_net.clear();
-                }
-            }
-            if to_net.is_empty() && !stdin_open && net_out_open {
-                finish_stdin(net, opts, &mut net_out_open)?;
-                quit_at = opts.quit_after.map(|q| Instant::now() + q);
-            }
+        if ready[2] {
+            p.write_net();
         }
-        if w_stdout {
-            match nix::unistd::write(stdout_fd, &to_stdout) {
-                Ok(n) => {
-                    to_stdout.drain(..n);
-                }
-                Err(nix::errno::Errno::EAGAIN) | Err(nix::errno::Errno::EINTR) => {}
-                Err(_) => {
-                    stdout_open = false;
-                    to_stdout.clear();
-                }
-            }
-            if to_stdout.is_empty() && !net_in_open {
-                stdout_open = false;
-            }
+        if ready[3] {
+            p.write_stdout(stdout_fd);
         }
     }
-}
-
-/// EOF on stdin (or `-d`): `-N` shuts the sending side down; either way nothing more goes out.
-fn finish_stdin(net: &Socket, opts: &Relay, net_out_open: &mut bool) -> io::Result<()> {
-    if opts.shutdown_on_eof && *net_out_open {
-        let _ = net.shutdown(std::net::Shutdown::Write);
-    }
-    *net_out_open = false;
     Ok(())
 }
 

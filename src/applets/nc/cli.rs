@@ -214,6 +214,35 @@ pub fn parse(args: &[String], services: &Services) -> Result<Parsed<Config>> {
             }
         }
     }
+    operands(
+        c,
+        Flags {
+            listen,
+            unix,
+            source_text,
+            source_port_text,
+        },
+        &rest,
+        services,
+    )
+}
+
+/// What the option scan leaves for the operands to settle.
+struct Flags {
+    listen: bool,
+    unix: bool,
+    source_text: Option<String>,
+    source_port_text: Option<String>,
+}
+
+/// The checks across options, and the operands: host and ports, a listen address, a path.
+fn operands(mut c: Config, f: Flags, rest: &[&str], services: &Services) -> Result<Parsed<Config>> {
+    let Flags {
+        listen,
+        unix,
+        source_text,
+        source_port_text,
+    } = f;
     if c.json && !c.scan {
         return Err(usage("-j goes with -z (it prints the scan's results)"));
     }
