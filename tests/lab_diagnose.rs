@@ -181,18 +181,16 @@ fn healthy_every_path_works(s: &Scene) {
     let nobody = s.lab.exec(
         "debug",
         &[
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            "env",
-            "KUBERNETES_SERVICE_HOST=10.96.0.1",
-            &sa,
-            path.to_str().unwrap(),
-            "web",
-        ],
+            NOBODY,
+            &[
+                "env",
+                "KUBERNETES_SERVICE_HOST=10.96.0.1",
+                &sa,
+                path.to_str().unwrap(),
+                "web",
+            ],
+        ]
+        .concat(),
     );
     assert_eq!(nobody.code, 0, "{}{}", nobody.stdout, nobody.stderr);
     assert!(!nobody.stdout.contains(" ✘ "), "{}", nobody.stdout);

@@ -192,17 +192,7 @@ fn works_without_privileges() {
     let path = applet("ip");
     let r = lab.exec(
         "debug",
-        &[
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            "--inh-caps=-all",
-            "--bounding-set=-all",
-            path.to_str().unwrap(),
-            "-br",
-            "a",
-        ],
+        &[NOBODY, &[path.to_str().unwrap(), "-br", "a"]].concat(),
     );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("10.244.1.5/24"), "{}", r.stdout);

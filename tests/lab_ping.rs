@@ -88,15 +88,6 @@ fn iputils_nocap() -> PathBuf {
     .clone()
 }
 
-const NOBODY: &[&str] = &[
-    "setpriv",
-    "--reuid=65534",
-    "--regid=65534",
-    "--clear-groups",
-    "--inh-caps=-all",
-    "--bounding-set=-all",
-];
-
 fn as_nobody(lab: &Lab, host: &str, argv: &[&str]) -> Run {
     let mut all: Vec<&str> = NOBODY.to_vec();
     all.extend_from_slice(argv);

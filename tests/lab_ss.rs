@@ -80,16 +80,8 @@ fn processes_as_root_and_as_a_user() {
         };
         let out = Command::new("ip")
             .args(["netns", "exec", &ns.0])
-            .args([
-                "setpriv",
-                "--reuid=65534",
-                "--regid=65534",
-                "--clear-groups",
-                "--inh-caps=-all",
-                "--bounding-set=-all",
-                &path,
-                "-tlnp",
-            ])
+            .args(NOBODY)
+            .args([&path, "-tlnp"])
             .output()
             .unwrap();
         assert!(

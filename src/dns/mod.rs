@@ -21,6 +21,15 @@ pub fn system() -> Resolver<SocketTransport> {
     )
 }
 
+/// Addresses in getaddrinfo's order, the source for each destination being the one the
+/// kernel's routes choose (an address without a route goes last).
+pub fn ordered(addrs: &[std::net::IpAddr]) -> Vec<std::net::IpAddr> {
+    sort::sort(addrs, |a| crate::sys::route::source_for(a, None).ok())
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect()
+}
+
 /// bind's mnemonic for a response code (`NOERROR`, `NXDOMAIN`, …).
 pub fn rcode_name(rc: hickory_proto::op::ResponseCode) -> String {
     const NAMES: [&str; 17] = [

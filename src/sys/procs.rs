@@ -98,7 +98,9 @@ fn scan_task(base: &str, pid: i32, tid: i32, owners: &mut Owners) {
             continue;
         };
         let name = *name.get_or_insert_with(|| {
-            owners.names.push(command_name(&format!("{base}/stat")));
+            owners
+                .names
+                .push(command_name(&format!("{base}/stat")).unwrap_or_default());
             (owners.names.len() - 1) as u32
         });
         owners.entries.push((inode, name, pid, tid, fd));
@@ -110,12 +112,16 @@ fn socket_inode(target: &Path) -> Option<u32> {
     t.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
 }
 
-/// `%*d (%[^)])` over /proc/PID/stat: the name up to the first `)`, at most 15 bytes.
-fn command_name(stat: &str) -> String {
-    let Ok(bytes) = super::files::read_bounded(Path::new(stat), 4096) else {
-        return String::new();
-    };
-    parse_comm(&bytes)
+/// `%*d (%[^)])` over /proc/PID/stat: the name up to the first `)`, at most 15 bytes; None
+/// when the file cannot be read or holds no name.
+fn command_name(stat: &str) -> Option<String> {
+    let bytes = super::files::read_bounded(Path::new(stat), 4096).ok()?;
+    bytes.contains(&b'(').then(|| parse_comm(&bytes))
+}
+
+/// The command name of process `pid` (as ss -p and netlink listings show it).
+pub fn comm_of(pid: i32) -> Option<String> {
+    command_name(&format!("/proc/{pid}/stat"))
 }
 
 pub fn parse_comm(stat: &[u8]) -> String {

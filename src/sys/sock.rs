@@ -38,28 +38,6 @@ fn prepare(dst: SocketAddr, ty: Type, local: &Local) -> io::Result<Socket> {
     Ok(sock)
 }
 
-/// Wait for one descriptor, at most `timeout` (None: for ever). Ok(false) on timeout.
-fn wait_for(fd: BorrowedFd<'_>, events: PollFlags, timeout: Option<Duration>) -> io::Result<bool> {
-    let end = timeout.map(|t| Instant::now() + t);
-    loop {
-        let t = match end {
-            None => PollTimeout::NONE,
-            Some(end) => {
-                let left = end.saturating_duration_since(Instant::now());
-                PollTimeout::try_from(left.as_millis().min(i32::MAX as u128) as i32)
-                    .unwrap_or(PollTimeout::MAX)
-            }
-        };
-        let mut set = [PollFd::new(fd, events)];
-        match poll(&mut set, t) {
-            Ok(0) => return Ok(false),
-            Ok(_) => return Ok(true),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-}
-
 /// A TCP connection to `dst`; `timeout` bounds the handshake (None: the kernel's own limit).
 /// A timeout is `ErrorKind::TimedOut`.
 pub fn connect_tcp(
@@ -68,20 +46,10 @@ pub fn connect_tcp(
     timeout: Option<Duration>,
 ) -> io::Result<Socket> {
     let sock = prepare(dst, Type::STREAM, local)?;
-    sock.set_nonblocking(true)?;
-    match sock.connect(&SockAddr::from(dst)) {
-        Ok(()) => {}
-        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {
-            if !wait_for(sock.as_fd(), PollFlags::POLLOUT, timeout)? {
-                return Err(io::ErrorKind::TimedOut.into());
-            }
-            if let Some(e) = sock.take_error()? {
-                return Err(e);
-            }
-        }
-        Err(e) => return Err(e),
+    match timeout {
+        Some(t) => sock.connect_timeout(&SockAddr::from(dst), t)?,
+        None => sock.connect(&SockAddr::from(dst))?,
     }
-    sock.set_nonblocking(false)?;
     Ok(sock)
 }
 

@@ -159,6 +159,16 @@ impl Lab {
     }
 }
 
+/// The prefix that runs a command as nobody with every capability dropped (a restricted pod).
+pub const NOBODY: &[&str] = &[
+    "setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "--inh-caps=-all",
+    "--bounding-set=-all",
+];
+
 pub fn in_netns(ns: &str, argv: &[&std::ffi::OsStr]) -> Run {
     run(Command::new("ip").args(["netns", "exec", ns]).args(argv))
 }

@@ -274,11 +274,7 @@ impl<'a> Transfer<'a> {
         // Nothing may outlive --max-time, name resolution included.
         resolver.deadline = self.deadline;
         match resolver.lookup_ip(host, family).result {
-            Ok(l) => {
-                let sorted =
-                    dns::sort::sort(&l.addrs, |a| crate::sys::route::source_for(a, None).ok());
-                Ok(sorted.into_iter().map(|(a, _)| a).collect())
-            }
+            Ok(l) => Ok(dns::ordered(&l.addrs)),
             Err(_) if self.deadline.is_some_and(|d| Instant::now() >= d) => fail(
                 Code::OperationTimedout,
                 format!(

@@ -131,12 +131,7 @@ impl Ctx {
         let lookup = self.resolver.lookup_ip(host, family).result.map_err(|e| {
             failed(e.gai_message()).hint("nslookup --explain NAME shows each query")
         })?;
-        Ok(dns::sort::sort(&lookup.addrs, |a| {
-            crate::sys::route::source_for(a, None).ok()
-        })
-        .into_iter()
-        .map(|(a, _)| a)
-        .collect())
+        Ok(dns::ordered(&lookup.addrs))
     }
 }
 

@@ -190,6 +190,16 @@ impl Parser<'_> {
         }
     }
 
+    /// `dev`/`fwmark`'s operator: `!=` (true), else an optional `=` (false).
+    fn eq_or_neq(&mut self) -> bool {
+        if self.peek() == Some(&Tok::Neq) {
+            self.pos += 1;
+            return true;
+        }
+        self.eq();
+        false
+    }
+
     fn expr(&mut self) -> Result<Expr> {
         match self.next().ok_or_else(syntax)? {
             Tok::Open => {
@@ -245,34 +255,13 @@ impl Parser<'_> {
                 })
             }
             Tok::Dev => {
-                let neq = match self.peek() {
-                    Some(Tok::Neq) => {
-                        self.pos += 1;
-                        true
-                    }
-                    _ => {
-                        self.eq();
-                        false
-                    }
-                };
-                let w = self.word()?;
-                let index = devcond(&w)?;
-                let e = Expr::Dev(index);
+                let neq = self.eq_or_neq();
+                let e = Expr::Dev(devcond(&self.word()?)?);
                 Ok(if neq { Expr::Not(Box::new(e)) } else { e })
             }
             Tok::Fwmark => {
-                let neq = match self.peek() {
-                    Some(Tok::Neq) => {
-                        self.pos += 1;
-                        true
-                    }
-                    _ => {
-                        self.eq();
-                        false
-                    }
-                };
-                let w = self.word()?;
-                let e = markmask(&w)?;
+                let neq = self.eq_or_neq();
+                let e = markmask(&self.word()?)?;
                 Ok(if neq { Expr::Not(Box::new(e)) } else { e })
             }
             Tok::Autobound => Ok(Expr::Autobound),

@@ -272,11 +272,9 @@ pub fn row(s: &Sock, ctx: &Ctx) -> Row {
         && let Some(list) = owners.get(&s.inode)
         && s.inode != 0
     {
-        let mut users = Vec::new();
         let parts: Vec<String> = list
             .iter()
             .map(|o| {
-                users.push(json!({"name": o.comm, "pid": o.pid, "fd": o.fd}));
                 if opts.threads {
                     format!("(\"{}\",pid={},tid={},fd={})", o.comm, o.pid, o.tid, o.fd)
                 } else {
@@ -285,7 +283,13 @@ pub fn row(s: &Sock, ctx: &Ctx) -> Row {
             })
             .collect();
         let _ = write!(rest, " users:({})", parts.join(","));
-        put!(json, "users".into(), Value::Array(users));
+        put!(
+            json,
+            "users".into(),
+            list.iter()
+                .map(|o| json!({"name": o.comm, "pid": o.pid, "fd": o.fd}))
+                .collect()
+        );
     }
     if s.family == AF_UNIX {
         unix_rest(s, opts, &mut rest, &mut json);
@@ -382,14 +386,9 @@ fn netlink_row(s: &Sock, ctx: &Ctx) -> Row {
     } else if portid == 0 {
         "kernel".to_string()
     } else {
-        match crate::sys::files::read_bounded(
-            std::path::Path::new(&format!("/proc/{portid}/stat")),
-            4096,
-        ) {
-            Ok(stat) if stat.contains(&b'(') => {
-                format!("{}/{portid}", crate::sys::procs::parse_comm(&stat))
-            }
-            _ => portid.to_string(),
+        match crate::sys::procs::comm_of(portid) {
+            Some(comm) => format!("{comm}/{portid}"),
+            None => portid.to_string(),
         }
     };
     r.local = format!("{proto}:");
