@@ -334,3 +334,45 @@ fn unix_name(v: &[u8]) -> Vec<u8> {
         v[..end].to_vec()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::sockdiag::decode;
+
+    /// An inet answer: the netlink header, struct inet_diag_msg (72 bytes) and attributes.
+    fn inet_answer(attrs: &[(u16, &[u8])]) -> Vec<u8> {
+        let mut b = vec![0u8; 16 + 72];
+        b[4] = 20; // SOCK_DIAG_BY_FAMILY
+        b[16] = libc::AF_INET as u8;
+        b[17] = 10; // LISTEN
+        for (kind, value) in attrs {
+            let len = 4 + value.len();
+            b.extend_from_slice(&(len as u16).to_ne_bytes());
+            b.extend_from_slice(&kind.to_ne_bytes());
+            b.extend_from_slice(value);
+            b.resize(b.len().next_multiple_of(4), 0);
+        }
+        let total = b.len() as u32;
+        b[..4].copy_from_slice(&total.to_ne_bytes());
+        b
+    }
+
+    #[test]
+    fn any_answer_bytes_make_a_socket_without_panic() {
+        let seed = inet_answer(&[
+            (INET_DIAG_SKMEMINFO, &[7u8; 36]),
+            (INET_DIAG_VEGASINFO, &[1u8; 16]),
+            (INET_DIAG_CGROUP_ID, &[2u8; 8]),
+            (INET_DIAG_SKV6ONLY, &[1u8]),
+        ]);
+        let a = decode(&seed).expect("the seed decodes");
+        let s = from_answer(&a, 6);
+        assert_eq!(s.skmem.as_ref().map(Vec::len), Some(9));
+        crate::testing::check(&[&seed], 4000, |b| {
+            if let Some(a) = decode(b) {
+                let _ = from_answer(&a, 6);
+            }
+        });
+    }
+}
