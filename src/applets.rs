@@ -16,6 +16,7 @@ pub mod nslookup;
 pub mod ping;
 pub mod shell;
 pub mod ss;
+pub mod traceroute;
 
 pub struct Applet {
     pub name: &'static str,
@@ -97,6 +98,13 @@ pub const APPLETS: &[Applet] = &[
         about: "kubectl plugin: debugbox in a new pod, on a node, or next to a pod",
         command: kubectl_debugbox::command,
         run: kubectl_debugbox::run,
+    },
+    Applet {
+        name: "traceroute",
+        aliases: &[],
+        about: "the hops to a host (traceroute 2.1 compatible): UDP, ICMP or TCP probes, unprivileged",
+        command: traceroute::command,
+        run: traceroute::run,
     },
 ];
 

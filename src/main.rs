@@ -10,12 +10,14 @@ mod dns;
 mod error;
 mod here;
 mod http;
+mod icmp;
 mod output;
 mod services;
 mod sys;
 #[cfg(test)]
 mod testing;
 mod tls;
+mod trace;
 
 use clap::{Arg, ArgAction, Command};
 use error::{ClapEnd, Error, Result};

@@ -18,14 +18,7 @@ pub enum SocketKind {
     Dgram,
 }
 
-/// Path MTU discovery on a socket (ping -M): the kernel's IP_PMTUDISC_* modes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pmtudisc {
-    Do,
-    Dont,
-    Want,
-    Probe,
-}
+pub use super::errqueue::{Pmtudisc, QueuedError};
 
 pub struct IcmpSocket {
     sock: Socket,
@@ -50,23 +43,6 @@ pub struct Received {
     pub ttl: Option<u8>,
     /// Kernel receive time (SO_TIMESTAMPNS), or the time it was read.
     pub when: SystemTime,
-}
-
-/// One entry of the error queue (struct sock_extended_err and the original message).
-#[derive(Debug, Clone)]
-pub struct QueuedError {
-    /// An ICMP error came back (origin ICMP/ICMP6) rather than a local failure.
-    pub from_network: bool,
-    pub errno: i32,
-    pub icmp_type: u8,
-    pub code: u8,
-    pub info: u32,
-    /// Who sent the ICMP error (SO_EE_OFFENDER).
-    pub offender: Option<IpAddr>,
-    /// The start of the message we sent (its ICMP header).
-    pub quoted: Vec<u8>,
-    /// The destination of the message we sent.
-    pub dest: Option<IpAddr>,
 }
 
 fn ip_of(sa: &SockaddrStorage) -> Option<IpAddr> {
@@ -153,33 +129,8 @@ impl IcmpSocket {
         Ok(())
     }
 
-    /// IP_MTU_DISCOVER / IPV6_MTU_DISCOVER (nix and socket2 have no wrapper for it).
     fn set_pmtudisc(&self, p: Pmtudisc) -> io::Result<()> {
-        let value: libc::c_int = match p {
-            Pmtudisc::Dont => libc::IP_PMTUDISC_DONT,
-            Pmtudisc::Want => libc::IP_PMTUDISC_WANT,
-            Pmtudisc::Do => libc::IP_PMTUDISC_DO,
-            Pmtudisc::Probe => libc::IP_PMTUDISC_PROBE,
-        };
-        let (level, name) = if self.v6 {
-            (libc::IPPROTO_IPV6, libc::IPV6_MTU_DISCOVER)
-        } else {
-            (libc::IPPROTO_IP, libc::IP_MTU_DISCOVER)
-        };
-        // SAFETY: a valid socket descriptor and a c_int option value of the size passed.
-        let r = unsafe {
-            libc::setsockopt(
-                self.sock.as_raw_fd(),
-                level,
-                name,
-                (&value as *const libc::c_int).cast(),
-                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
-            )
-        };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
+        super::errqueue::set_pmtudisc(self.sock.as_fd(), self.v6, p)
     }
 
     /// Send to `dst` (with the IPv6 zone `scope`, 0 for none).
@@ -243,64 +194,19 @@ impl IcmpSocket {
 
     /// The next entry of the error queue, without blocking.
     pub fn recv_error(&self) -> io::Result<Option<QueuedError>> {
-        let mut buf = vec![0u8; 1024];
-        // Room for every control message the socket may attach to an error-queue entry: the
-        // error and its offender, but also the timestamp and TTL asked for on replies (the
-        // kernel adds those too; a short buffer truncates away the error itself).
-        let mut cmsg = nix::cmsg_space!(
-            libc::sock_extended_err,
-            libc::sockaddr_in6,
-            libc::timespec,
-            libc::c_int,
-            libc::c_int
-        );
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let flags = MsgFlags::MSG_ERRQUEUE | MsgFlags::MSG_DONTWAIT;
-        let r = match recvmsg::<SockaddrStorage>(
-            self.sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            flags,
-        ) {
-            Ok(r) => r,
-            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let mut out = None;
-        if let Ok(cmsgs) = r.cmsgs() {
-            for c in cmsgs {
-                let (e, offender) = match c {
-                    ControlMessageOwned::Ipv4RecvErr(e, addr) => (
-                        e,
-                        addr.map(|a| {
-                            IpAddr::V4(std::net::Ipv4Addr::from(u32::from_be(a.sin_addr.s_addr)))
-                        }),
-                    ),
-                    ControlMessageOwned::Ipv6RecvErr(e, addr) => (
-                        e,
-                        addr.map(|a| IpAddr::V6(std::net::Ipv6Addr::from(a.sin6_addr.s6_addr))),
-                    ),
-                    _ => continue,
-                };
-                out = Some(QueuedError {
-                    from_network: e.ee_origin == libc::SO_EE_ORIGIN_ICMP
-                        || e.ee_origin == libc::SO_EE_ORIGIN_ICMP6,
-                    errno: e.ee_errno as i32,
-                    icmp_type: e.ee_type,
-                    code: e.ee_code,
-                    info: e.ee_info,
-                    offender,
-                    quoted: Vec::new(),
-                    dest: None,
-                });
-            }
+        super::errqueue::recv(self.sock.as_fd())
+    }
+
+    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        self.sock.as_fd()
+    }
+
+    /// Send with this TTL / hop limit (traceroute changes it from probe to probe).
+    pub fn set_ttl(&self, ttl: u8) -> io::Result<()> {
+        if self.v6 {
+            self.sock.set_unicast_hops_v6(ttl as u32)
+        } else {
+            self.sock.set_ttl_v4(ttl as u32)
         }
-        let dest = r.address.as_ref().and_then(ip_of);
-        let n = r.bytes;
-        Ok(out.map(|mut q| {
-            q.quoted = buf[..n].to_vec();
-            q.dest = dest;
-            q
-        }))
     }
 }

@@ -3,11 +3,13 @@
 
 pub mod conn;
 pub mod dns;
+pub mod errqueue;
 pub mod files;
 pub mod icmp;
 pub mod netdev;
 pub mod netlink;
 pub mod poll;
+pub mod probe;
 pub mod process;
 pub mod procs;
 pub mod route;

@@ -316,7 +316,7 @@ impl Prober for IcmpProber {
                 let Some((id, seq)) = parse::quoted_echo(&e.quoted, self.sock.v6) else {
                     continue;
                 };
-                if e.dest.is_some_and(|d| d != self.dst)
+                if e.dest.is_some_and(|d| d.ip() != self.dst)
                     || (self.sock.kind == SocketKind::Raw && id != self.id)
                 {
                     continue;
