@@ -16,6 +16,7 @@ pub mod nslookup;
 pub mod ping;
 pub mod shell;
 pub mod ss;
+pub mod tracepath;
 pub mod traceroute;
 
 pub struct Applet {
@@ -98,6 +99,13 @@ pub const APPLETS: &[Applet] = &[
         about: "kubectl plugin: debugbox in a new pod, on a node, or next to a pod",
         command: kubectl_debugbox::command,
         run: kubectl_debugbox::run,
+    },
+    Applet {
+        name: "tracepath",
+        aliases: &[],
+        about: "the hops to a host and the path MTU (iputils tracepath compatible), unprivileged",
+        command: tracepath::command,
+        run: tracepath::run,
     },
     Applet {
         name: "traceroute",

@@ -306,6 +306,41 @@ pub fn trace(
     Ok(reached)
 }
 
+/// The address to probe: a literal, or what the resolver gives for a name. `v6`: only that
+/// family; else the first address in getaddrinfo's order, or the first IPv4 one when
+/// `prefer_v4` (traceroute's choice).
+pub fn resolve(target: &str, v6: Option<bool>, prefer_v4: bool) -> crate::error::Result<IpAddr> {
+    use crate::error::Error;
+    if let Ok(ip) = target.parse::<IpAddr>() {
+        if v6.is_some_and(|v6| v6 != ip.is_ipv6()) {
+            return Err(Error::usage(format!(
+                "{target}: Address family for hostname not supported"
+            )));
+        }
+        return Ok(ip);
+    }
+    let fam = match v6 {
+        None => crate::dns::Family::Any,
+        Some(false) => crate::dns::Family::V4,
+        Some(true) => crate::dns::Family::V6,
+    };
+    let lookup = crate::dns::system()
+        .lookup_ip(target, fam)
+        .result
+        .map_err(|e| {
+            Error::usage(format!("{target}: {}", e.gai_message()))
+                .hint("check the name, or give an address")
+        })?;
+    let addrs = crate::dns::ordered(&lookup.addrs);
+    let pick = if prefer_v4 {
+        addrs.iter().find(|a| a.is_ipv4()).or(addrs.first())
+    } else {
+        addrs.first()
+    };
+    pick.copied()
+        .ok_or_else(|| Error::usage(format!("{target}: No address associated with hostname")))
+}
+
 /// The number of hops back to us from the TTL an answer arrived with, assuming the sender
 /// started from 64, 128 or 255 (traceroute's and tracepath's guess).
 pub fn hops_back(recv_ttl: u8) -> u32 {

@@ -25,38 +25,6 @@ pub use cli::command;
 const UDP_PORT: u16 = 33434;
 const TCP_PORT: u16 = 80;
 
-/// The address to trace to: a literal, or the first the resolver gives (IPv4 first unless
-/// asked otherwise, as traceroute picks from getaddrinfo).
-pub fn resolve(target: &str, family: Family) -> Result<IpAddr> {
-    if let Ok(ip) = target.parse::<IpAddr>() {
-        return match (family, ip) {
-            (Family::V4, IpAddr::V6(_)) | (Family::V6, IpAddr::V4(_)) => Err(Error::usage(
-                format!("{target}: Address family for hostname not supported"),
-            )),
-            _ => Ok(ip),
-        };
-    }
-    let fam = match family {
-        Family::Any => dns::Family::Any,
-        Family::V4 => dns::Family::V4,
-        Family::V6 => dns::Family::V6,
-    };
-    let lookup = dns::system().lookup_ip(target, fam).result.map_err(|e| {
-        Error::usage(format!("{target}: {}", e.gai_message()))
-            .hint("check the name, or give an address")
-    })?;
-    let pick = match family {
-        Family::Any => lookup
-            .addrs
-            .iter()
-            .find(|a| a.is_ipv4())
-            .or(lookup.addrs.first()),
-        _ => lookup.addrs.first(),
-    };
-    pick.copied()
-        .ok_or_else(|| Error::usage(format!("{target}: No address associated with hostname")))
-}
-
 fn open_error(e: crate::sys::icmp::OpenError, v6: bool) -> Error {
     let denied = |x: &Option<io::Error>| {
         x.as_ref()
@@ -90,7 +58,13 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
     };
-    let dst = resolve(&cfg.target, cfg.family)?;
+    let family = match cfg.family {
+        Family::Any => None,
+        Family::V4 => Some(false),
+        Family::V6 => Some(true),
+    };
+    // traceroute takes IPv4 when a name has both, unless told otherwise.
+    let dst = trace::resolve(&cfg.target, family, true)?;
     let v6 = dst.is_ipv6();
     let ip_header = if v6 { 40 } else { 20 };
     // What follows the IP header: 8 bytes of UDP or ICMP header and 32 of data by default; a
