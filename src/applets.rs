@@ -11,6 +11,7 @@ pub mod diagnose;
 pub mod dig;
 pub mod ip;
 pub mod kubectl_debugbox;
+pub mod mtr;
 pub mod nc;
 pub mod nslookup;
 pub mod ping;
@@ -57,6 +58,13 @@ pub const APPLETS: &[Applet] = &[
         about: "show routes, addresses, links and neighbours (iproute2 compatible, read-only)",
         command: ip::command,
         run: ip::run,
+    },
+    Applet {
+        name: "mtr",
+        aliases: &[],
+        about: "loss and round trips for every hop (mtr 0.95 --report compatible): ICMP, UDP or TCP probes",
+        command: mtr::command,
+        run: mtr::run,
     },
     Applet {
         name: "nc",

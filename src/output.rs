@@ -395,3 +395,53 @@ mod tests {
         assert!(matches!(raw_bytes("plain"), std::borrow::Cow::Borrowed(_)));
     }
 }
+
+/// A UTC calendar time (the binary carries no time zone database; pods run in UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Civil {
+    pub year: i64,
+    pub month: i64,
+    pub day: i64,
+    pub hour: i64,
+    pub minute: i64,
+    pub second: i64,
+    /// Days since the epoch (1970-01-01 was a Thursday).
+    pub days: i64,
+}
+
+impl Civil {
+    pub fn utc(t: std::time::SystemTime) -> Civil {
+        let secs = t
+            .duration_since(std::time::SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0) as i64;
+        let days = secs.div_euclid(86400);
+        let rem = secs.rem_euclid(86400);
+        // Civil date from days since the epoch (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        Civil {
+            year: yoe + era * 400 + i64::from(month <= 2),
+            month,
+            day,
+            hour: rem / 3600,
+            minute: (rem % 3600) / 60,
+            second: rem % 60,
+            days,
+        }
+    }
+
+    /// `2026-11-26T04:39:53+0000` (ISO 8601, as mtr's report starts).
+    pub fn iso(&self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+0000",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}

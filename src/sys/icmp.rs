@@ -197,10 +197,6 @@ impl IcmpSocket {
         super::errqueue::recv(self.sock.as_fd())
     }
 
-    pub fn fd(&self) -> std::os::fd::BorrowedFd<'_> {
-        self.sock.as_fd()
-    }
-
     /// Send with this TTL / hop limit (traceroute changes it from probe to probe).
     pub fn set_ttl(&self, ttl: u8) -> io::Result<()> {
         if self.v6 {

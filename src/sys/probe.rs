@@ -46,7 +46,6 @@ fn bind(
 /// A datagram that came back on the normal queue (the destination answered the probe).
 #[derive(Debug, Clone)]
 pub struct Datagram {
-    pub data: Vec<u8>,
     pub from: SocketAddr,
     pub ttl: Option<u8>,
     pub when: SystemTime,
@@ -99,31 +98,6 @@ impl UdpProbe {
         errqueue::recv(self.sock.as_fd())
     }
 
-    /// The path MTU the kernel knows for the connected destination (IP_MTU).
-    pub fn path_mtu(&self) -> io::Result<u32> {
-        let (level, name) = if self.v6 {
-            (libc::IPPROTO_IPV6, libc::IPV6_MTU)
-        } else {
-            (libc::IPPROTO_IP, libc::IP_MTU)
-        };
-        let mut value: libc::c_int = 0;
-        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-        // SAFETY: a valid socket descriptor, a c_int out-value and its length.
-        let r = unsafe {
-            libc::getsockopt(
-                self.sock.as_raw_fd(),
-                level,
-                name,
-                (&mut value as *mut libc::c_int).cast(),
-                &mut len,
-            )
-        };
-        if r < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(value as u32)
-    }
-
     /// The next datagram, without blocking.
     pub fn recv(&self) -> io::Result<Option<Datagram>> {
         let mut buf = vec![0u8; 65536];
@@ -157,11 +131,8 @@ impl UdpProbe {
             }
         }
         let from = r.address.as_ref().and_then(errqueue::socket_addr);
-        let n = r.bytes;
         let Some(from) = from else { return Ok(None) };
-        buf.truncate(n);
         Ok(Some(Datagram {
-            data: buf,
             from,
             ttl,
             when: when.unwrap_or_else(SystemTime::now),

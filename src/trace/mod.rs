@@ -341,19 +341,6 @@ pub fn resolve(target: &str, v6: Option<bool>, prefer_v4: bool) -> crate::error:
         .ok_or_else(|| Error::usage(format!("{target}: No address associated with hostname")))
 }
 
-/// The number of hops back to us from the TTL an answer arrived with, assuming the sender
-/// started from 64, 128 or 255 (traceroute's and tracepath's guess).
-pub fn hops_back(recv_ttl: u8) -> u32 {
-    let t = recv_ttl as u32;
-    if t <= 64 {
-        65 - t
-    } else if t <= 128 {
-        129 - t
-    } else {
-        256 - t
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -526,8 +513,5 @@ mod tests {
         );
         assert_eq!(meaning(false, &icmp(5, 1)), None);
         assert!(!meaning(false, &icmp(11, 0)).unwrap().last);
-        assert_eq!(hops_back(62), 3);
-        assert_eq!(hops_back(126), 3);
-        assert_eq!(hops_back(253), 3);
     }
 }

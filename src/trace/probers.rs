@@ -316,12 +316,6 @@ impl Prober for IcmpProber {
     }
 }
 
-impl IcmpProber {
-    pub fn kind(&self) -> SocketKind {
-        self.sock.kind
-    }
-}
-
 /// TCP SYN probes, one at a time from one source port, so the trace is one flow.
 pub struct TcpProber {
     dst: SocketAddr,

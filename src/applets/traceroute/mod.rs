@@ -12,7 +12,7 @@ use crate::output;
 use crate::sys::process;
 use crate::trace::probers::{IcmpProber, TcpProber, UdpProber};
 use crate::trace::{self, Prober};
-use cli::{Config, Family, Method};
+use cli::{Family, Method};
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
