@@ -199,3 +199,35 @@ fn diagnose_usage_errors_are_one_line_exit_2() {
     assert_eq!(h.code, 0);
     assert!(h.stdout.contains("--endpoints"));
 }
+
+#[test]
+fn path_tools_usage_errors_are_one_line_exit_2() {
+    for (tool, args) in [
+        ("traceroute", &[][..]),
+        ("traceroute", &["-q", "11", "h"]),
+        ("traceroute", &["-f", "9", "-m", "5", "h"]),
+        ("traceroute", &["-w", "x", "h"]),
+        ("traceroute", &["-s", "nope", "h"]),
+        ("tracepath", &[]),
+        ("tracepath", &["-m", "300", "h"]),
+        ("tracepath", &["-4", "-6", "h"]),
+        ("tracepath", &["-l", "10", "127.0.0.1"]),
+        ("mtr", &[]),
+        ("mtr", &["-c", "0", "h"]),
+        ("mtr", &["-o", "LZ", "h"]),
+    ] {
+        let r = run(Command::new(applet(tool)).args(args));
+        assert_eq!(r.code, 2, "{tool} {args:?}: {}", r.stderr);
+        assert_eq!(r.stderr.lines().count(), 1, "{tool} {args:?}: {}", r.stderr);
+        assert!(
+            r.stderr.starts_with(&format!("debugbox {tool}: ")),
+            "{}",
+            r.stderr
+        );
+    }
+    for tool in ["traceroute", "tracepath", "mtr"] {
+        let h = run(Command::new(applet(tool)).arg("--help"));
+        assert_eq!(h.code, 0, "{tool}");
+        assert!(h.stdout.contains("-n"), "{tool}");
+    }
+}
