@@ -175,14 +175,13 @@ fn timeout_of(probes: &[Probe], n: usize, plan: &Plan) -> Duration {
             return t;
         }
     }
-    if plan.near > 0.0 {
-        if let Some(t) = probes[n + 1..]
+    if plan.near > 0.0
+        && let Some(t) = probes[n + 1..]
             .iter()
             .take_while(|p| p.sent.is_some())
             .find_map(|p| rtt_factor(p, plan.near))
-        {
-            return t;
-        }
+    {
+        return t;
     }
     plan.wait
 }
@@ -219,15 +218,16 @@ pub fn trace(
         let mut in_flight = 0;
         let mut n = start;
         while n < end {
-            if n == start && !probes[n].done {
-                if let Some(sent) = probes[n].sent {
-                    let expiry = sent + timeout_of(&probes, n, plan);
-                    if expiry > now {
-                        wake = Some(expiry);
-                    } else {
-                        probes[n].done = true;
-                        prober.expire(n as u32 + 1);
-                    }
+            if n == start
+                && !probes[n].done
+                && let Some(sent) = probes[n].sent
+            {
+                let expiry = sent + timeout_of(&probes, n, plan);
+                if expiry > now {
+                    wake = Some(expiry);
+                } else {
+                    probes[n].done = true;
+                    prober.expire(n as u32 + 1);
                 }
             }
             if probes[n].done {
@@ -267,10 +267,10 @@ pub fn trace(
                     Err(e) => return Err(e),
                 }
             }
-            if wake.is_none() {
-                if let Some(sent) = probes[n].sent {
-                    wake = Some(sent + timeout_of(&probes, n, plan));
-                }
+            if wake.is_none()
+                && let Some(sent) = probes[n].sent
+            {
+                wake = Some(sent + timeout_of(&probes, n, plan));
             }
             in_flight += 1;
             if in_flight >= in_flight_max {
@@ -400,7 +400,10 @@ mod tests {
         }
     }
 
-    fn run(path: &mut Path, plan: &Plan) -> (Vec<(u8, Option<IpAddr>, Option<String>)>, bool) {
+    /// What was shown for each probe: its TTL, who answered, the annotation.
+    type Shown = Vec<(u8, Option<IpAddr>, Option<String>)>;
+
+    fn run(path: &mut Path, plan: &Plan) -> (Shown, bool) {
         let mut shown = vec![];
         let reached = trace(path, plan, false, &|| false, &mut |hop, i| {
             let p = &hop[i];

@@ -98,7 +98,7 @@ pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
         return Err(Error::usage("invalid argument: '0'").hint("a count from 1"));
     }
     let secs = value::<f64>(&m, "interval", "seconds")?.unwrap_or(1.0);
-    if !secs.is_finite() || secs < 0.0 || secs > 1e6 {
+    if !secs.is_finite() || !(0.0..=1e6).contains(&secs) {
         return Err(Error::usage(format!("invalid argument: '{secs}'")).hint("seconds"));
     }
     if secs < 1.0 && !is_root {

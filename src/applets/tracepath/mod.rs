@@ -152,9 +152,8 @@ impl<W: Write> Run<'_, W> {
             Some(a) => self.shown(a),
             None => String::new(),
         };
-        let time_exceeded = e.from_network
-            && ((!self.v6 && e.icmp_type == 11 && e.code == 0)
-                || (self.v6 && e.icmp_type == 3 && e.code == 0));
+        let exceeded_type = if self.v6 { 3 } else { 11 };
+        let time_exceeded = e.from_network && e.icmp_type == exceeded_type && e.code == 0;
         let (event, last) = match e.errno {
             libc::ETIMEDOUT => (Event::Timeout, false),
             libc::EMSGSIZE => {
