@@ -94,6 +94,11 @@ fn path() -> Path {
             ns.ip(c);
         }
     }
+    // IPv6 unreachable and prohibit routes on r2 (!N, !X). IPv4's are rate limited per host by
+    // net.ipv4.route.error_cost, which only the host's own namespace has (a test must not
+    // change it), so IPv4's unreachables come from reject rules instead.
+    p.r2.ip("-6 route add unreachable fd07::/64");
+    p.r2.ip("-6 route add prohibit fd06::/64");
     // Prefixes r2 rejects, as a firewall would: routed towards the server, refused at r2.
     for net in ["10.9.0.0/24", "10.8.0.0/24", "10.6.0.0/24"] {
         p.r2.ip(&format!("route add {net} via 10.3.0.2"));
@@ -251,6 +256,8 @@ fn traceroute_as_traceroute_2_1() {
         ("-n -I 10.8.0.5", 1),
         ("-n -T 10.6.0.5", 1),
         ("-n fd09::5", 1),
+        ("-n fd07::5", 1),
+        ("-n -I fd06::5", 1),
         ("-n -m 4 -w 0.3 10.7.0.5", 1),
         // Through the ClusterIP: r1 rewrites it, and answers come back as from it.
         ("-n -T -p 80 10.96.0.10", 0),
