@@ -208,6 +208,8 @@ pub fn trace(
     let mut end = total;
     let mut last_send: Option<SystemTime> = None;
     let mut reached = false;
+    // Sends the kernel put off (no buffer space): retried every 10 ms, for a second at most.
+    let mut put_off = 0;
     while start < end {
         if interrupted() {
             break;
@@ -257,8 +259,13 @@ pub fn trace(
                     Ok(at) => {
                         probes[n].sent = Some(at);
                         last_send = Some(at);
+                        put_off = 0;
                     }
-                    Err(e) if matches!(e.raw_os_error(), Some(libc::ENOBUFS | libc::EAGAIN)) => {
+                    Err(e)
+                        if matches!(e.raw_os_error(), Some(libc::ENOBUFS | libc::EAGAIN))
+                            && put_off < 100 =>
+                    {
+                        put_off += 1;
                         if wake.is_none() {
                             wake = Some(now + Duration::from_millis(10));
                         }
@@ -490,6 +497,90 @@ mod tests {
         let (_, reached) = run(&mut path, &plan);
         assert!(reached);
         assert_eq!(path.sent, vec![1, 1, 1, 2, 2, 2, 3, 3, 3]);
+    }
+
+    /// A prober that answers with whatever bytes say: unknown probes, answers twice, any ICMP
+    /// type and code, local errors. The schedule never panics and always ends.
+    struct Noise<'a> {
+        bytes: &'a [u8],
+        at: usize,
+        sent: u32,
+    }
+
+    impl Noise<'_> {
+        fn next(&mut self) -> u8 {
+            let b = self.bytes.get(self.at).copied().unwrap_or(0);
+            self.at += 1;
+            b
+        }
+    }
+
+    impl Prober for Noise<'_> {
+        fn send(&mut self, seq: u32, _ttl: u8) -> io::Result<SystemTime> {
+            self.sent = self.sent.max(seq);
+            if self.next() == 0xff {
+                return Err(io::Error::from_raw_os_error(libc::ENOBUFS));
+            }
+            Ok(SystemTime::UNIX_EPOCH)
+        }
+        fn wait(&mut self, _t: Duration) -> io::Result<Vec<(u32, Reply)>> {
+            let n = self.next() % 4;
+            let mut out = vec![];
+            for _ in 0..n {
+                let seq = (self.next() as u32) % (self.sent + 3);
+                let kind = match self.next() % 3 {
+                    0 => ReplyKind::Reached,
+                    1 => ReplyKind::Local {
+                        errno: self.next() as i32,
+                        info: self.next() as u32 * 7,
+                    },
+                    _ => ReplyKind::Icmp {
+                        icmp_type: self.next(),
+                        code: self.next(),
+                        info: self.next() as u32,
+                    },
+                };
+                out.push((
+                    seq,
+                    Reply {
+                        from: IpAddr::from([10, 0, 0, self.next()]),
+                        at: SystemTime::UNIX_EPOCH + Duration::from_micros(self.next() as u64),
+                        kind,
+                        recv_ttl: Some(self.next()),
+                    },
+                ));
+            }
+            Ok(out)
+        }
+    }
+
+    #[test]
+    fn any_answers_never_panic_and_the_trace_ends() {
+        let plan = Plan {
+            max: 8,
+            wait: Duration::ZERO,
+            ..Plan::default()
+        };
+        crate::testing::check(
+            &[&[3, 1, 2, 11, 0][..], &[1, 0, 0, 3, 3, 9]],
+            3000,
+            |bytes| {
+                for v6 in [false, true] {
+                    let mut p = Noise {
+                        bytes,
+                        at: 0,
+                        sent: 0,
+                    };
+                    let mut shown = 0;
+                    let r = trace(&mut p, &plan, v6, &|| false, &mut |_, _| {
+                        shown += 1;
+                        Ok(())
+                    });
+                    assert!(r.is_ok());
+                    assert!(shown <= 8 * 3);
+                }
+            },
+        );
     }
 
     #[test]
