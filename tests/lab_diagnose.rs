@@ -21,6 +21,10 @@ fn every_scenario_names_its_hop_and_cause() {
         ("healthy", healthy_every_path_works),
         ("healthy", colour_only_on_a_terminal_and_no_color_honoured),
         ("healthy", not_in_a_cluster_is_dns_and_probes_only),
+        ("healthy", dns_only_flags_check_every_hop),
+        ("healthy", objects_given_match_the_api),
+        ("nodeport-blocked", objects_given_match_the_api),
+        ("wrong-targetport", objects_given_match_the_api),
         ("selector-mismatch", selector_matches_no_pod),
         ("wrong-targetport", wrong_target_port),
         ("endpoints-not-ready", endpoints_not_ready),
@@ -414,6 +418,135 @@ fn not_in_a_cluster_is_dns_and_probes_only(s: &Scene) {
     assert_eq!(r.code, 1);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(verdict(&v).1, "dns-not-found");
+}
+
+/// What `kubectl get services,pods,nodes,endpointslices,ingresses -A -o json` gives the user,
+/// read from the lab's API with an admin token: one JSON document per list.
+fn objects_json(s: &Scene) -> String {
+    let sa = s.lab.state_dir().join("sa");
+    let token = std::fs::read_to_string(sa.join("token")).unwrap();
+    let mut out = String::new();
+    for path in [
+        "api/v1/services",
+        "api/v1/pods",
+        "api/v1/nodes",
+        "apis/discovery.k8s.io/v1/endpointslices",
+        "apis/networking.k8s.io/v1/ingresses",
+    ] {
+        let r = s.lab.exec(
+            "debug",
+            &[
+                "curl",
+                "-s",
+                "--cacert",
+                sa.join("ca.crt").to_str().unwrap(),
+                "-H",
+                &format!("Authorization: Bearer {}", token.trim()),
+                &format!("https://10.96.0.1/{path}"),
+            ],
+        );
+        assert_eq!(r.code, 0, "curl {path}: {}", r.stderr);
+        out.push_str(&r.stdout);
+        out.push('\n');
+    }
+    out
+}
+
+/// Without API access, the objects the user's kubectl printed give the same walk and verdict.
+fn objects_given_match_the_api(s: &Scene) {
+    let (code_api, with_api, _) = s.json(&["web"]);
+    let file = std::env::temp_dir().join(format!("debugbox-objects-{}.json", std::process::id()));
+    std::fs::write(&file, objects_json(s)).unwrap();
+    let r = s.lab.applet(
+        "debug",
+        "diagnose",
+        &[
+            "web",
+            "-j",
+            "--serviceaccount",
+            "/nonexistent",
+            "--objects",
+            file.to_str().unwrap(),
+        ],
+    );
+    let _ = std::fs::remove_file(&file);
+    let given: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", r.stdout, r.stderr));
+    assert_eq!(r.code, code_api, "{}", r.stdout);
+    assert_eq!(verdict(&given).0, verdict(&with_api).0);
+    assert_eq!(verdict(&given).1, verdict(&with_api).1);
+    for id in [
+        "dns",
+        "clusterip",
+        "endpoints",
+        "nodeport",
+        "loadbalancer",
+        "ingress",
+    ] {
+        assert_eq!(
+            step(&given, id)["status"],
+            step(&with_api, id)["status"],
+            "{id}"
+        );
+    }
+    assert!(
+        step(&given, "api")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("objects from")
+    );
+    // Malformed objects: one line, exit 2, before any probe.
+    let bad = std::env::temp_dir().join(format!("debugbox-bad-{}.json", std::process::id()));
+    std::fs::write(
+        &bad,
+        r#"{"kind":"Service","metadata":{"name":"web"},"spec":{"ports":7}}"#,
+    )
+    .unwrap();
+    let r = s.lab.applet(
+        "debug",
+        "diagnose",
+        &["web", "--objects", bad.to_str().unwrap()],
+    );
+    let _ = std::fs::remove_file(&bad);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(r.stderr.contains("Service /web"), "{}", r.stderr);
+}
+
+/// No API and no objects: the hops the API would name, given as flags, are all checked.
+fn dns_only_flags_check_every_hop(s: &Scene) {
+    let r = s.lab.applet(
+        "debug",
+        "diagnose",
+        &[
+            "web:3000",
+            "-j",
+            "--serviceaccount",
+            "/nonexistent",
+            "--endpoints",
+            "10.244.1.10:8080,10.244.2.10:8080",
+            "--node-port",
+            "30080",
+            "--node-ip",
+            "172.18.0.11,172.18.0.12",
+            "--lb",
+            "172.18.0.240",
+            "--ingress",
+            "shop.example.com@172.18.0.241",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    for id in [
+        "clusterip",
+        "endpoints",
+        "nodeport",
+        "loadbalancer",
+        "ingress",
+    ] {
+        assert_eq!(step(&v, id)["status"], "ok", "{id}: {:#}", step(&v, id));
+    }
+    assert_eq!(step(&v, "nodeport")["probes"].as_array().unwrap().len(), 2);
 }
 
 fn many_endpoints_are_all_probed(s: &Scene) {

@@ -21,6 +21,10 @@ pub fn command() -> Command {
         .arg(Arg::new("path").long("path").value_name("PATH").help("HTTP path to ask for on every hop (default /)"))
         .arg(Arg::new("endpoints").long("endpoints").value_name("IP[:PORT],…").help("endpoints to probe when the API cannot be read (port: the targetPort, else the Service port)"))
         .arg(Arg::new("node-ip").long("node-ip").value_name("IP,…").help("node addresses for the NodePort check when the API cannot be read"))
+        .arg(Arg::new("objects").long("objects").value_name("FILE|-").help("Kubernetes objects instead of the API: the JSON of `kubectl get services,endpointslices,pods,nodes,ingresses -A -o json` (- for stdin)"))
+        .arg(Arg::new("node-port").long("node-port").value_name("PORT").help("the Service's nodePort, probed on --node-ip when the API cannot be read"))
+        .arg(Arg::new("lb").long("lb").value_name("IP[:PORT]").action(ArgAction::Append).help("a LoadBalancer address to probe when the API cannot be read (port: the Service port); repeatable"))
+        .arg(Arg::new("ingress").long("ingress").value_name("HOST[@IP[:PORT]]").action(ArgAction::Append).help("an Ingress host to probe (at IP, else where DNS says; port 80); repeatable"))
         .arg(Arg::new("timeout").long("timeout").value_name("SECONDS").default_value("2").help("deadline for each probe and API read"))
         .arg(Arg::new("serviceaccount").long("serviceaccount").value_name("DIR").help("service account directory (token, ca.crt, namespace)"))
         .arg(Arg::new("json").short('j').long("json").action(ArgAction::SetTrue).help("JSON report with every step and probe"))
@@ -66,10 +70,52 @@ pub struct Options {
     /// Endpoint addresses, with their port when given (`IP:port`, `[IPv6]:port`).
     pub endpoints: Vec<(IpAddr, Option<u16>)>,
     pub node_ips: Vec<IpAddr>,
+    /// `--objects`: where the objects come from (a path, or `-`).
+    pub objects: Option<String>,
+    pub node_port: Option<u16>,
+    pub lbs: Vec<(IpAddr, Option<u16>)>,
+    /// `--ingress HOST[@IP[:PORT]]`.
+    pub ingresses: Vec<IngressFlag>,
     pub timeout: Duration,
     pub serviceaccount: Option<String>,
     pub json: bool,
     pub no_color: bool,
+}
+
+/// An Ingress host given on the command line, with where to reach its controller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IngressFlag {
+    pub host: String,
+    pub ip: Option<IpAddr>,
+    pub port: Option<u16>,
+}
+
+fn ingress_flag(v: &str) -> Result<IngressFlag> {
+    let bad = || usage(format!("--ingress {v}: HOST, HOST@IP or HOST@IP:PORT"));
+    let (host, at) = match v.split_once('@') {
+        Some((h, a)) => (h, Some(a)),
+        None => (v, None),
+    };
+    if host.is_empty()
+        || !host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+    {
+        return Err(bad());
+    }
+    let (ip, port) = match at {
+        None => (None, None),
+        Some(a) => match (a.parse::<std::net::SocketAddr>(), a.parse::<IpAddr>()) {
+            (Ok(sa), _) => (Some(sa.ip()), Some(sa.port())),
+            (_, Ok(ip)) => (Some(ip), None),
+            _ => return Err(bad()),
+        },
+    };
+    Ok(IngressFlag {
+        host: host.to_ascii_lowercase(),
+        ip,
+        port,
+    })
 }
 
 fn usage(msg: impl Into<String>) -> Error {
@@ -136,6 +182,31 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Options>> {
         namespace,
         endpoints: endpoint_list(m.get_one::<String>("endpoints"))?,
         node_ips: ip_list(m.get_one::<String>("node-ip"), "--node-ip")?,
+        objects: m.get_one::<String>("objects").cloned(),
+        node_port: match m.get_one::<String>("node-port") {
+            None => None,
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| usage(format!("--node-port {p}: a port number")))?,
+            ),
+        },
+        lbs: m
+            .get_many::<String>("lb")
+            .into_iter()
+            .flatten()
+            .map(|v| endpoint_list(Some(v)))
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .flatten()
+            .collect(),
+        ingresses: m
+            .get_many::<String>("ingress")
+            .into_iter()
+            .flatten()
+            .map(|v| ingress_flag(v))
+            .collect::<Result<Vec<_>>>()?,
         timeout: Duration::from_secs_f64(timeout),
         serviceaccount: m.get_one::<String>("serviceaccount").cloned(),
         json: m.get_flag("json"),

@@ -14,15 +14,27 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// How to reach the API from this pod.
+/// Where diagnose reads objects from: the API from this pod, or the objects given.
 pub struct Client {
+    source: Source,
+    /// How the report names the source (the API's address, or the objects file).
+    pub endpoint: String,
+}
+
+enum Source {
+    Api(Api),
+    Given(super::objects::Objects),
+}
+
+/// How to reach the API from this pod.
+struct Api {
     addr: SocketAddr,
     /// The name the certificate is checked against (the address when given as one).
     server_name: String,
     token: String,
     config: Arc<rustls::ClientConfig>,
     timeout: Duration,
-    pub endpoint: String,
+    endpoint: String,
 }
 
 /// Why the in-cluster configuration is missing, in words.
@@ -66,14 +78,45 @@ pub fn load(
         ..Default::default()
     })
     .map_err(|e| format!("cannot use the cluster CA: {e}"))?;
+    let endpoint = probe::show_addr(&SocketAddr::new(ip, port));
     Ok(Client {
-        addr: SocketAddr::new(ip, port),
-        server_name: host,
-        token,
-        config,
-        timeout,
-        endpoint: probe::show_addr(&SocketAddr::new(ip, port)),
+        source: Source::Api(Api {
+            addr: SocketAddr::new(ip, port),
+            server_name: host,
+            token,
+            config,
+            timeout,
+            endpoint: endpoint.clone(),
+        }),
+        endpoint,
     })
+}
+
+impl Client {
+    /// Objects given instead of the API (`--objects`), named `what` in the report.
+    pub fn given(objects: super::objects::Objects, what: String) -> Client {
+        Client {
+            source: Source::Given(objects),
+            endpoint: what,
+        }
+    }
+
+    /// The objects were given (`--objects`), not read from the API.
+    pub fn is_given(&self) -> bool {
+        matches!(self.source, Source::Given(_))
+    }
+
+    /// A list read: the items of the `…List` the API answers with.
+    pub fn list<T: DeserializeOwned>(&self, read: &Read) -> Result<Vec<T>, ApiError> {
+        self.read::<List<T>>(read).map(|l| l.items)
+    }
+
+    pub fn read<T: DeserializeOwned>(&self, read: &Read) -> Result<T, ApiError> {
+        match &self.source {
+            Source::Api(api) => api.read(read),
+            Source::Given(objects) => objects.read(read),
+        }
+    }
 }
 
 pub fn serviceaccount_dir(flag: Option<&str>) -> PathBuf {
@@ -202,6 +245,8 @@ pub enum ApiError {
     Status(u16, String),
     /// The API could not be reached or spoke nonsense.
     Unreachable(String),
+    /// `--objects` holds none of this resource (not even an empty list of it).
+    Missing(String),
 }
 
 impl ApiError {
@@ -214,6 +259,10 @@ impl ApiError {
             ApiError::NotFound => format!("{} not found", read.words()),
             ApiError::Status(code, msg) => format!("HTTP {code} for {}: {msg}", read.words()),
             ApiError::Unreachable(why) => format!("API unreachable: {why}"),
+            ApiError::Missing(res) => format!(
+                "{}: none in the objects given (add {res} to the kubectl get)",
+                read.words()
+            ),
         }
     }
 }
@@ -224,13 +273,8 @@ struct StatusBody {
     message: String,
 }
 
-impl Client {
-    /// A list read: the items of the `…List` the API answers with.
-    pub fn list<T: DeserializeOwned>(&self, read: &Read) -> Result<Vec<T>, ApiError> {
-        self.read::<List<T>>(read).map(|l| l.items)
-    }
-
-    pub fn read<T: DeserializeOwned>(&self, read: &Read) -> Result<T, ApiError> {
+impl Api {
+    fn read<T: DeserializeOwned>(&self, read: &Read) -> Result<T, ApiError> {
         let deadline = Instant::now() + self.timeout;
         let stream = conn::connect(self.addr, deadline, &conn::Local::default()).map_err(|e| {
             ApiError::Unreachable(format!("{}: {}", self.endpoint, crate::error::os_text(&e)))
@@ -637,6 +681,8 @@ pub struct Route {
     pub tls: bool,
     pub class: Option<String>,
     pub addresses: Vec<String>,
+    /// The controller's port when not 80/443 (given with --ingress HOST@IP:PORT).
+    pub port: Option<u16>,
 }
 
 impl Ingress {
@@ -683,6 +729,7 @@ impl Ingress {
                     tls,
                     class: self.spec.ingress_class_name.clone(),
                     addresses: addresses.clone(),
+                    port: None,
                 });
             }
         }

@@ -9,6 +9,7 @@
 pub mod cli;
 mod gather;
 pub mod kube;
+pub mod objects;
 pub mod probe;
 pub mod report;
 pub mod steps;
@@ -51,7 +52,11 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
     };
-    let report = walk::diagnose(&opts);
+    let given = match &opts.objects {
+        None => None,
+        Some(path) => Some(load_objects(path)?),
+    };
+    let report = walk::diagnose(&opts, given);
     if opts.json {
         let text = serde_json::to_string_pretty(&report)
             .map_err(|e| crate::error::Error::local(format!("cannot write JSON: {e}")))?;
@@ -63,6 +68,25 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         output::print(&report.render(&Style { color }))?;
     }
     Ok(if report.verdict.ok { 0 } else { EXIT_FAIL })
+}
+
+/// Read and check `--objects` (a file, or `-` for stdin): one line and exit 2 when malformed.
+fn load_objects(path: &str) -> Result<kube::Client> {
+    const MAX: u64 = 256 << 20;
+    let bytes = crate::sys::files::read_bounded(std::path::Path::new(path), MAX).map_err(|e| {
+        crate::error::Error::usage(format!("--objects {path}: {}", crate::error::os_text(&e)))
+    })?;
+    let objects = objects::Objects::parse(&bytes).map_err(|e| {
+        crate::error::Error::usage(format!("--objects {path}: {e}")).hint(
+            "give the JSON of kubectl get services,endpointslices,pods,nodes,ingresses -A -o json",
+        )
+    })?;
+    let what = format!(
+        "objects from {} ({} objects)",
+        if path == "-" { "stdin" } else { path },
+        objects.len()
+    );
+    Ok(kube::Client::given(objects, what))
 }
 
 /// A step's time: from the start of the probes until its last probe ended (they run on a
@@ -92,7 +116,7 @@ struct Here {
     time_ms: f64,
 }
 
-fn here(opts: &Options) -> Here {
+fn here(opts: &Options, given: Option<kube::Client>) -> Here {
     let start = Instant::now();
     let network = here::network().map_err(|e| {
         format!(
@@ -121,12 +145,15 @@ fn here(opts: &Options) -> Here {
         (None, Some(n)) => (Some(n), "the search list"),
         (None, None) => (None, "unknown"),
     };
-    let api = kube::load(
-        &sa_dir,
-        std::env::var("KUBERNETES_SERVICE_HOST").ok(),
-        std::env::var("KUBERNETES_SERVICE_PORT").ok(),
-        opts.timeout,
-    );
+    let api = match given {
+        Some(client) => Ok(client),
+        None => kube::load(
+            &sa_dir,
+            std::env::var("KUBERNETES_SERVICE_HOST").ok(),
+            std::env::var("KUBERNETES_SERVICE_PORT").ok(),
+            opts.timeout,
+        ),
+    };
     Here {
         network,
         conf,
@@ -149,6 +176,7 @@ fn short_api_error(e: &ApiError) -> String {
         ApiError::NotFound => "not found".into(),
         ApiError::Status(c, _) => format!("the API answered {c}"),
         ApiError::Unreachable(w) => format!("API unreachable ({w})"),
+        ApiError::Missing(r) => format!("no {r} in --objects"),
     }
 }
 
@@ -207,6 +235,7 @@ fn where_step(here: &Here) -> Step {
         s.evidence.push(format!("resolv.conf: {w}"));
     }
     s.evidence.push(match &here.api {
+        Ok(c) if c.is_given() => format!("Kubernetes objects: {} (no API read)", c.endpoint),
         Ok(c) => format!(
             "Kubernetes API {} with the service account in {}",
             c.endpoint,

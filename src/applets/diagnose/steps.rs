@@ -1398,6 +1398,7 @@ mod tests {
             tls: false,
             class: Some("nginx".into()),
             addresses: vec!["172.18.0.241".into()],
+            port: None,
         };
         let mut p = probe("shop.example.com", "172.18.0.241:80", Tcp::Open, Some(404));
         if let Some(h) = p.http.as_mut() {

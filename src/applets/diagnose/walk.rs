@@ -78,9 +78,9 @@ impl Plan {
     }
 }
 
-pub fn diagnose(opts: &Options) -> Report {
+pub fn diagnose(opts: &Options, given: Option<kube::Client>) -> Report {
     let start = Instant::now();
-    let here = here(opts);
+    let here = here(opts, given);
     let client = here.api.as_ref().ok();
     let target = identify(opts, &here, client);
     let mut facts = gather_facts(opts, &here, client, target);
@@ -334,6 +334,8 @@ fn choose_port(opts: &Options, here: &Here, f: &mut Facts) {
                 }
             }
         }
+        // Without the Service, its nodePort is what --node-port says.
+        f.plan.node_port = opts.node_port;
     }
     f.http = gather::http_kind(&f.plan, opts.target.https);
 }
@@ -525,11 +527,12 @@ fn plan_nodeport(opts: &Options, f: &Facts, p: &mut Plan) {
         .unwrap_or_default();
     let mut nodes: Vec<(String, IpAddr)> = Vec::new();
     let mut skip = None;
+    let node_port = f.plan.node_port;
     if f.service.is_some() && !(svc_type == "NodePort" || svc_type == "LoadBalancer") {
         skip = Some(format!("Service type {svc_type} has no NodePort"));
-    } else if f.plan.node_port.is_none() {
+    } else if node_port.is_none() {
         skip = Some(if f.service.is_none() {
-            "no Service read from the API: the nodePort is unknown".into()
+            "no Service read from the API: give --node-port and --node-ip".into()
         } else {
             "the port has no nodePort".into()
         });
@@ -559,7 +562,7 @@ fn plan_nodeport(opts: &Options, f: &Facts, p: &mut Plan) {
         }
     }
     if skip.is_none()
-        && let Some(np) = f.plan.node_port
+        && let Some(np) = node_port
     {
         let list = nodes
             .iter()
@@ -580,11 +583,33 @@ fn plan_loadbalancer(opts: &Options, f: &Facts, p: &mut Plan) {
         .as_ref()
         .map(|s| s.spec.kind.as_str())
         .unwrap_or_default();
+    // Addresses given with --lb, when the API gave none.
+    if f.service.is_none() && !opts.lbs.is_empty() {
+        let list: Vec<Spec> = opts
+            .lbs
+            .iter()
+            .filter_map(|(ip, port)| {
+                let port = port.or(f.plan.port)?;
+                Some(Spec {
+                    addr: SocketAddr::new(*ip, port),
+                    label: "LoadBalancer".into(),
+                    http: gather::ask_for(&ip.to_string(), port, &path(opts), f.http),
+                })
+            })
+            .collect();
+        if list.is_empty() {
+            p.skip.loadbalancer =
+                Some("--lb without a port, and the Service port is unknown".into());
+        } else {
+            p.push("loadbalancer", list);
+        }
+        return;
+    }
     if svc_type != "LoadBalancer" {
         p.skip.loadbalancer = Some(if f.service.is_some() {
             format!("Service type {svc_type}")
         } else {
-            "no Service read from the API".into()
+            "no Service read from the API: give --lb IP[:PORT]".into()
         });
         return;
     }
@@ -640,10 +665,23 @@ fn plan_ingress(opts: &Options, here: &Here, f: &Facts, p: &mut Plan) {
             }
         }
         (Some(_), Some(Err(e))) => p.skip.ingress = Some(short_api_error(e)),
-        _ => p.skip.ingress = Some("no Service read from the API".into()),
+        _ => p.skip.ingress = Some("no Service read from the API: give --ingress HOST".into()),
+    }
+    // Hosts given with --ingress: probed as the API's rules would be.
+    for g in &opts.ingresses {
+        routes.push(Route {
+            ingress: "--ingress".into(),
+            host: Some(g.host.clone()),
+            path: "/".into(),
+            tls: g.port == Some(443),
+            class: None,
+            addresses: g.ip.iter().map(|ip| ip.to_string()).collect(),
+            port: g.port,
+        });
+        p.skip.ingress = None;
     }
     for route in routes {
-        let port = if route.tls { 443 } else { 80 };
+        let port = route.port.unwrap_or(if route.tls { 443 } else { 80 });
         let mut addrs: Vec<IpAddr> = route
             .addresses
             .iter()
