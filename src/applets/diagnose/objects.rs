@@ -174,8 +174,11 @@ impl Objects {
     }
 }
 
-/// `labelSelector=a%3Db,c%3Dd&fieldSelector=metadata.name%3Dx` -> equality pairs of each.
-fn selectors(query: Option<&str>) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// Equality terms of a selector: (key, value).
+type Terms = Vec<(String, String)>;
+
+/// `labelSelector=a%3Db,c%3Dd&fieldSelector=metadata.name%3Dx` -> the terms of each.
+fn selectors(query: Option<&str>) -> (Terms, Terms) {
     let mut labels = vec![];
     let mut fields = vec![];
     let Some(q) = query else {
