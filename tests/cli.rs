@@ -231,3 +231,38 @@ fn path_tools_usage_errors_are_one_line_exit_2() {
         assert!(h.stdout.contains("-n"), "{tool}");
     }
 }
+
+/// The read-only account for diagnose: every resource it reads, read verbs only, no Secrets.
+#[test]
+fn rbac_manifest_reads_only_what_diagnose_reads() {
+    let y = std::fs::read_to_string(repo().join("image/k8s/rbac.yaml")).unwrap();
+    for res in [
+        "services",
+        "endpointslices",
+        "pods",
+        "nodes",
+        "ingresses",
+        "ingressclasses",
+        "networkpolicies",
+    ] {
+        assert!(y.contains(&format!("\"{res}\"")), "{res} missing");
+    }
+    for line in y.lines().filter(|l| l.trim_start().starts_with("verbs:")) {
+        assert_eq!(line.trim(), "verbs: [\"get\", \"list\", \"watch\"]");
+    }
+    let rules: String = y
+        .lines()
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .collect();
+    for forbidden in [
+        "secrets",
+        "configmaps",
+        "create",
+        "update",
+        "patch",
+        "delete",
+        "\"*\"",
+    ] {
+        assert!(!rules.contains(forbidden), "{forbidden} in the rules");
+    }
+}

@@ -23,6 +23,11 @@ fn every_scenario_names_its_hop_and_cause() {
         ("healthy", not_in_a_cluster_is_dns_and_probes_only),
         ("healthy", dns_only_flags_check_every_hop),
         ("healthy", objects_given_match_the_api),
+        ("healthy", plugin_reads_with_kubectl_and_passes_the_objects),
+        (
+            "nodeport-blocked",
+            plugin_reads_with_kubectl_and_passes_the_objects,
+        ),
         ("nodeport-blocked", objects_given_match_the_api),
         ("wrong-targetport", objects_given_match_the_api),
         ("selector-mismatch", selector_matches_no_pod),
@@ -511,6 +516,82 @@ fn objects_given_match_the_api(s: &Scene) {
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("Service /web"), "{}", r.stderr);
+}
+
+/// `kubectl debugbox diagnose` with a stand-in kubectl on PATH: `get` prints what the lab's API
+/// holds (the user's credentials), `run` starts debugbox with the overrides' arguments (as the
+/// pod would). The report and the exit code come back through the plugin.
+fn plugin_reads_with_kubectl_and_passes_the_objects(s: &Scene) {
+    let dir = std::env::temp_dir().join(format!("debugbox-fake-kubectl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let objects = dir.join("objects.json");
+    std::fs::write(&objects, objects_json(s)).unwrap();
+    let fake = dir.join("kubectl");
+    std::fs::write(
+        &fake,
+        r#"#!/usr/bin/python3
+import json, os, sys
+a = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(" ".join(a[:2]) + "\n")
+if a[0] == "get":
+    if a[1].startswith("services"):
+        sys.stdout.write(open(os.environ["FAKE_OBJECTS"]).read())
+    else:
+        print('{"apiVersion": "v1", "kind": "List", "items": []}')
+elif a[0] == "run":
+    o = json.loads(next(x for x in a if x.startswith("--overrides="))[len("--overrides="):])
+    os.execv(os.environ["FAKE_DEBUGBOX"], ["debugbox"] + o["spec"]["containers"][0]["args"])
+else:
+    sys.exit(2)
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = dir.join("log");
+    let path = format!("{}:/usr/bin:/bin", dir.display());
+    let plugin = applet("kubectl-debugbox");
+    let r = s.lab.exec(
+        "debug",
+        &[
+            "env",
+            &format!("PATH={path}"),
+            &format!("FAKE_OBJECTS={}", objects.display()),
+            &format!("FAKE_LOG={}", log.display()),
+            &format!("FAKE_DEBUGBOX={}", common::bin()),
+            plugin.to_str().unwrap(),
+            "diagnose",
+            "web",
+            "-n",
+            "default",
+            "--",
+            "-j",
+            "--serviceaccount",
+            "/nonexistent",
+        ],
+    );
+    let calls = std::fs::read_to_string(&log).unwrap_or_default();
+    let _ = std::fs::remove_dir_all(&dir);
+    let v: Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", r.stdout, r.stderr));
+    let (code, with_api, _) = s.json(&["web"]);
+    assert_eq!(r.code, code, "{}", r.stderr);
+    assert_eq!(verdict(&v).1, verdict(&with_api).1);
+    assert!(
+        step(&v, "api")["summary"]
+            .as_str()
+            .unwrap()
+            .contains("objects from stdin")
+    );
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(
+        calls[0].starts_with("get services,endpointslices,pods"),
+        "{calls:?}"
+    );
+    assert!(calls[1].starts_with("get nodes"), "{calls:?}");
+    assert!(calls[2].starts_with("run debugbox-"), "{calls:?}");
 }
 
 /// No API and no objects: the hops the API would name, given as flags, are all checked.

@@ -7,6 +7,12 @@
 //! * an ephemeral container in an existing pod (`POD`), sharing its network namespace.
 //!
 //! `--dry-run` prints the command instead; `-o yaml` prints the Pod manifest.
+//!
+//! `kubectl debugbox diagnose SVC` reads the objects diagnose needs with the user's own kubectl
+//! (where a pod's service account may read nothing), starts debugbox where the probes should
+//! come from (a new pod, an ephemeral container next to a client pod with `--from`, or a node
+//! with `--node`), passes the objects on its stdin (`diagnose --objects -`), and streams the
+//! report back; the pod it made is deleted at the end (`kubectl run --rm`).
 
 use crate::error::{ClapEnd, Error, Result};
 use crate::output;
@@ -42,6 +48,8 @@ pub struct Plan {
     pub target: Option<String>,
     pub name: String,
     pub command: Vec<String>,
+    /// The command reads its stdin to the end (diagnose's objects), without a terminal.
+    pub feed_stdin: bool,
 }
 
 /// The Pod manifest for the run modes.
@@ -50,7 +58,7 @@ pub fn manifest(p: &Plan) -> Value {
     let mut container = json!({
         "name": "debugbox",
         "image": p.image,
-        "stdin": p.command.is_empty(),
+        "stdin": p.command.is_empty() || p.feed_stdin,
         "tty": p.command.is_empty(),
         "securityContext": {
             "allowPrivilegeEscalation": false,
@@ -61,6 +69,9 @@ pub fn manifest(p: &Plan) -> Value {
     });
     if !p.command.is_empty() {
         container["args"] = json!(p.command);
+    }
+    if p.feed_stdin {
+        container["stdinOnce"] = json!(true);
     }
     let mut pod_security = json!({
         "runAsNonRoot": true,
@@ -103,6 +114,8 @@ pub fn kubectl_args(p: &Plan, interactive: bool) -> Vec<String> {
             a.extend(["debug".into(), pod.clone()]);
             if interactive {
                 a.push("-it".into());
+            } else if p.feed_stdin {
+                a.push("-i".into());
             }
             if let Some(ns) = &p.namespace {
                 a.extend(["-n".into(), ns.clone()]);
@@ -217,7 +230,164 @@ fn pod_name() -> String {
     format!("debugbox-{suffix}")
 }
 
+/// `kubectl debugbox diagnose`'s flags.
+pub fn diagnose_command() -> Command {
+    Command::new("kubectl-debugbox diagnose")
+        .about("diagnose a Service from inside the cluster with the objects your kubectl can read")
+        .override_usage("kubectl debugbox diagnose SVC [-n NS] [--from POD | --node NODE] [--image IMG] [--dry-run] [-- DIAGNOSE-FLAGS...]")
+        .arg(Arg::new("service").value_name("SVC").required(true).help("the Service (NAME[:PORT]) to diagnose"))
+        .arg(Arg::new("namespace").short('n').long("namespace").value_name("NS").help("the Service's namespace (default: kubectl's)"))
+        .arg(Arg::new("from").long("from").value_name("POD").conflicts_with("node").help("probe from next to this client pod (its network identity: NetworkPolicies apply as to it)"))
+        .arg(Arg::new("node").long("node").value_name("NODE").help("probe from this node's network (hostNetwork)"))
+        .arg(Arg::new("image").long("image").value_name("IMG").default_value(DEFAULT_IMAGE).help("debugbox image"))
+        .arg(Arg::new("dry-run").long("dry-run").action(ArgAction::SetTrue).help("print the kubectl commands instead of running them"))
+        .arg(Arg::new("extra").num_args(0..).last(true).value_name("DIAGNOSE-FLAGS").help("more diagnose flags (-j, --timeout …)"))
+}
+
+/// The objects diagnose reads: namespaced ones from the Service's namespace, then the
+/// cluster-scoped ones. Each is one `kubectl get … -o json`.
+pub fn object_reads(namespace: Option<&str>) -> Vec<Vec<String>> {
+    let mut namespaced: Vec<String> = vec![
+        "get".into(),
+        "services,endpointslices,pods,ingresses,networkpolicies".into(),
+    ];
+    if let Some(ns) = namespace {
+        namespaced.extend(["-n".into(), ns.into()]);
+    }
+    namespaced.extend(["-o".into(), "json".into()]);
+    let cluster: Vec<String> = ["get", "nodes,ingressclasses", "-o", "json"]
+        .map(String::from)
+        .to_vec();
+    vec![namespaced, cluster]
+}
+
+/// The plan for where diagnose runs, with the command that reads the objects from stdin.
+pub fn diagnose_plan(
+    service: &str,
+    namespace: Option<&str>,
+    from: Option<&str>,
+    node: Option<&str>,
+    image: &str,
+    extra: &[String],
+) -> Plan {
+    let mut command: Vec<String> = vec!["diagnose".into(), service.into()];
+    if let Some(ns) = namespace {
+        command.extend(["-n".into(), ns.into()]);
+    }
+    command.extend(["--objects".into(), "-".into()]);
+    command.extend(extra.iter().cloned());
+    Plan {
+        pod: from.map(String::from),
+        node: node.map(String::from),
+        host_network: node.is_some(),
+        namespace: namespace.map(String::from),
+        image: image.into(),
+        target: None,
+        name: pod_name(),
+        command,
+        feed_stdin: true,
+    }
+}
+
+fn shell_line(args: &[String]) -> String {
+    shlex::try_join(std::iter::once("kubectl").chain(args.iter().map(String::as_str)))
+        .unwrap_or_default()
+}
+
+fn run_diagnose(args: &[OsString]) -> Result<i32> {
+    let argv =
+        std::iter::once(OsString::from("kubectl-debugbox diagnose")).chain(args.iter().cloned());
+    let m = match diagnose_command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => {
+            return match ClapEnd::of(&e) {
+                ClapEnd::Help(text) => {
+                    output::print(&text)?;
+                    Ok(0)
+                }
+                ClapEnd::Usage(line) => {
+                    Err(Error::usage(line).hint("kubectl debugbox diagnose --help"))
+                }
+            };
+        }
+    };
+    let text = |id: &str| m.get_one::<String>(id).map(String::as_str);
+    let extra: Vec<String> = m
+        .get_many::<String>("extra")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    let plan = diagnose_plan(
+        text("service").unwrap_or_default(),
+        text("namespace"),
+        text("from"),
+        text("node"),
+        text("image").unwrap_or(DEFAULT_IMAGE),
+        &extra,
+    );
+    let reads = object_reads(text("namespace"));
+    // stdin carries the objects, so no terminal: `-i`, never `-t`.
+    let kargs = kubectl_args(&plan, false);
+    if m.get_flag("dry-run") {
+        let mut lines = String::from(
+            "# the objects, read with your credentials:
+",
+        );
+        for r in &reads {
+            lines.push_str(&shell_line(r));
+            lines.push('\n');
+        }
+        lines.push_str(
+            "# diagnose where the probes come from, the objects on its stdin:
+",
+        );
+        lines.push_str(&shell_line(&kargs));
+        lines.push('\n');
+        output::print(&lines)?;
+        return Ok(0);
+    }
+    let mut objects = Vec::new();
+    for r in &reads {
+        let out = std::process::Command::new("kubectl")
+            .args(r)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .map_err(|e| {
+                Error::local(format!("cannot run kubectl: {}", crate::error::os_text(&e)))
+                    .hint("install kubectl, or use --dry-run to see the commands")
+            })?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            return Err(Error::local(format!(
+                "{} failed: {}",
+                shell_line(r),
+                why.lines().next().unwrap_or("").trim()
+            ))
+            .hint("kubectl auth can-i list pods shows what your credentials may read"));
+        }
+        objects.extend_from_slice(&out.stdout);
+        objects.push(b'\n');
+    }
+    let mut child = std::process::Command::new("kubectl")
+        .args(&kargs)
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| Error::local(format!("cannot run kubectl: {}", crate::error::os_text(&e))))?;
+    if let Some(mut stdin) = child.stdin.take() {
+        use std::io::Write;
+        // diagnose reads its objects to the end before it probes: a closed pipe here means it
+        // stopped early, and its own error says why.
+        let _ = stdin.write_all(&objects);
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Error::local(format!("kubectl: {}", crate::error::os_text(&e))))?;
+    Ok(status.code().unwrap_or(crate::error::EXIT_USAGE))
+}
+
 pub fn run(args: &[OsString]) -> Result<i32> {
+    if args.first().is_some_and(|a| a == "diagnose") {
+        return run_diagnose(&args[1..]);
+    }
     let argv = std::iter::once(OsString::from("kubectl-debugbox")).chain(args.iter().cloned());
     let m = match command().try_get_matches_from(argv) {
         Ok(m) => m,
@@ -249,6 +419,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             .get_many::<String>("command")
             .map(|v| v.cloned().collect())
             .unwrap_or_default(),
+        feed_stdin: false,
     };
     if plan.pod.is_some() && (plan.node.is_some() || plan.host_network) {
         return Err(
@@ -299,6 +470,7 @@ mod tests {
             target: None,
             name: "debugbox-x".into(),
             command: vec![],
+            feed_stdin: false,
         }
     }
 
@@ -370,6 +542,60 @@ mod tests {
                 "web"
             ]
         );
+    }
+
+    #[test]
+    fn diagnose_reads_with_kubectl_and_runs_where_asked() {
+        let reads = object_reads(Some("shop"));
+        assert_eq!(
+            reads[0],
+            [
+                "get",
+                "services,endpointslices,pods,ingresses,networkpolicies",
+                "-n",
+                "shop",
+                "-o",
+                "json"
+            ]
+        );
+        assert_eq!(reads[1], ["get", "nodes,ingressclasses", "-o", "json"]);
+        let p = diagnose_plan("web:3000", Some("shop"), None, None, "img", &["-j".into()]);
+        let args = kubectl_args(&p, false);
+        assert_eq!(&args[..2], &["run", p.name.as_str()]);
+        assert!(args.contains(&"--rm".to_string()) && args.contains(&"-i".to_string()));
+        let overrides: Value = serde_json::from_str(
+            args.iter()
+                .find_map(|a| a.strip_prefix("--overrides="))
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            overrides["spec"]["containers"][0]["args"],
+            json!(["diagnose", "web:3000", "-n", "shop", "--objects", "-", "-j"])
+        );
+        assert_eq!(overrides["spec"]["containers"][0]["stdin"], true);
+        assert_eq!(overrides["spec"]["containers"][0]["tty"], false);
+        let from = diagnose_plan("web", Some("shop"), Some("client-1"), None, "img", &[]);
+        assert_eq!(
+            kubectl_args(&from, false),
+            [
+                "debug",
+                "client-1",
+                "-i",
+                "-n",
+                "shop",
+                "--image=img",
+                "--",
+                "diagnose",
+                "web",
+                "-n",
+                "shop",
+                "--objects",
+                "-"
+            ]
+        );
+        let node = diagnose_plan("web", None, None, Some("n1"), "img", &[]);
+        assert_eq!(manifest(&node)["spec"]["nodeName"], "n1");
     }
 
     #[test]
