@@ -58,7 +58,8 @@ def pod(name, ip, ip6, node, labels, ready=True, ns="default", port=8080):
             "podIP": ip,
             "podIPs": [{"ip": ip}] + ([{"ip": ip6}] if ip6 else []),
             "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-            "containerStatuses": [{"name": "app", "ready": ready, "restartCount": 0}],
+            "containerStatuses": [{"name": "app", "ready": ready, "restartCount": 0 if ready else 2,
+                                   "state": {"running": {"startedAt": "2026-11-26T00:00:00Z"}}}],
         },
     }
 
@@ -140,7 +141,20 @@ def objects():
         }
         for p in matching
     ]
-    slices = [
+    dns_slice = {
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "metadata": meta("kube-dns-x7k2p", "kube-system", {"kubernetes.io/service-name": "kube-dns"}),
+        "addressType": "IPv4",
+        "endpoints": [{
+            "addresses": ["10.244.1.53"],
+            "conditions": {"ready": True, "serving": True, "terminating": False},
+            "nodeName": "node1",
+            "targetRef": {"kind": "Pod", "name": "coredns", "namespace": "kube-system"},
+        }],
+        "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}],
+    }
+    slices = [dns_slice] + [
         {
             "apiVersion": "discovery.k8s.io/v1",
             "kind": "EndpointSlice",

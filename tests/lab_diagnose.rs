@@ -34,6 +34,8 @@ fn every_scenario_names_its_hop_and_cause() {
         ("wrong-targetport", wrong_target_port),
         ("endpoints-not-ready", endpoints_not_ready),
         ("kube-proxy-down", kube_proxy_down),
+        ("healthy", dns_pods_are_asked_directly),
+        ("dns-proxy-down", dns_address_down_while_its_pods_answer),
         ("nodeport-blocked", nodeport_blocked),
         ("ingress-not-routed", ingress_host_not_routed),
         ("dns-wrong-namespace", short_name_from_the_wrong_namespace),
@@ -286,10 +288,63 @@ fn endpoints_not_ready(s: &Scene) {
         "{v:#}"
     );
     assert!(msg.contains("web1, web2 not Ready"), "{msg}");
+    // Each pod says why: its Ready condition, the container's readiness and restarts.
+    let evidence = v["verdict"]["evidence"].to_string();
+    assert!(
+        evidence.contains("web1: Ready=False; container app not ready, 2 restarts"),
+        "{evidence}"
+    );
     assert_eq!(
         step(&v, "endpoints")["summary"],
         "0/2 ready (from the API), 2/2 answer (HTTP 200) on :8080"
     );
+}
+
+fn dns_pods_are_asked_directly(s: &Scene) {
+    let (code, v, _) = s.json(&["web"]);
+    assert_eq!(code, 0);
+    let evidence = step(&v, "dns")["evidence"].to_string();
+    assert!(
+        evidence.contains("DNS pod coredns 10.244.1.53: UDP answers (")
+            && evidence.contains("TCP answers ("),
+        "{evidence}"
+    );
+}
+
+/// The DNS Service's address is not forwarded on this node; its pod answers when asked directly.
+fn dns_address_down_while_its_pods_answer(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1, "{v:#}");
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("dns", "dns-service-proxy"),
+        "{v:#}"
+    );
+    assert!(
+        msg.contains("10.96.0.10") && msg.contains("coredns 10.244.1.53"),
+        "{msg}"
+    );
+    // The walk goes on with what the API said: the ClusterIP itself works.
+    assert_eq!(step(&v, "clusterip")["status"], "ok");
+    // dig, the reference, sees the same: the address times out, the pod answers.
+    let dig = |server: &str| {
+        s.lab
+            .exec(
+                "debug",
+                &[
+                    "dig",
+                    &format!("@{server}"),
+                    "+time=1",
+                    "+tries=1",
+                    "+short",
+                    "kubernetes.default.svc.cluster.local",
+                ],
+            )
+            .code
+    };
+    assert_eq!(dig("10.96.0.10"), 9);
+    assert_eq!(dig("10.244.1.53"), 0);
 }
 
 fn kube_proxy_down(s: &Scene) {
@@ -535,7 +590,7 @@ a = sys.argv[1:]
 with open(os.environ["FAKE_LOG"], "a") as log:
     log.write(" ".join(a[:2]) + "\n")
 if a[0] == "get":
-    if a[1].startswith("services"):
+    if a[1].startswith("services") and "kube-system" not in a:
         sys.stdout.write(open(os.environ["FAKE_OBJECTS"]).read())
     else:
         print('{"apiVersion": "v1", "kind": "List", "items": []}')
@@ -585,13 +640,14 @@ else:
             .contains("objects from stdin")
     );
     let calls: Vec<&str> = calls.lines().collect();
-    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert_eq!(calls.len(), 4, "{calls:?}");
     assert!(
         calls[0].starts_with("get services,endpointslices,pods"),
         "{calls:?}"
     );
     assert!(calls[1].starts_with("get nodes"), "{calls:?}");
-    assert!(calls[2].starts_with("run debugbox-"), "{calls:?}");
+    assert!(calls[2].starts_with("get services,endpointslices"), "{calls:?}");
+    assert!(calls[3].starts_with("run debugbox-"), "{calls:?}");
 }
 
 /// No API and no objects: the hops the API would name, given as flags, are all checked.

@@ -22,6 +22,85 @@ pub struct SvcRef {
     pub namespace: String,
 }
 
+/// The cluster DNS Service behind each nameserver of resolv.conf, and its pods (the Service's
+/// ready endpoints), each asked for `kubernetes.default` directly over UDP and over TCP: when the
+/// DNS address does not answer, this tells the pods from the service proxy in front of them.
+/// Returns the checks, or why there are none.
+pub fn dns_pods(
+    here: &Here,
+    client: &kube::Client,
+    timeout: Duration,
+) -> (Vec<super::steps::DnsPodCheck>, Option<String>) {
+    let mut pods: Vec<(String, IpAddr)> = Vec::new();
+    for server in here.conf.servers() {
+        let svc = match service_by_ip(client, server.ip()) {
+            Ok(Some(s)) => s,
+            Ok(None) => continue,
+            Err(e) => return (Vec::new(), Some(e.1.words(&e.0))),
+        };
+        let selector = url::form_urlencoded::byte_serialize(
+            format!("kubernetes.io/service-name={}", svc.name).as_bytes(),
+        )
+        .collect::<String>();
+        let read = Read::list("endpointslices", Some(&svc.namespace))
+            .with_query(format!("labelSelector={selector}"));
+        let slices = match client.list::<kube::EndpointSlice>(&read) {
+            Ok(s) => s,
+            Err(e) => return (Vec::new(), Some(e.words(&read))),
+        };
+        for e in slices.iter().flat_map(|s| s.endpoints.iter().flatten()) {
+            if e.conditions.ready == Some(false) {
+                continue;
+            }
+            let name = e.target_ref.as_ref().map(|t| t.name.clone());
+            for a in &e.addresses {
+                if let Ok(ip) = a.parse::<IpAddr>()
+                    && !pods.iter().any(|(_, p)| *p == ip)
+                {
+                    let label = match &name {
+                        Some(n) => format!("{n} {ip}"),
+                        None => ip.to_string(),
+                    };
+                    pods.push((label, ip));
+                }
+            }
+        }
+    }
+    if pods.is_empty() {
+        return (Vec::new(), None);
+    }
+    let name = format!("kubernetes.default.svc.{}.", here.domain);
+    let ask_one = |ip: IpAddr, tcp: bool| -> std::result::Result<f64, String> {
+        let mut conf = here.conf.clone();
+        conf.nameservers = vec![std::net::SocketAddr::new(ip, 53)];
+        conf.use_vc = tcp;
+        conf.timeout = timeout.max(Duration::from_millis(100));
+        conf.attempts = 1;
+        let mut r = dns::Resolver::new(conf, here.hosts.clone(), SocketTransport::default());
+        let t = Instant::now();
+        ask(&mut r, &name, RecordType::A, timeout).map(|_| ms(t.elapsed()))
+    };
+    let checks = std::thread::scope(|s| {
+        let handles: Vec<_> = pods
+            .iter()
+            .map(|(label, ip)| {
+                let ip = *ip;
+                let label = label.clone();
+                s.spawn(move || super::steps::DnsPodCheck {
+                    label,
+                    udp: ask_one(ip, false),
+                    tcp: ask_one(ip, true),
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|h| h.join().ok())
+            .collect::<Vec<_>>()
+    });
+    (checks, None)
+}
+
 /// Read everything about one Service, the reads in parallel.
 pub fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
     let start = Instant::now();

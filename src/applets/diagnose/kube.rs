@@ -532,6 +532,73 @@ pub struct ContainerPort {
 pub struct PodStatus {
     #[serde(default)]
     pub conditions: Vec<PodCondition>,
+    #[serde(default)]
+    pub container_statuses: Vec<ContainerStatus>,
+}
+
+/// A container's readiness, restarts and why it waits (CrashLoopBackOff, ImagePullBackOff…).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub restart_count: u32,
+    #[serde(default)]
+    pub state: Option<serde_json::Value>,
+}
+
+impl ContainerStatus {
+    /// `waiting: CrashLoopBackOff` or `terminated: Error`, when the container is not running.
+    pub fn not_running(&self) -> Option<String> {
+        let state = self.state.as_ref()?.as_object()?;
+        for phase in ["waiting", "terminated"] {
+            if let Some(s) = state.get(phase) {
+                let reason = s.get("reason").and_then(|r| r.as_str()).unwrap_or("");
+                return Some(
+                    format!("{phase}: {reason}")
+                        .trim_end_matches(": ")
+                        .to_string(),
+                );
+            }
+        }
+        None
+    }
+}
+
+impl Pod {
+    /// Why a pod is not Ready, in one line: its Ready condition, each container's readiness,
+    /// restarts and state.
+    pub fn readiness_text(&self) -> String {
+        let ready = self
+            .status
+            .conditions
+            .iter()
+            .find(|c| c.kind == "Ready")
+            .map(|c| c.status.as_str())
+            .unwrap_or("unknown");
+        let mut parts = vec![format!("{}: Ready={ready}", self.metadata.name)];
+        for c in &self.status.container_statuses {
+            let mut t = format!("container {}", c.name);
+            if !c.ready {
+                t.push_str(" not ready");
+            }
+            if c.restart_count > 0 {
+                t.push_str(&format!(
+                    ", {} restart{}",
+                    c.restart_count,
+                    if c.restart_count == 1 { "" } else { "s" }
+                ));
+            }
+            if let Some(s) = c.not_running() {
+                t.push_str(&format!(" ({s})"));
+            }
+            parts.push(t);
+        }
+        parts.join("; ")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -64,7 +64,35 @@ pub struct DnsData {
     pub search: Vec<String>,
     /// Other names asked and their answers: the FQDN in the Service's real namespace, SRV…
     pub extra: Vec<(String, Result<Vec<String>, String>)>,
+    /// The cluster DNS Service's pods, each asked directly over UDP and TCP.
+    pub pods: Vec<DnsPodCheck>,
+    /// Why the DNS pods were not asked, when the API could have said who they are.
+    pub pods_unknown: Option<String>,
     pub time_ms: f64,
+}
+
+/// One DNS pod (an endpoint of the nameserver's Service) asked directly: the time of an answer
+/// in ms, or why none came, for UDP and for TCP.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DnsPodCheck {
+    pub label: String,
+    pub udp: Result<f64, String>,
+    pub tcp: Result<f64, String>,
+}
+
+impl DnsPodCheck {
+    pub fn text(&self) -> String {
+        let one = |r: &Result<f64, String>, proto: &str| match r {
+            Ok(ms) => format!("{proto} answers ({ms} ms)"),
+            Err(e) => format!("{proto}: {e}"),
+        };
+        format!(
+            "DNS pod {}: {}, {}",
+            self.label,
+            one(&self.udp, "UDP"),
+            one(&self.tcp, "TCP")
+        )
+    }
 }
 
 /// The Service port being checked and how it maps to the pods.
@@ -300,49 +328,74 @@ pub fn dns_step(c: &DnsContext) -> (Step, Option<Finding>) {
                 Err(e) => format!("{name}: {e}"),
             });
         }
-        finding = Some(if d.timed_out || d.alive == Some(false) {
-            Finding {
+        for p in &d.pods {
+            evidence.push(p.text());
+        }
+        let pods_answering: Vec<&DnsPodCheck> = d.pods.iter().filter(|p| p.udp.is_ok()).collect();
+        finding = Some(
+            if (d.timed_out || d.alive == Some(false)) && !pods_answering.is_empty() {
+                // The pods answer when asked directly: what is between is this node's Service proxy.
+                Finding {
+                hop: "dns",
+                cause: "dns-service-proxy",
+                message: format!(
+                    "the cluster DNS address {} does not answer, but the DNS pods do when asked directly ({}): this node's service proxy (kube-proxy) does not forward the DNS Service",
+                    d.servers.join(", "),
+                    pods_answering.iter().map(|p| p.label.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                evidence,
+                hint: Some("check kube-proxy on this node (its logs; iptables-save | grep the DNS address), and that the Service's endpoints are current".into()),
+            }
+            } else if d.timed_out || d.alive == Some(false) {
+                Finding {
                 hop: "dns",
                 cause: "dns-unreachable",
                 message: format!("the cluster DNS ({}) does not answer", d.servers.join(", ")),
                 evidence,
                 hint: Some("check the kube-dns Service and the CoreDNS pods (kubectl -n kube-system get pods -l k8s-app=kube-dns), and NetworkPolicies on port 53 UDP and TCP".into()),
             }
-        } else if let (Some(real), Some(name)) = (c.service_namespace, c.service_name)
-            && c.searched_namespace.is_some_and(|s| s != real)
-            && c.is_short_name
-        {
-            Finding {
-                hop: "dns",
-                cause: "dns-wrong-namespace",
-                message: format!(
-                    "`{}` is looked up in namespace {} (this pod's search list starts with {}) but Service {name} lives in namespace {real}",
-                    d.name,
-                    c.searched_namespace.unwrap_or("?"),
-                    d.search.first().map(String::as_str).unwrap_or("?"),
-                ),
-                evidence,
-                hint: Some(format!(
-                    "use {name}.{real} (or {name}.{real}.svc), or run diagnose with -n {real}"
-                )),
-            }
-        } else if c.service_exists == Some(true) {
-            Finding {
+            } else if let (Some(real), Some(name)) = (c.service_namespace, c.service_name)
+                && c.searched_namespace.is_some_and(|s| s != real)
+                && c.is_short_name
+            {
+                Finding {
+                    hop: "dns",
+                    cause: "dns-wrong-namespace",
+                    message: format!(
+                        "`{}` is looked up in namespace {} (this pod's search list starts with {}) but Service {name} lives in namespace {real}",
+                        d.name,
+                        c.searched_namespace.unwrap_or("?"),
+                        d.search.first().map(String::as_str).unwrap_or("?"),
+                    ),
+                    evidence,
+                    hint: Some(format!(
+                        "use {name}.{real} (or {name}.{real}.svc), or run diagnose with -n {real}"
+                    )),
+                }
+            } else if c.service_exists == Some(true) {
+                Finding {
                 hop: "dns",
                 cause: "dns-missing-record",
                 message: format!("Service {} exists but the cluster DNS has no record for {}", c.service_name.unwrap_or("?"), d.name),
                 evidence,
                 hint: Some("check the CoreDNS logs and its kubernetes plugin (cluster domain, RBAC to watch Services)".into()),
             }
-        } else {
-            Finding {
+            } else {
+                Finding {
                 hop: "dns",
                 cause: "dns-not-found",
                 message: format!("{} does not resolve: {}", d.name, d.error.as_deref().unwrap_or("no answer")),
                 evidence,
                 hint: Some("check the Service's name and namespace (a short name only finds Services in this pod's namespace)".into()),
             }
-        });
+            },
+        );
+    }
+    for p in &d.pods {
+        step.evidence.push(p.text());
+    }
+    if let Some(why) = &d.pods_unknown {
+        step.evidence.push(format!("DNS pods not asked: {why}"));
     }
     let alive = match d.alive {
         Some(true) => "answers",
@@ -445,6 +498,15 @@ pub fn endpoints_step(c: &EndpointContext) -> (Step, Option<Finding>) {
         if answering > 0 {
             evidence.push(format!("{answering} of them answer on {port_text} all the same: the readiness probe may test the wrong thing"));
         }
+        // What each not-ready pod says about itself: its Ready condition, restarts, waiting.
+        for e in c.endpoints {
+            if let Some(pod) = c.pods.and_then(|pods| {
+                pods.iter()
+                    .find(|p| Some(&p.metadata.name) == e.pod.as_ref())
+            }) {
+                evidence.push(pod.readiness_text());
+            }
+        }
         let pods: Vec<String> = c
             .endpoints
             .iter()
@@ -529,7 +591,11 @@ fn no_endpoints(c: &EndpointContext, svc: &Service) -> (Step, Option<Finding>) {
                 count(matching.len(), "pod", "pods"),
                 names.join(", ")
             ),
-            evidence: vec![],
+            evidence: matching
+                .iter()
+                .filter(|p| !p.ready())
+                .map(|p| p.readiness_text())
+                .collect(),
             hint: Some("kubectl describe pod: readiness probe, crash loops".into()),
         }
     } else {

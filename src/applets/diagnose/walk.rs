@@ -195,16 +195,22 @@ fn gather_facts(
             (None, Some(ip)) => Some(reverse_lookup(here, ip, opts)),
             _ => None,
         });
+        // Who the cluster DNS is: its pods, asked directly (at the same time).
+        let pods_thread = s.spawn(|| client.map(|c| gather::dns_pods(here, c, timeout)));
         let api = match (client, &target.svc) {
             (Some(c), Some(sv)) => Some(gather::fetch(c, sv)),
             _ => None,
         };
-        let dns = dns_thread.join().unwrap_or_else(|_| {
+        let mut dns = dns_thread.join().unwrap_or_else(|_| {
             Some(DnsData {
                 error: Some("the DNS look-up stopped unexpectedly".into()),
                 ..Default::default()
             })
         });
+        if let (Some(d), Ok(Some((pods, why)))) = (dns.as_mut(), pods_thread.join()) {
+            d.pods = pods;
+            d.pods_unknown = why;
+        }
         (dns, api)
     });
     let mut searched_namespace = None;

@@ -258,7 +258,21 @@ pub fn object_reads(namespace: Option<&str>) -> Vec<Vec<String>> {
     let cluster: Vec<String> = ["get", "nodes,ingressclasses", "-o", "json"]
         .map(String::from)
         .to_vec();
-    vec![namespaced, cluster]
+    // The cluster DNS Service and its EndpointSlices (they carry its labels): diagnose asks
+    // its pods directly when the DNS address does not answer.
+    let dns: Vec<String> = [
+        "get",
+        "services,endpointslices",
+        "-n",
+        "kube-system",
+        "-l",
+        "k8s-app=kube-dns",
+        "-o",
+        "json",
+    ]
+    .map(String::from)
+    .to_vec();
+    vec![namespaced, cluster, dns]
 }
 
 /// The plan for where diagnose runs, with the command that reads the objects from stdin.
@@ -559,6 +573,17 @@ mod tests {
             ]
         );
         assert_eq!(reads[1], ["get", "nodes,ingressclasses", "-o", "json"]);
+        assert_eq!(
+            reads[2][..6],
+            [
+                "get",
+                "services,endpointslices",
+                "-n",
+                "kube-system",
+                "-l",
+                "k8s-app=kube-dns"
+            ]
+        );
         let p = diagnose_plan("web:3000", Some("shop"), None, None, "img", &["-j".into()]);
         let args = kubectl_args(&p, false);
         assert_eq!(&args[..2], &["run", p.name.as_str()]);
