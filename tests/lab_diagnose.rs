@@ -646,7 +646,10 @@ else:
         "{calls:?}"
     );
     assert!(calls[1].starts_with("get nodes"), "{calls:?}");
-    assert!(calls[2].starts_with("get services,endpointslices"), "{calls:?}");
+    assert!(
+        calls[2].starts_with("get services,endpointslices"),
+        "{calls:?}"
+    );
     assert!(calls[3].starts_with("run debugbox-"), "{calls:?}");
 }
 

@@ -577,6 +577,43 @@ fn no_endpoints(c: &EndpointContext, svc: &Service) -> (Step, Option<Finding>) {
         return selector_mismatch(c, &selector, &sel, pods, step);
     }
     let names: Vec<&str> = matching.iter().map(|p| p.metadata.name.as_str()).collect();
+    // A named targetPort that none of the selected pods declares: the EndpointSlice controller
+    // leaves every such pod out, so the Service has no endpoints although its pods run.
+    if let Some(IntOrString::Str(port_name)) = &c.plan.target
+        && matching.iter().all(|p| {
+            p.resolve_port(&IntOrString::Str(port_name.clone()))
+                .is_none()
+        })
+    {
+        let declared: Vec<String> = matching
+            .iter()
+            .flat_map(|p| p.container_ports())
+            .map(|cp| match &cp.name {
+                Some(n) => format!("{n}:{}", cp.container_port),
+                None => cp.container_port.to_string(),
+            })
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let f = Finding {
+            hop: "endpoints",
+            cause: "targetport-name-unknown",
+            message: format!(
+                "targetPort {port_name} is a name no container of the selected pods declares ({}), so none of them becomes an endpoint",
+                if declared.is_empty() {
+                    "they declare no ports".to_string()
+                } else {
+                    format!("they declare {}", declared.join(", "))
+                }
+            ),
+            evidence: vec![format!("selector {sel} matches {}", names.join(", "))],
+            hint: Some(
+                "name the container port as the Service's targetPort, or give the targetPort as a number".into(),
+            ),
+        };
+        step.evidence.push(f.message.clone());
+        return (step, Some(f));
+    }
     let not_ready: Vec<&str> = matching
         .iter()
         .filter(|p| !p.ready())
@@ -1290,6 +1327,45 @@ mod tests {
                 .contains(&"2 pods carry app=web (web1, web2)".to_string()),
             "{:?}",
             f.evidence
+        );
+    }
+
+    #[test]
+    fn a_named_target_port_no_pod_declares() {
+        let mut svc = service(r#"{"app":"web"}"#, 8080);
+        svc.spec.ports[0].target_port = Some(IntOrString::Str("web".into()));
+        let pods = vec![pod("web1", "web", true), pod("web2", "web", true)];
+        let plan = PortPlan::from_service_port(&svc.spec.ports[0]);
+        let c = EndpointContext {
+            service: Some(&svc),
+            pods: Some(&pods),
+            endpoints: &[],
+            given: false,
+            plan: &plan,
+            probes: &[],
+            declared_probes: &[],
+            namespace: "default",
+            unknown_because: None,
+        };
+        let f = endpoints_step(&c).1.unwrap();
+        assert_eq!(f.cause, "targetport-name-unknown");
+        assert!(
+            f.message.starts_with("targetPort web is a name no container of the selected pods declares (they declare http:8080)"),
+            "{}",
+            f.message
+        );
+        // The same pods with the name declared: not this cause.
+        let mut named = svc.clone();
+        named.spec.ports[0].target_port = Some(IntOrString::Str("http".into()));
+        let plan = PortPlan::from_service_port(&named.spec.ports[0]);
+        let c = EndpointContext {
+            service: Some(&named),
+            plan: &plan,
+            ..c
+        };
+        assert_ne!(
+            endpoints_step(&c).1.unwrap().cause,
+            "targetport-name-unknown"
         );
     }
 
