@@ -24,6 +24,7 @@ fn every_scenario_names_its_hop_and_cause() {
         ("healthy", dns_only_flags_check_every_hop),
         ("healthy", objects_given_match_the_api),
         ("healthy", plugin_reads_with_kubectl_and_passes_the_objects),
+        ("healthy", session_affinity_is_noted),
         (
             "nodeport-blocked",
             plugin_reads_with_kubectl_and_passes_the_objects,
@@ -651,6 +652,36 @@ else:
         "{calls:?}"
     );
     assert!(calls[3].starts_with("run debugbox-"), "{calls:?}");
+}
+
+/// A Service with sessionAffinity: ClientIP (given as objects): the ClusterIP step says that
+/// repeated tests stick to one backend.
+fn session_affinity_is_noted(s: &Scene) {
+    let objects = objects_json(s).replacen(
+        "\"clusterIP\": \"10.96.0.100\"",
+        "\"sessionAffinity\": \"ClientIP\", \"clusterIP\": \"10.96.0.100\"",
+        1,
+    );
+    assert!(objects.contains("ClientIP"), "the fixture changed shape");
+    let file = std::env::temp_dir().join(format!("debugbox-affinity-{}.json", std::process::id()));
+    std::fs::write(&file, objects).unwrap();
+    let r = s.lab.applet(
+        "debug",
+        "diagnose",
+        &[
+            "web",
+            "-j",
+            "--serviceaccount",
+            "/nonexistent",
+            "--objects",
+            file.to_str().unwrap(),
+        ],
+    );
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    let evidence = step(&v, "clusterip")["evidence"].to_string();
+    assert!(evidence.contains("sessionAffinity: ClientIP"), "{evidence}");
 }
 
 /// No API and no objects: the hops the API would name, given as flags, are all checked.

@@ -412,6 +412,8 @@ pub struct ServiceSpec {
     pub ports: Vec<ServicePort>,
     #[serde(default)]
     pub external_name: Option<String>,
+    #[serde(rename = "sessionAffinity", default)]
+    pub session_affinity: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -983,6 +983,15 @@ fn service_steps(
     if let Some(note) = &f.plan.note {
         cip_step.evidence.push(note.clone());
     }
+    if f.service
+        .as_ref()
+        .and_then(|s| s.spec.session_affinity.as_deref())
+        == Some("ClientIP")
+    {
+        cip_step.evidence.push(
+            "sessionAffinity: ClientIP: every connection from this pod goes to the same endpoint, so repeated tests (and these probes) see one backend; the Endpoints step probes each".into(),
+        );
+    }
     let clusterip_ok = cip_step.status != Status::Fail;
     let service_status = cip_probes
         .iter()
