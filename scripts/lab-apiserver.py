@@ -72,7 +72,8 @@ def objects():
     web_labels = {"app": "web", "pod-template-hash": "7d9f"}
     pods = [
         pod("web1", "10.244.1.10", "fd00:10:244:1::10", "node1", web_labels, ready),
-        pod("web2", "10.244.2.10", "fd00:10:244:2::10", "node2", web_labels, ready),
+        # etp-local: web2 is another app's pod, so web's one endpoint is web1 on node1.
+        pod("web2", "10.244.2.10", "fd00:10:244:2::10", "node2", {"app": "web-canary"} if s == "etp-local" else web_labels, ready),
     ]
     # The addresses scripts/lab adds to web1 (and web2) for these scenarios.
     extra = {"three-endpoints": {1: range(100, 101)}, "many-endpoints": {1: range(100, 149), 2: range(100, 149)}}
@@ -97,6 +98,8 @@ def objects():
                 "clusterIPs": ["10.96.0.100", "fd00:10:96::100"],
                 "ipFamilies": ["IPv4", "IPv6"],
                 "ports": [{"name": "http", "protocol": "TCP", "port": 3000, "targetPort": target_port, "nodePort": 30080}],
+                "externalTrafficPolicy": "Local" if s == "etp-local" else "Cluster",
+                **({"healthCheckNodePort": 32100} if s == "etp-local" else {}),
             },
             "status": {"loadBalancer": {"ingress": [{"ip": "172.18.0.240"}]}},
         },

@@ -10,7 +10,13 @@ Runs inside a lab namespace and listens on every address of that namespace (IPv4
       anything else   -> 404
   lab-http.py ingress PORT HOST=BACKEND_IP:PORT [HOST=...]
       proxies by Host header; unknown hosts get nginx's "default backend - 404".
+  lab-http.py health STATE_DIR NODE PORT
+      kube-proxy's health check for web (healthCheckNodePort): GET /healthz -> 200 with the
+      node's local endpoints, 503 without (under the etp-local scenario only node1 has one).
 """
+
+import json
+import os
 
 import http.client
 import http.server
@@ -111,12 +117,38 @@ class Ingress(http.server.BaseHTTPRequestHandler):
     do_HEAD = do_GET
 
 
+class Health(http.server.BaseHTTPRequestHandler):
+    state = "."
+    node = "node1"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        try:
+            with open(os.path.join(self.state, "scenario")) as f:
+                scenario = f.read().strip()
+        except OSError:
+            scenario = "healthy"
+        local = (1 if self.node == "node1" else 0) if scenario == "etp-local" else 1
+        body = json.dumps({"service": {"namespace": "default", "name": "web"}, "localEndpoints": local, "serviceProxyHealthy": True}).encode()
+        self.send_response(200 if local else 503)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
 def main():
     mode = sys.argv[1]
     if mode == "web":
         Web.pod = sys.argv[2]
         port = int(sys.argv[3])
         handler = Web
+    elif mode == "health":
+        Health.state, Health.node, port = sys.argv[2], sys.argv[3], int(sys.argv[4])
+        handler = Health
     elif mode == "ingress":
         port = int(sys.argv[2])
         Ingress.routes = dict(a.split("=", 1) for a in sys.argv[3:])

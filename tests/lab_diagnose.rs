@@ -37,6 +37,10 @@ fn every_scenario_names_its_hop_and_cause() {
         ("kube-proxy-down", kube_proxy_down),
         ("healthy", dns_pods_are_asked_directly),
         ("dns-proxy-down", dns_address_down_while_its_pods_answer),
+        (
+            "etp-local",
+            local_traffic_policy_explains_a_node_without_endpoints,
+        ),
         ("nodeport-blocked", nodeport_blocked),
         ("ingress-not-routed", ingress_host_not_routed),
         ("dns-wrong-namespace", short_name_from_the_wrong_namespace),
@@ -346,6 +350,30 @@ fn dns_address_down_while_its_pods_answer(s: &Scene) {
     };
     assert_eq!(dig("10.96.0.10"), 9);
     assert_eq!(dig("10.244.1.53"), 0);
+}
+
+/// externalTrafficPolicy: Local with the one endpoint on node1: node2's NodePort drops by
+/// design (its health check says 503); that is explained, not reported as broken.
+fn local_traffic_policy_explains_a_node_without_endpoints(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 0, "{v:#}");
+    let np = step(&v, "nodeport");
+    assert_eq!(np["status"], "ok", "{np:#}");
+    let evidence = np["evidence"].to_string();
+    for want in [
+        "externalTrafficPolicy: Local: nodes with a local endpoint: node1",
+        "health check (healthCheckNodePort): node1 HTTP 200, node2 HTTP 503",
+        "node2 172.18.0.12:30080 timed out: no local endpoint there",
+    ] {
+        assert!(evidence.contains(want), "{want}: {evidence}");
+    }
+    // curl, the reference: node2's NodePort times out, its health check says 503, node1 answers.
+    assert_eq!(s.curl(&["http://172.18.0.12:30080/"]).0, 28);
+    assert_eq!(
+        s.curl(&["http://172.18.0.12:32100/healthz"]),
+        (0, "503".into())
+    );
+    assert_eq!(s.curl(&["http://172.18.0.11:30080/"]), (0, "200".into()));
 }
 
 fn kube_proxy_down(s: &Scene) {

@@ -414,6 +414,18 @@ pub struct ServiceSpec {
     pub external_name: Option<String>,
     #[serde(rename = "sessionAffinity", default)]
     pub session_affinity: Option<String>,
+    #[serde(rename = "externalTrafficPolicy", default)]
+    pub external_traffic_policy: Option<String>,
+    #[serde(rename = "healthCheckNodePort", default)]
+    pub health_check_node_port: Option<u16>,
+}
+
+impl ServiceSpec {
+    /// externalTrafficPolicy: Local: node ports and load balancers reach only the endpoints on
+    /// the node itself; a node without one drops the traffic.
+    pub fn local_traffic(&self) -> bool {
+        self.external_traffic_policy.as_deref() == Some("Local")
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -473,6 +485,8 @@ pub struct Endpoint {
     pub conditions: Conditions,
     #[serde(default)]
     pub target_ref: Option<TargetRef>,
+    #[serde(default)]
+    pub node_name: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

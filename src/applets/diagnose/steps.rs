@@ -999,11 +999,20 @@ pub fn clusterip_step(
     (step, Some(f))
 }
 
+/// externalTrafficPolicy: Local: which nodes have an endpoint of their own (EndpointSlices'
+/// nodeName), and kube-proxy's health check on each node (healthCheckNodePort).
+#[derive(Debug, Clone, Default)]
+pub struct LocalTraffic {
+    pub with_endpoints: Vec<String>,
+    pub health: Vec<Probe>,
+}
+
 pub fn nodeport_step(
     probes: &[Probe],
     skipped: Option<String>,
     node_port: Option<u16>,
     clusterip_ok: bool,
+    local: Option<&LocalTraffic>,
 ) -> (Step, Option<Finding>) {
     let title = "NodePort";
     if let Some(why) = skipped {
@@ -1011,7 +1020,47 @@ pub fn nodeport_step(
     }
     let np = node_port.map(|p| p.to_string()).unwrap_or_default();
     let summary = format!("{np} on {}", summaries(probes, true));
-    let (mut step, failing) = probed("nodeport", title, summary, probes);
+    let (mut step, mut failing) = probed("nodeport", title, summary, probes);
+    if let Some(l) = local {
+        step.evidence.push(format!(
+            "externalTrafficPolicy: Local: nodes with a local endpoint: {}",
+            if l.with_endpoints.is_empty() {
+                "none".to_string()
+            } else {
+                l.with_endpoints.join(", ")
+            }
+        ));
+        if !l.health.is_empty() {
+            step.evidence.push(format!(
+                "health check (healthCheckNodePort): {}",
+                l.health
+                    .iter()
+                    .map(|p| match p.http_status() {
+                        Some(code) => format!("{} HTTP {code}", p.label),
+                        None => format!("{} {}", p.label, p.tcp.words()),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        // A node without a local endpoint drops NodePort traffic by design: explained, not broken.
+        let (by_design, real): (Vec<&Probe>, Vec<&Probe>) = failing
+            .into_iter()
+            .partition(|p| !l.with_endpoints.contains(&p.label));
+        for p in &by_design {
+            step.evidence.push(format!(
+                "{} {} {}: no local endpoint there, and externalTrafficPolicy: Local drops the traffic by design",
+                p.label,
+                p.address,
+                p.tcp.words()
+            ));
+        }
+        failing = real;
+        if failing.is_empty() {
+            step.status = Status::Ok;
+            return (step, None);
+        }
+    }
     if failing.is_empty() {
         return (step, None);
     }
@@ -1019,6 +1068,13 @@ pub fn nodeport_step(
         .iter()
         .map(|p| format!("{} {} {}", p.label, p.address, p.tcp.words()))
         .collect();
+    // Under externalTrafficPolicy: Local only the nodes with an endpoint count.
+    let considered = local.map_or(probes.len(), |l| {
+        probes
+            .iter()
+            .filter(|p| l.with_endpoints.contains(&p.label))
+            .count()
+    });
     let f = if !clusterip_ok {
         Finding {
             hop: "nodeport",
@@ -1030,7 +1086,7 @@ pub fn nodeport_step(
             evidence: vec![],
             hint: None,
         }
-    } else if failing.len() == probes.len() {
+    } else if failing.len() == considered {
         Finding {
             hop: "nodeport",
             cause: "nodeport-blocked",
@@ -1509,7 +1565,7 @@ mod tests {
             probe("node2", "172.18.0.12:30080", Tcp::Timeout, None),
         ];
         assert_eq!(
-            nodeport_step(&all, None, Some(30080), true)
+            nodeport_step(&all, None, Some(30080), true, None)
                 .1
                 .unwrap()
                 .cause,
@@ -1519,16 +1575,48 @@ mod tests {
             probe("node1", "172.18.0.11:30080", Tcp::Open, Some(200)),
             probe("node2", "172.18.0.12:30080", Tcp::Timeout, None),
         ];
-        let f = nodeport_step(&some, None, Some(30080), true).1.unwrap();
+        let f = nodeport_step(&some, None, Some(30080), true, None)
+            .1
+            .unwrap();
         assert_eq!(f.cause, "nodeport-partial");
         assert!(f.message.contains("node2 172.18.0.12:30080 timed out"));
         assert_eq!(
-            nodeport_step(&all, None, Some(30080), false)
+            nodeport_step(&all, None, Some(30080), false, None)
                 .1
                 .unwrap()
                 .cause,
             "nodeport-follows-clusterip"
         );
+    }
+
+    #[test]
+    fn local_traffic_policy_excuses_nodes_without_endpoints() {
+        let some = vec![
+            probe("node1", "172.18.0.11:30080", Tcp::Open, Some(200)),
+            probe("node2", "172.18.0.12:30080", Tcp::Timeout, None),
+        ];
+        let local = LocalTraffic {
+            with_endpoints: vec!["node1".into()],
+            health: vec![],
+        };
+        let (step, f) = nodeport_step(&some, None, Some(30080), true, Some(&local));
+        assert!(f.is_none());
+        assert_eq!(step.status, Status::Ok);
+        assert!(
+            step.evidence
+                .iter()
+                .any(|e| e.contains("node2 172.18.0.12:30080 timed out: no local endpoint"))
+        );
+        // The node that has the endpoint failing is broken, and it is every node that counts.
+        let bad = vec![
+            probe("node1", "172.18.0.11:30080", Tcp::Timeout, None),
+            probe("node2", "172.18.0.12:30080", Tcp::Timeout, None),
+        ];
+        let f = nodeport_step(&bad, None, Some(30080), true, Some(&local))
+            .1
+            .unwrap();
+        assert_eq!(f.cause, "nodeport-blocked");
+        assert!(!f.message.contains("node2"), "{}", f.message);
     }
 
     #[test]

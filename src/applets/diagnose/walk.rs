@@ -567,6 +567,23 @@ fn plan_nodeport(opts: &Options, f: &Facts, p: &mut Plan) {
             skip = Some("no node addresses: give --node-ip".into());
         }
     }
+    // externalTrafficPolicy: Local: kube-proxy answers on healthCheckNodePort whether the node
+    // has a local endpoint (200) or not (503), as the cloud's load balancer asks it.
+    if skip.is_none()
+        && let Some(s) = &f.service
+        && s.spec.local_traffic()
+        && let Some(hc) = s.spec.health_check_node_port
+    {
+        let list = nodes
+            .iter()
+            .map(|(name, ip)| Spec {
+                addr: SocketAddr::new(*ip, hc),
+                label: name.clone(),
+                http: gather::ask_for(&ip.to_string(), hc, "/healthz", Some(false)),
+            })
+            .collect();
+        p.push("healthcheck", list);
+    }
     if skip.is_none()
         && let Some(np) = node_port
     {
@@ -1014,11 +1031,35 @@ fn edge_steps(
     out: &mut Vec<Step>,
     findings: &mut Vec<Finding>,
 ) {
+    // Under externalTrafficPolicy: Local, the nodes that have an endpoint of their own.
+    let local = f
+        .service
+        .as_ref()
+        .filter(|s| s.spec.local_traffic())
+        .map(|_| {
+            let mut with_endpoints: Vec<String> = f
+                .api
+                .as_ref()
+                .and_then(|d| d.slices())
+                .unwrap_or(&[])
+                .iter()
+                .flat_map(|s| s.endpoints.iter().flatten())
+                .filter(|e| e.conditions.ready != Some(false))
+                .filter_map(|e| e.node_name.clone())
+                .collect();
+            with_endpoints.sort();
+            with_endpoints.dedup();
+            steps::LocalTraffic {
+                with_endpoints,
+                health: group(plan, results, "healthcheck"),
+            }
+        });
     let (mut np_step, np_finding) = steps::nodeport_step(
         &group(plan, results, "nodeport"),
         plan.skip.nodeport.clone(),
         f.plan.node_port,
         clusterip_ok,
+        local.as_ref(),
     );
     np_step.time_ms = span(&np_step.probes);
     findings.extend(np_finding);
