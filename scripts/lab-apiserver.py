@@ -204,7 +204,20 @@ def objects():
             "status": {"loadBalancer": {"ingress": [{"ip": "172.18.0.241"}]}},
         }
     ]
-    return {"services": services, "endpointslices": slices, "pods": pods, "nodes": nodes, "ingresses": ingresses}
+    # policy-denies: web's pods admit only app=frontend on their http port (the debug pod is not).
+    policies = []
+    if s == "policy-denies":
+        policies.append({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta("web-from-frontend", "default"),
+            "spec": {
+                "podSelector": {"matchLabels": {"app": "web"}},
+                "policyTypes": ["Ingress"],
+                "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}], "ports": [{"protocol": "TCP", "port": "http"}]}],
+            },
+        })
+    return {"services": services, "endpointslices": slices, "pods": pods, "nodes": nodes, "ingresses": ingresses, "networkpolicies": policies}
 
 
 # (group, resource) for each path shape.
@@ -214,6 +227,7 @@ ROUTES = {
     ("api", "v1", "nodes"): ("", "nodes"),
     ("apis", "discovery.k8s.io", "endpointslices"): ("discovery.k8s.io", "endpointslices"),
     ("apis", "networking.k8s.io", "ingresses"): ("networking.k8s.io", "ingresses"),
+    ("apis", "networking.k8s.io", "networkpolicies"): ("networking.k8s.io", "networkpolicies"),
 }
 
 

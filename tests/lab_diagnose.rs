@@ -41,6 +41,8 @@ fn every_scenario_names_its_hop_and_cause() {
             "etp-local",
             local_traffic_policy_explains_a_node_without_endpoints,
         ),
+        ("policy-denies", network_policy_that_does_not_admit_this_pod),
+        ("policy-denies", objects_given_match_the_api),
         ("nodeport-blocked", nodeport_blocked),
         ("ingress-not-routed", ingress_host_not_routed),
         ("dns-wrong-namespace", short_name_from_the_wrong_namespace),
@@ -376,6 +378,25 @@ fn local_traffic_policy_explains_a_node_without_endpoints(s: &Scene) {
     assert_eq!(s.curl(&["http://172.18.0.11:30080/"]), (0, "200".into()));
 }
 
+/// A NetworkPolicy admits only app=frontend; the debug pod (run=debug) times out on every
+/// endpoint: the verdict names the policy and this pod's labels.
+fn network_policy_that_does_not_admit_this_pod(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1, "{v:#}");
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("endpoints", "networkpolicy"),
+        "{v:#}"
+    );
+    assert!(
+        msg.starts_with("NetworkPolicy web-from-frontend selects the endpoint pods and admits no traffic from this pod (run=debug in namespace default)"),
+        "{msg}"
+    );
+    // curl, the reference: the pod times out from here.
+    assert_eq!(s.curl(&["http://10.244.1.10:8080/"]).0, 28);
+}
+
 fn kube_proxy_down(s: &Scene) {
     let (code, v, _) = s.json(&["web", "--timeout", "1"]);
     assert_eq!(code, 1);
@@ -521,6 +542,7 @@ fn objects_json(s: &Scene) -> String {
         "api/v1/nodes",
         "apis/discovery.k8s.io/v1/endpointslices",
         "apis/networking.k8s.io/v1/ingresses",
+        "apis/networking.k8s.io/v1/networkpolicies",
     ] {
         let r = s.lab.exec(
             "debug",

@@ -114,18 +114,21 @@ pub fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
     let r_pods = Read::list("pods", Some(&svc.namespace));
     let r_nodes = Read::list("nodes", None);
     let r_ingresses = Read::list("ingresses", Some(&svc.namespace));
-    let (service, slices, pods, nodes, ingresses) = std::thread::scope(|s| {
+    let r_policies = Read::list("networkpolicies", Some(&svc.namespace));
+    let (service, slices, pods, nodes, ingresses, policies) = std::thread::scope(|s| {
         let a = s.spawn(|| client.read::<Service>(&r_service));
         let b = s.spawn(|| client.list::<kube::EndpointSlice>(&r_slices));
         let c = s.spawn(|| client.list::<kube::Pod>(&r_pods));
         let d = s.spawn(|| client.list::<kube::Node>(&r_nodes));
         let e = s.spawn(|| client.list::<kube::Ingress>(&r_ingresses));
+        let f = s.spawn(|| client.list::<super::policy::NetworkPolicy>(&r_policies));
         (
             joined(a.join()),
             joined(b.join()),
             joined(c.join()),
             joined(d.join()),
             joined(e.join()),
+            joined(f.join()),
         )
     });
     let mut data = ApiData::default();
@@ -141,11 +144,13 @@ pub fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
         data.reads.push((r_nodes, counted(&nodes)));
     }
     data.reads.push((r_ingresses, counted(&ingresses)));
+    data.reads.push((r_policies, counted(&policies)));
     data.service = Some(service);
     data.slices = Some(slices);
     data.pods = Some(pods);
     data.nodes = Some(nodes);
     data.ingresses = Some(ingresses);
+    data.policies = Some(policies);
     data.time_ms = ms(start.elapsed());
     data
 }

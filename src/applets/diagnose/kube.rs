@@ -229,7 +229,7 @@ impl Read {
 fn group_of(resource: &str) -> (&'static str, &'static str) {
     match resource {
         "endpointslices" => ("discovery.k8s.io", "v1"),
-        "ingresses" => ("networking.k8s.io", "v1"),
+        "ingresses" | "networkpolicies" => ("networking.k8s.io", "v1"),
         _ => ("", "v1"),
     }
 }
@@ -548,6 +548,8 @@ pub struct ContainerPort {
 pub struct PodStatus {
     #[serde(default)]
     pub conditions: Vec<PodCondition>,
+    #[serde(rename = "podIP", default)]
+    pub pod_ip: Option<String>,
     #[serde(default)]
     pub container_statuses: Vec<ContainerStatus>,
 }

@@ -19,6 +19,7 @@ pub struct ApiData {
     pub pods: Option<Result<Vec<Pod>, ApiError>>,
     pub nodes: Option<Result<Vec<kube::Node>, ApiError>>,
     pub ingresses: Option<Result<Vec<kube::Ingress>, ApiError>>,
+    pub policies: Option<Result<Vec<super::policy::NetworkPolicy>, ApiError>>,
     /// Every read made, with its outcome (for the API step).
     pub reads: Vec<(Read, Result<usize, ApiError>)>,
     pub time_ms: f64,

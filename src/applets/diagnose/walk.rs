@@ -5,6 +5,7 @@
 use super::cli::{Kind, Options, Port};
 use super::gather::{self, SvcRef};
 use super::kube::{self, ApiError, IntOrString, Route, Service};
+use super::policy;
 use super::probe::{self, HttpAsk, Probe, Spec};
 use super::report::{Finding, Report, Status, Step, Verdict};
 use super::steps::{self, ApiData, DnsData, EndpointRef, PortPlan};
@@ -969,7 +970,7 @@ fn service_steps(
             _ => None,
         },
     };
-    let (mut ep_step, ep_finding) = steps::endpoints_step(&steps::EndpointContext {
+    let (mut ep_step, mut ep_finding) = steps::endpoints_step(&steps::EndpointContext {
         service: f.service.as_ref(),
         pods: plan.pods.as_deref(),
         endpoints: &plan.endpoints,
@@ -986,6 +987,49 @@ fn service_steps(
         unknown_because,
     });
     ep_step.time_ms = span(&ep_step.probes);
+    // Endpoints that time out under NetworkPolicies: the policies that do not admit this pod.
+    if ep_finding
+        .as_ref()
+        .is_some_and(|x| x.cause == "endpoints-unreachable")
+        && let Some(Ok(policies)) = f.api.as_ref().and_then(|d| d.policies.as_ref())
+        && let Some(pods) = plan.pods.as_deref()
+    {
+        let timed_out: Vec<(String, u16)> = ep_probes
+            .iter()
+            .filter(|p| p.tcp == probe::Tcp::Timeout)
+            .filter_map(|p| {
+                plan.endpoints
+                    .iter()
+                    .find(|e| e.pod.as_deref() == Some(p.label.as_str()))
+                    .map(|e| (p.label.clone(), e.port))
+            })
+            .collect();
+        let ips: Vec<IpAddr> = here
+            .network
+            .as_ref()
+            .map(|n| n.addresses.iter().map(|a| a.ip).collect())
+            .unwrap_or_default();
+        let me = policy::Me {
+            labels: pods
+                .iter()
+                .find(|p| {
+                    p.status
+                        .pod_ip
+                        .as_ref()
+                        .and_then(|ip| ip.parse::<IpAddr>().ok())
+                        .is_some_and(|ip| ips.contains(&ip))
+                })
+                .map(|p| p.metadata.labels.clone()),
+            ips,
+            namespace: here.namespace.clone(),
+        };
+        let (found, evidence) = policy::explain_timeouts(policies, pods, &timed_out, &me);
+        if let Some(nf) = found {
+            ep_step.evidence.push(nf.message.clone());
+            ep_finding = Some(nf);
+        }
+        ep_step.evidence.extend(evidence);
+    }
     let endpoints_known = !plan.endpoints.is_empty() || f.service.is_some();
     let endpoints_ok = endpoints_known
         .then(|| ep_finding.is_none() && ep_probes.iter().any(|p| p.tcp == probe::Tcp::Open));
