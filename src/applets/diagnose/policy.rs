@@ -409,7 +409,7 @@ mod tests {
         );
         assert!(deny.is_default_deny());
         assert!(matches!(
-            admission(&[deny.clone()], &web(), 8080, &me(None, "shop")),
+            admission(std::slice::from_ref(&deny), &web(), 8080, &me(None, "shop")),
             Admission::Denied(_)
         ));
         let block = policy(
@@ -425,7 +425,7 @@ mod tests {
             "ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]}]}}"#,
         );
         assert!(matches!(
-            admission(&[ns.clone()], &web(), 8080, &me(None, "monitoring")),
+            admission(std::slice::from_ref(&ns), &web(), 8080, &me(None, "monitoring")),
             Admission::Admitted(_)
         ));
         assert!(matches!(
