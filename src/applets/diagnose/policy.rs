@@ -425,7 +425,12 @@ mod tests {
             "ingress":[{"from":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"monitoring"}}}]}]}}"#,
         );
         assert!(matches!(
-            admission(std::slice::from_ref(&ns), &web(), 8080, &me(None, "monitoring")),
+            admission(
+                std::slice::from_ref(&ns),
+                &web(),
+                8080,
+                &me(None, "monitoring")
+            ),
             Admission::Admitted(_)
         ));
         assert!(matches!(
