@@ -2,13 +2,11 @@
 //! net.ipv4.ping_group_range), with kernel receive timestamps, the reply's TTL/hop limit, and
 //! ICMP errors from the socket's error queue (IP_RECVERR), which works in both modes.
 
-use nix::sys::socket::{
-    ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg, setsockopt, sockopt,
-};
+use nix::sys::socket::{setsockopt, sockopt};
 use socket2::{Domain, Protocol, SockAddr, Socket, Type};
-use std::io::{self, IoSliceMut};
+use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::time::{Duration, SystemTime};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -43,13 +41,6 @@ pub struct Received {
     pub ttl: Option<u8>,
     /// Kernel receive time (SO_TIMESTAMPNS), or the time it was read.
     pub when: SystemTime,
-}
-
-fn ip_of(sa: &SockaddrStorage) -> Option<IpAddr> {
-    if let Some(s) = sa.as_sockaddr_in() {
-        return Some(IpAddr::V4(s.ip()));
-    }
-    sa.as_sockaddr_in6().map(|s| IpAddr::V6(s.ip()))
 }
 
 impl IcmpSocket {
@@ -150,45 +141,11 @@ impl IcmpSocket {
 
     /// The next datagram, without blocking.
     pub fn recv(&self) -> io::Result<Option<Received>> {
-        let mut buf = vec![0u8; 65536];
-        let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec, libc::c_int, libc::c_int);
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let r = match recvmsg::<SockaddrStorage>(
-            self.sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_DONTWAIT,
-        ) {
-            Ok(r) => r,
-            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let mut ttl = None;
-        let mut when = None;
-        if let Ok(cmsgs) = r.cmsgs() {
-            for c in cmsgs {
-                match c {
-                    ControlMessageOwned::ScmTimestampns(ts) => {
-                        when = Some(
-                            SystemTime::UNIX_EPOCH
-                                + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32),
-                        );
-                    }
-                    ControlMessageOwned::Ipv4Ttl(t) => ttl = Some(t as u8),
-                    ControlMessageOwned::Ipv6HopLimit(h) => ttl = Some(h as u8),
-                    _ => {}
-                }
-            }
-        }
-        let from = r.address.as_ref().and_then(ip_of);
-        let n = r.bytes;
-        buf.truncate(n);
-        let Some(from) = from else { return Ok(None) };
-        Ok(Some(Received {
-            data: buf,
-            from,
-            ttl,
-            when: when.unwrap_or_else(SystemTime::now),
+        Ok(super::dgram::recv(self.sock.as_fd())?.map(|d| Received {
+            data: d.data,
+            from: d.from.ip(),
+            ttl: d.ttl,
+            when: d.when,
         }))
     }
 

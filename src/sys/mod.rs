@@ -2,6 +2,7 @@
 //! on plain data so it can be tested without privileges.
 
 pub mod conn;
+pub mod dgram;
 pub mod dns;
 pub mod errqueue;
 pub mod files;

@@ -4,12 +4,11 @@
 //! refused or a completed connect.
 
 use super::errqueue::{self, Pmtudisc, QueuedError};
-use nix::sys::socket::{ControlMessageOwned, MsgFlags, SockaddrStorage, recvmsg};
 use socket2::{Domain, SockAddr, Socket, Type};
-use std::io::{self, IoSliceMut};
+use std::io;
 use std::net::{IpAddr, SocketAddr};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::time::{Duration, SystemTime};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::time::Duration;
 
 fn set_ttl(sock: &Socket, v6: bool, ttl: u8) -> io::Result<()> {
     if v6 {
@@ -41,14 +40,6 @@ fn bind(
         )))?;
     }
     Ok(())
-}
-
-/// A datagram that came back on the normal queue (the destination answered the probe).
-#[derive(Debug, Clone)]
-pub struct Datagram {
-    pub from: SocketAddr,
-    pub ttl: Option<u8>,
-    pub when: SystemTime,
 }
 
 /// A UDP socket for probes, with the error queue on.
@@ -98,45 +89,9 @@ impl UdpProbe {
         errqueue::recv(self.sock.as_fd())
     }
 
-    /// The next datagram, without blocking.
-    pub fn recv(&self) -> io::Result<Option<Datagram>> {
-        let mut buf = vec![0u8; 65536];
-        let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec, libc::c_int, libc::c_int);
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let r = match recvmsg::<SockaddrStorage>(
-            self.sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_DONTWAIT,
-        ) {
-            Ok(r) => r,
-            Err(nix::errno::Errno::EAGAIN) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
-        let mut ttl = None;
-        let mut when = None;
-        if let Ok(cmsgs) = r.cmsgs() {
-            for c in cmsgs {
-                match c {
-                    ControlMessageOwned::ScmTimestampns(ts) => {
-                        when = Some(
-                            SystemTime::UNIX_EPOCH
-                                + Duration::new(ts.tv_sec() as u64, ts.tv_nsec() as u32),
-                        )
-                    }
-                    ControlMessageOwned::Ipv4Ttl(t) => ttl = Some(t as u8),
-                    ControlMessageOwned::Ipv6HopLimit(h) => ttl = Some(h as u8),
-                    _ => {}
-                }
-            }
-        }
-        let from = r.address.as_ref().and_then(errqueue::socket_addr);
-        let Some(from) = from else { return Ok(None) };
-        Ok(Some(Datagram {
-            from,
-            ttl,
-            when: when.unwrap_or_else(SystemTime::now),
-        }))
+    /// The next datagram (the destination answered the probe), without blocking.
+    pub fn recv(&self) -> io::Result<Option<super::dgram::Datagram>> {
+        super::dgram::recv(self.sock.as_fd())
     }
 
     pub fn fd(&self) -> BorrowedFd<'_> {
