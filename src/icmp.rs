@@ -130,6 +130,34 @@ pub fn echo_request(v6: bool, id: u16, seq: u16, size: usize, sent_unix_micros: 
     out
 }
 
+/// Why no ICMP socket could be opened, in one line: when both kinds were refused, the missing
+/// capability and the ping_group_range that excludes this group (`purpose` says what for, e.g.
+/// " for -I"; `hint` what to do instead); otherwise the OS's reason.
+pub fn open_error(
+    e: crate::sys::icmp::OpenError,
+    v6: bool,
+    purpose: &str,
+    hint: &str,
+) -> crate::error::Error {
+    use crate::error::{Error, os_text};
+    use crate::sys::process;
+    let denied = |x: &Option<std::io::Error>| {
+        x.as_ref()
+            .is_none_or(|e| matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)))
+    };
+    if denied(&e.raw) && denied(&e.dgram) {
+        let range = process::ping_group_range().unwrap_or_else(|| "unknown".into());
+        return Error::local(format!(
+            "cannot open an ICMP{} socket{purpose}: no CAP_NET_RAW for a raw socket, and net.ipv4.ping_group_range ({range}) excludes gid {}",
+            if v6 { "v6" } else { "" },
+            process::gid()
+        ))
+        .hint(hint.to_string());
+    }
+    let why = e.dgram.or(e.raw).map(|e| os_text(&e)).unwrap_or_default();
+    Error::local(format!("cannot open an ICMP socket: {why}"))
+}
+
 /// A traceroute probe: an echo request whose checksum is the same for every sequence number
 /// (the first two data bytes are the complement of `seq`), so that routers balancing on the
 /// first bytes of the ICMP header keep every probe of a trace on one path (Paris traceroute).

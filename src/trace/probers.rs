@@ -20,6 +20,10 @@ use std::io;
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, SystemTime};
 
+/// traceroute's and mtr's default destination ports: UDP to one nothing listens on, TCP to HTTP.
+pub const UDP_PORT: u16 = 33434;
+pub const TCP_PORT: u16 = 80;
+
 /// Errors a previous probe's ICMP answer leaves pending on a socket (send returns them once).
 fn pending_error(e: &io::Error) -> bool {
     matches!(
@@ -349,13 +353,9 @@ impl Prober for TcpProber {
         let start =
             |port| TcpProbe::start(self.dst, self.device.as_deref(), self.source, port, ttl);
         let probe = match start(self.port) {
-            Ok(p) => p,
             // The last probe's port is not free yet: take another one from now on.
             Err(e) if e.raw_os_error() == Some(libc::EADDRINUSE) => start(0)?,
-            Err(e) if pending_error(&e) || e.raw_os_error() == Some(libc::EMSGSIZE) => {
-                return Err(e);
-            }
-            Err(e) => return Err(e),
+            other => other?,
         };
         self.port = probe.local_port();
         self.current = Some((seq, probe));

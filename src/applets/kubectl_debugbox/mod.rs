@@ -458,10 +458,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     let interactive = std::io::stdin().is_terminal();
     let kargs = kubectl_args(&plan, interactive || m.get_flag("dry-run"));
     if m.get_flag("dry-run") {
-        let line =
-            shlex::try_join(std::iter::once("kubectl").chain(kargs.iter().map(String::as_str)))
-                .unwrap_or_default();
-        output::print(&format!("{line}\n"))?;
+        output::print(&format!("{}\n", shell_line(&kargs)))?;
         return Ok(0);
     }
     use std::os::unix::process::CommandExt;

@@ -10,7 +10,7 @@ pub mod model;
 use crate::error::{EXIT_FAIL, Error, Parsed, Result, os_text};
 use crate::output;
 use crate::sys::process;
-use crate::trace::probers::{IcmpProber, TcpProber, UdpProber};
+use crate::trace::probers::{self, IcmpProber, TcpProber, UdpProber};
 use crate::trace::{self, Prober};
 use cli::{Config, Method};
 use std::collections::HashMap;
@@ -20,28 +20,24 @@ use std::time::{Duration, Instant, SystemTime};
 
 pub use cli::command;
 
-const UDP_PORT: u16 = 33434;
-const TCP_PORT: u16 = 80;
-
 fn prober(cfg: &Config, dst: IpAddr) -> Result<Box<dyn Prober>> {
     let header = if dst.is_ipv6() { 48 } else { 28 };
     let data = cfg.packet_size.saturating_sub(header);
     let device = cfg.device.as_deref();
     Ok(match cfg.method {
-        Method::Icmp => Box::new(
-            IcmpProber::open(dst, device, cfg.source, data, 1).map_err(|e| {
-                let why = e.dgram.or(e.raw).map(|e| os_text(&e)).unwrap_or_default();
-                Error::local(format!(
-                    "cannot open an ICMP socket: {why}: no CAP_NET_RAW, and net.ipv4.ping_group_range ({}) excludes gid {}",
-                    process::ping_group_range().unwrap_or_else(|| "unknown".into()),
-                    process::gid()
-                ))
-                .hint("use -u (UDP) or -T -P PORT (TCP), which need no privilege")
-            })?,
-        ),
+        Method::Icmp => Box::new(IcmpProber::open(dst, device, cfg.source, data, 1).map_err(
+            |e| {
+                crate::icmp::open_error(
+                    e,
+                    dst.is_ipv6(),
+                    "",
+                    "use -u (UDP) or -T -P PORT (TCP), which need no privilege",
+                )
+            },
+        )?),
         Method::Udp => Box::new(
             UdpProber::open(
-                SocketAddr::new(dst, cfg.port.unwrap_or(UDP_PORT)),
+                SocketAddr::new(dst, cfg.port.unwrap_or(probers::UDP_PORT)),
                 device,
                 cfg.source,
                 0,
@@ -51,7 +47,7 @@ fn prober(cfg: &Config, dst: IpAddr) -> Result<Box<dyn Prober>> {
             .map_err(|e| Error::local(format!("udp socket: {}", os_text(&e))))?,
         ),
         Method::Tcp => Box::new(TcpProber::new(
-            SocketAddr::new(dst, cfg.port.unwrap_or(TCP_PORT)),
+            SocketAddr::new(dst, cfg.port.unwrap_or(probers::TCP_PORT)),
             cfg.device.clone(),
             cfg.source,
             0,

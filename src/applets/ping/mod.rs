@@ -483,21 +483,12 @@ fn resolve_error(target: &str, e: &dns::LookupError) -> Error {
 }
 
 fn open_error(e: crate::sys::icmp::OpenError, v6: bool) -> Error {
-    let raw = e.raw.as_ref().map(|e| e.raw_os_error());
-    let dgram = e.dgram.as_ref().map(|e| e.raw_os_error());
-    let denied =
-        |x: Option<Option<i32>>| matches!(x, Some(Some(libc::EPERM)) | Some(Some(libc::EACCES)));
-    if (denied(raw) || raw.is_none()) && (denied(dgram) || dgram.is_none()) {
-        let range = process::ping_group_range().unwrap_or_else(|| "unknown".into());
-        let gid = process::gid();
-        return Error::local(format!(
-            "cannot open an ICMP{} socket: no CAP_NET_RAW for a raw socket, and net.ipv4.ping_group_range ({range}) excludes gid {gid}",
-            if v6 { "v6" } else { "" }
-        ))
-        .hint("use ping --tcp PORT, add NET_RAW to the pod, or set the sysctl net.ipv4.ping_group_range=\"0 2147483647\"");
-    }
-    let why = e.dgram.or(e.raw).map(|e| os_text(&e)).unwrap_or_default();
-    Error::local(format!("cannot open an ICMP socket: {why}"))
+    crate::icmp::open_error(
+        e,
+        v6,
+        "",
+        "use ping --tcp PORT, add NET_RAW to the pod, or set the sysctl net.ipv4.ping_group_range=\"0 2147483647\"",
+    )
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {

@@ -4,17 +4,11 @@ use crate::error::{ClapEnd, Error, Parsed, Result};
 use clap::{Arg, ArgAction, Command};
 use std::ffi::OsString;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Any,
-    V4,
-    V6,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     pub target: String,
-    pub family: Family,
+    /// None: either family; Some(true): IPv6 only (`-6`), Some(false): IPv4 only (`-4`).
+    pub v6: Option<bool>,
     pub numeric: bool,
     pub both: bool,
     /// `-l`: the first probe's whole length (else as large as the protocol allows).
@@ -101,12 +95,12 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     }
     Ok(Parsed::Run(Config {
         target,
-        family: if m.get_flag("ipv4") {
-            Family::V4
+        v6: if m.get_flag("ipv4") {
+            Some(false)
         } else if m.get_flag("ipv6") {
-            Family::V6
+            Some(true)
         } else {
-            Family::Any
+            None
         },
         numeric: m.get_flag("numeric"),
         both: m.get_flag("both"),

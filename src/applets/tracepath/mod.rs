@@ -12,7 +12,7 @@ use crate::sys::errqueue::{Pmtudisc, QueuedError};
 use crate::sys::probe::UdpProbe;
 use crate::sys::process;
 use crate::trace;
-use cli::{Config, Family};
+use cli::Config;
 use model::{Event, Line};
 use nix::sys::time::TimeSpec;
 use nix::time::{ClockId, clock_gettime};
@@ -312,12 +312,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
     };
-    let family = match cfg.family {
-        Family::Any => None,
-        Family::V4 => Some(false),
-        Family::V6 => Some(true),
-    };
-    let dst = trace::resolve(&cfg.target, family, false)?;
+    let dst = trace::resolve(&cfg.target, cfg.v6, false)?;
     let v6 = dst.is_ipv6();
     let overhead = if v6 { 48 } else { 28 };
     let mtu = cfg.length.unwrap_or(if v6 { 128_000 } else { 65_535 });

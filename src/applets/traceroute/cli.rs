@@ -17,18 +17,12 @@ pub enum Method {
     Tcp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Family {
-    Any,
-    V4,
-    V6,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
     pub target: String,
     pub method: Method,
-    pub family: Family,
+    /// None: either family; Some(true): IPv6 only (`-6`), Some(false): IPv4 only (`-4`).
+    pub v6: Option<bool>,
     pub numeric: bool,
     pub plan: Plan,
     /// `-p`: the UDP/TCP destination port, or the first ICMP sequence number.
@@ -126,12 +120,12 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     } else {
         Method::Udp
     };
-    let family = if m.get_flag("ipv6") {
-        Family::V6
+    let v6 = if m.get_flag("ipv6") {
+        Some(true)
     } else if m.get_flag("ipv4") {
-        Family::V4
+        Some(false)
     } else {
-        Family::Any
+        None
     };
     let mut plan = Plan::default();
     if let Some(f) = number::<u8>(&m, "first", "a TTL from 1 to 255")? {
@@ -191,7 +185,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     Ok(Parsed::Run(Config {
         target,
         method,
-        family,
+        v6,
         numeric: m.get_flag("numeric"),
         plan,
         port: port.or(default_port),

@@ -10,9 +10,9 @@ use crate::dns;
 use crate::error::{EXIT_FAIL, Error, Parsed, Result, os_text};
 use crate::output;
 use crate::sys::process;
-use crate::trace::probers::{IcmpProber, TcpProber, UdpProber};
+use crate::trace::probers::{self, IcmpProber, TcpProber, UdpProber};
 use crate::trace::{self, Prober};
-use cli::{Family, Method};
+use cli::Method;
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
@@ -20,28 +20,6 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 pub use cli::command;
-
-/// traceroute's default destination port for UDP probes.
-const UDP_PORT: u16 = 33434;
-const TCP_PORT: u16 = 80;
-
-fn open_error(e: crate::sys::icmp::OpenError, v6: bool) -> Error {
-    let denied = |x: &Option<io::Error>| {
-        x.as_ref()
-            .is_none_or(|e| matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)))
-    };
-    if denied(&e.raw) && denied(&e.dgram) {
-        let range = process::ping_group_range().unwrap_or_else(|| "unknown".into());
-        return Error::local(format!(
-            "cannot open an ICMP{} socket for -I: no CAP_NET_RAW, and net.ipv4.ping_group_range ({range}) excludes gid {}",
-            if v6 { "v6" } else { "" },
-            process::gid()
-        ))
-        .hint("trace with UDP (no flag) or TCP (-T -p PORT), or set the sysctl net.ipv4.ping_group_range=\"0 2147483647\"");
-    }
-    let why = e.dgram.or(e.raw).map(|e| os_text(&e)).unwrap_or_default();
-    Error::local(format!("cannot open an ICMP socket: {why}"))
-}
 
 pub fn run(args: &[OsString]) -> Result<i32> {
     let cfg = match cli::parse(args)? {
@@ -58,13 +36,8 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
     };
-    let family = match cfg.family {
-        Family::Any => None,
-        Family::V4 => Some(false),
-        Family::V6 => Some(true),
-    };
     // traceroute takes IPv4 when a name has both, unless told otherwise.
-    let dst = trace::resolve(&cfg.target, family, true)?;
+    let dst = trace::resolve(&cfg.target, cfg.v6, true)?;
     let v6 = dst.is_ipv6();
     let ip_header = if v6 { 40 } else { 20 };
     // What follows the IP header: 8 bytes of UDP or ICMP header and 32 of data by default; a
@@ -91,7 +64,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     let mut prober: Box<dyn Prober> = match cfg.method {
         Method::Udp => Box::new(
             UdpProber::open(
-                SocketAddr::new(dst, cfg.port.unwrap_or(UDP_PORT)),
+                SocketAddr::new(dst, cfg.port.unwrap_or(probers::UDP_PORT)),
                 device,
                 cfg.source,
                 cfg.source_port,
@@ -102,10 +75,17 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         ),
         Method::Icmp => Box::new(
             IcmpProber::open(dst, device, cfg.source, data_len, cfg.port.unwrap_or(1))
-                .map_err(|e| open_error(e, v6))?,
+                .map_err(|e| {
+                    crate::icmp::open_error(
+                        e,
+                        v6,
+                        " for -I",
+                        "trace with UDP (no flag) or TCP (-T -p PORT), or set the sysctl net.ipv4.ping_group_range=\"0 2147483647\"",
+                    )
+                })?,
         ),
         Method::Tcp => Box::new(TcpProber::new(
-            SocketAddr::new(dst, cfg.port.unwrap_or(TCP_PORT)),
+            SocketAddr::new(dst, cfg.port.unwrap_or(probers::TCP_PORT)),
             cfg.device.clone(),
             cfg.source,
             cfg.source_port,
