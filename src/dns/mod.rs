@@ -21,6 +21,31 @@ pub fn system() -> Resolver<SocketTransport> {
     )
 }
 
+/// Reverse names for tools that print the addresses they meet (hops, peers): each address is
+/// asked once, for at most two seconds, and the answer, or that there was none, is kept.
+pub struct Names {
+    resolver: Resolver<SocketTransport>,
+    cache: std::collections::HashMap<std::net::IpAddr, Option<String>>,
+}
+
+impl Names {
+    pub fn system() -> Names {
+        Names {
+            resolver: system(),
+            cache: std::collections::HashMap::new(),
+        }
+    }
+
+    /// The PTR name (or /etc/hosts name) of `ip`, if it has one.
+    pub fn lookup(&mut self, ip: std::net::IpAddr) -> Option<String> {
+        let resolver = &mut self.resolver;
+        self.cache
+            .entry(ip)
+            .or_insert_with(|| resolver.reverse(ip, std::time::Duration::from_secs(2)))
+            .clone()
+    }
+}
+
 /// Addresses in getaddrinfo's order, the source for each destination being the one the
 /// kernel's routes choose (an address without a route goes last).
 pub fn ordered(addrs: &[std::net::IpAddr]) -> Vec<std::net::IpAddr> {

@@ -158,23 +158,14 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     let local_host = std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into());
-    let mut resolver = (!cfg.numeric).then(crate::dns::system);
-    let mut cache: HashMap<IpAddr, String> = HashMap::new();
+    let mut names = (!cfg.numeric).then(crate::dns::Names::system);
     let show_ips = cfg.show_ips;
     let mut name = |ip: IpAddr| -> String {
-        cache
-            .entry(ip)
-            .or_insert_with(|| {
-                match resolver
-                    .as_mut()
-                    .and_then(|r| r.reverse(ip, Duration::from_secs(2)))
-                {
-                    Some(n) if show_ips => format!("{n} ({ip})"),
-                    Some(n) => n,
-                    None => ip.to_string(),
-                }
-            })
-            .clone()
+        match names.as_mut().and_then(|n| n.lookup(ip)) {
+            Some(n) if show_ips => format!("{n} ({ip})"),
+            Some(n) => n,
+            None => ip.to_string(),
+        }
     };
     let report = model::Report {
         local_host: &local_host,

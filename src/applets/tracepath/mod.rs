@@ -323,18 +323,8 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     }
     let sock = UdpProbe::open(v6, None, None, 0, Pmtudisc::Probe)
         .map_err(|e| Error::local(format!("socket: {}", os_text(&e))))?;
-    let mut resolver = crate::dns::system();
-    let mut cache = std::collections::HashMap::new();
-    let mut names = |ip: IpAddr| -> String {
-        cache
-            .entry(ip)
-            .or_insert_with(|| {
-                resolver
-                    .reverse(ip, Duration::from_secs(2))
-                    .unwrap_or_else(|| ip.to_string())
-            })
-            .clone()
-    };
+    let mut reverse = crate::dns::Names::system();
+    let mut names = |ip: IpAddr| -> String { reverse.lookup(ip).unwrap_or_else(|| ip.to_string()) };
     process::catch_interrupt();
     let stdout = io::stdout();
     let mut out = output::Watched::new(stdout.lock());

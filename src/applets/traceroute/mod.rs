@@ -13,11 +13,9 @@ use crate::sys::process;
 use crate::trace::probers::{self, IcmpProber, TcpProber, UdpProber};
 use crate::trace::{self, Prober};
 use cli::Method;
-use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::{self, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::time::Duration;
 
 pub use cli::command;
 
@@ -92,21 +90,13 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         )),
     };
 
-    let mut names: HashMap<IpAddr, String> = HashMap::new();
-    let mut resolver = (!cfg.numeric).then(dns::system);
+    let mut names = (!cfg.numeric).then(dns::Names::system);
+    // traceroute: `NAME (ADDR)`, the address standing in for a name it has not; -n: `ADDR`.
     let mut name = |ip: IpAddr| -> String {
-        names
-            .entry(ip)
-            .or_insert_with(|| match resolver.as_mut() {
-                None => ip.to_string(),
-                Some(r) => {
-                    let n = r
-                        .reverse(ip, Duration::from_secs(2))
-                        .unwrap_or_else(|| ip.to_string());
-                    format!("{n} ({ip})")
-                }
-            })
-            .clone()
+        match names.as_mut() {
+            None => ip.to_string(),
+            Some(n) => format!("{} ({ip})", n.lookup(ip).unwrap_or_else(|| ip.to_string())),
+        }
     };
     let method = match cfg.method {
         Method::Udp => "udp",
