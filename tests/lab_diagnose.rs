@@ -92,6 +92,23 @@ impl Scene {
         (r.code, v, r)
     }
 
+    /// diagnose in the debug pod with no API, `objects` given as an --objects file.
+    fn diagnose_objects(&self, objects: &str, args: &[&str]) -> Run {
+        let file =
+            std::env::temp_dir().join(format!("debugbox-objects-{}.json", std::process::id()));
+        std::fs::write(&file, objects).unwrap();
+        let mut argv = args.to_vec();
+        argv.extend([
+            "--serviceaccount",
+            "/nonexistent",
+            "--objects",
+            file.to_str().unwrap(),
+        ]);
+        let r = self.lab.applet("debug", "diagnose", &argv);
+        let _ = std::fs::remove_file(&file);
+        r
+    }
+
     /// curl (the reference) from the debug pod: its exit code and %{http_code}.
     fn curl(&self, args: &[&str]) -> (i32, String) {
         let mut argv = vec![
@@ -566,21 +583,7 @@ fn objects_json(s: &Scene) -> String {
 /// Without API access, the objects the user's kubectl printed give the same walk and verdict.
 fn objects_given_match_the_api(s: &Scene) {
     let (code_api, with_api, _) = s.json(&["web"]);
-    let file = std::env::temp_dir().join(format!("debugbox-objects-{}.json", std::process::id()));
-    std::fs::write(&file, objects_json(s)).unwrap();
-    let r = s.lab.applet(
-        "debug",
-        "diagnose",
-        &[
-            "web",
-            "-j",
-            "--serviceaccount",
-            "/nonexistent",
-            "--objects",
-            file.to_str().unwrap(),
-        ],
-    );
-    let _ = std::fs::remove_file(&file);
+    let r = s.diagnose_objects(&objects_json(s), &["web", "-j"]);
     let given: Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}{}", r.stdout, r.stderr));
     assert_eq!(r.code, code_api, "{}", r.stdout);
@@ -607,18 +610,10 @@ fn objects_given_match_the_api(s: &Scene) {
             .contains("objects from")
     );
     // Malformed objects: one line, exit 2, before any probe.
-    let bad = std::env::temp_dir().join(format!("debugbox-bad-{}.json", std::process::id()));
-    std::fs::write(
-        &bad,
+    let r = s.diagnose_objects(
         r#"{"kind":"Service","metadata":{"name":"web"},"spec":{"ports":7}}"#,
-    )
-    .unwrap();
-    let r = s.lab.applet(
-        "debug",
-        "diagnose",
-        &["web", "--objects", bad.to_str().unwrap()],
+        &["web"],
     );
-    let _ = std::fs::remove_file(&bad);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
     assert!(r.stderr.contains("Service /web"), "{}", r.stderr);
@@ -713,21 +708,7 @@ fn session_affinity_is_noted(s: &Scene) {
         1,
     );
     assert!(objects.contains("ClientIP"), "the fixture changed shape");
-    let file = std::env::temp_dir().join(format!("debugbox-affinity-{}.json", std::process::id()));
-    std::fs::write(&file, objects).unwrap();
-    let r = s.lab.applet(
-        "debug",
-        "diagnose",
-        &[
-            "web",
-            "-j",
-            "--serviceaccount",
-            "/nonexistent",
-            "--objects",
-            file.to_str().unwrap(),
-        ],
-    );
-    let _ = std::fs::remove_file(&file);
+    let r = s.diagnose_objects(&objects, &["web", "-j"]);
     assert_eq!(r.code, 0, "{}", r.stdout);
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     let evidence = step(&v, "clusterip")["evidence"].to_string();
