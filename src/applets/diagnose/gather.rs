@@ -31,18 +31,25 @@ pub fn dns_pods(
     client: &kube::Client,
     timeout: Duration,
 ) -> (Vec<super::steps::DnsPodCheck>, Option<String>) {
-    let mut pods: Vec<(String, IpAddr)> = Vec::new();
+    // (label, address, the Service's namespace and selector)
+    type Found = (
+        String,
+        IpAddr,
+        String,
+        std::collections::BTreeMap<String, String>,
+    );
+    let mut pods: Vec<Found> = Vec::new();
     for server in here.conf.servers() {
-        let svc = match service_by_ip(client, server.ip()) {
+        let svc = match service_with_ip(client, server.ip()) {
             Ok(Some(s)) => s,
             Ok(None) => continue,
             Err(e) => return (Vec::new(), Some(e.1.words(&e.0))),
         };
         let selector = url::form_urlencoded::byte_serialize(
-            format!("kubernetes.io/service-name={}", svc.name).as_bytes(),
+            format!("kubernetes.io/service-name={}", svc.metadata.name).as_bytes(),
         )
         .collect::<String>();
-        let read = Read::list("endpointslices", Some(&svc.namespace))
+        let read = Read::list("endpointslices", Some(&svc.metadata.namespace))
             .with_query(format!("labelSelector={selector}"));
         let slices = match client.list::<kube::EndpointSlice>(&read) {
             Ok(s) => s,
@@ -55,13 +62,14 @@ pub fn dns_pods(
             let name = e.target_ref.as_ref().map(|t| t.name.clone());
             for a in &e.addresses {
                 if let Ok(ip) = a.parse::<IpAddr>()
-                    && !pods.iter().any(|(_, p)| *p == ip)
+                    && !pods.iter().any(|(_, p, ..)| *p == ip)
                 {
                     let label = match &name {
                         Some(n) => format!("{n} {ip}"),
                         None => ip.to_string(),
                     };
-                    pods.push((label, ip));
+                    let selector = svc.spec.selector.clone().unwrap_or_default();
+                    pods.push((label, ip, svc.metadata.namespace.clone(), selector));
                 }
             }
         }
@@ -83,11 +91,13 @@ pub fn dns_pods(
     let checks = std::thread::scope(|s| {
         let handles: Vec<_> = pods
             .iter()
-            .map(|(label, ip)| {
+            .map(|(label, ip, namespace, selector)| {
                 let ip = *ip;
-                let label = label.clone();
                 s.spawn(move || super::steps::DnsPodCheck {
-                    label,
+                    label: label.clone(),
+                    ip,
+                    namespace: namespace.clone(),
+                    selector: selector.clone(),
                     udp: ask_one(ip, false),
                     tcp: ask_one(ip, true),
                 })
@@ -101,8 +111,10 @@ pub fn dns_pods(
     (checks, None)
 }
 
-/// Read everything about one Service, the reads in parallel.
-pub fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
+/// Read everything about one Service, the reads in parallel; and, when this pod lives in
+/// another namespace (`home`), that namespace's NetworkPolicies and pods (its egress policies
+/// and its own labels).
+pub fn fetch(client: &kube::Client, svc: &SvcRef, home: Option<&str>) -> ApiData {
     let start = Instant::now();
     let selector = url::form_urlencoded::byte_serialize(
         format!("kubernetes.io/service-name={}", svc.name).as_bytes(),
@@ -115,13 +127,25 @@ pub fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
     let r_nodes = Read::list("nodes", None);
     let r_ingresses = Read::list("ingresses", Some(&svc.namespace));
     let r_policies = Read::list("networkpolicies", Some(&svc.namespace));
-    let (service, slices, pods, nodes, ingresses, policies) = std::thread::scope(|s| {
+    let home = home.filter(|h| *h != svc.namespace);
+    let r_home_policies = home.map(|h| Read::list("networkpolicies", Some(h)));
+    let r_home_pods = home.map(|h| Read::list("pods", Some(h)));
+    let (service, slices, pods, nodes, ingresses, policies, home_data) = std::thread::scope(|s| {
         let a = s.spawn(|| client.read::<Service>(&r_service));
         let b = s.spawn(|| client.list::<kube::EndpointSlice>(&r_slices));
         let c = s.spawn(|| client.list::<kube::Pod>(&r_pods));
         let d = s.spawn(|| client.list::<kube::Node>(&r_nodes));
         let e = s.spawn(|| client.list::<kube::Ingress>(&r_ingresses));
         let f = s.spawn(|| client.list::<super::policy::NetworkPolicy>(&r_policies));
+        let g = s.spawn(|| {
+            let (Some(rp), Some(rq)) = (&r_home_policies, &r_home_pods) else {
+                return None;
+            };
+            Some((
+                client.list::<super::policy::NetworkPolicy>(rp),
+                client.list::<kube::Pod>(rq),
+            ))
+        });
         (
             joined(a.join()),
             joined(b.join()),
@@ -129,6 +153,7 @@ pub fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
             joined(d.join()),
             joined(e.join()),
             joined(f.join()),
+            g.join().ok().flatten(),
         )
     });
     let mut data = ApiData::default();
@@ -145,6 +170,12 @@ pub fn fetch(client: &kube::Client, svc: &SvcRef) -> ApiData {
     }
     data.reads.push((r_ingresses, counted(&ingresses)));
     data.reads.push((r_policies, counted(&policies)));
+    if let (Some(rp), Some(rq), Some((hp, hq))) = (r_home_policies, r_home_pods, home_data) {
+        data.reads.push((rp, counted(&hp)));
+        data.reads.push((rq, counted(&hq)));
+        data.home_policies = Some(hp);
+        data.home_pods = Some(hq);
+    }
     data.service = Some(service);
     data.slices = Some(slices);
     data.pods = Some(pods);
@@ -191,26 +222,30 @@ pub fn service_by_ip(
     client: &kube::Client,
     ip: IpAddr,
 ) -> std::result::Result<Option<SvcRef>, ReadFailure> {
+    Ok(service_with_ip(client, ip)?.map(|s| SvcRef {
+        name: s.metadata.name,
+        namespace: s.metadata.namespace,
+    }))
+}
+
+fn service_with_ip(
+    client: &kube::Client,
+    ip: IpAddr,
+) -> std::result::Result<Option<Service>, ReadFailure> {
     let read = Read::list("services", None);
     let list = client
         .list::<Service>(&read)
         .map_err(|e| Box::new((read, e)))?;
     let ip = ip.to_string();
-    Ok(list
-        .into_iter()
-        .find(|s| {
-            s.spec.cluster_ip == ip
-                || s.spec.cluster_ips.contains(&ip)
-                || s.status
-                    .load_balancer
-                    .ingress
-                    .iter()
-                    .any(|i| i.ip.as_deref() == Some(&ip))
-        })
-        .map(|s| SvcRef {
-            name: s.metadata.name,
-            namespace: s.metadata.namespace,
-        }))
+    Ok(list.into_iter().find(|s| {
+        s.spec.cluster_ip == ip
+            || s.spec.cluster_ips.contains(&ip)
+            || s.status
+                .load_balancer
+                .ingress
+                .iter()
+                .any(|i| i.ip.as_deref() == Some(&ip))
+    }))
 }
 
 /// The Service an Ingress host routes to, with the port number when the rule names one.

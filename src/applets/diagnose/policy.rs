@@ -1,6 +1,7 @@
-//! NetworkPolicies, read the way the network plugin applies them to traffic from this pod to
-//! the Service's endpoints: which policies select an endpoint pod for ingress, and whether any
-//! of their rules admits this pod (by its labels and namespace, its address, the port). Pure.
+//! NetworkPolicies, read the way the network plugin applies them to traffic from this pod:
+//! which policies select an endpoint pod for ingress and whether any of their rules admits this
+//! pod (by its labels and namespace, its address, the port), and which select this pod for
+//! egress and whether they let it reach the endpoints and the cluster DNS. Pure.
 
 use super::kube::{IntOrString, Pod};
 use serde::Deserialize;
@@ -27,19 +28,42 @@ pub struct Requirement {
 impl LabelSelector {
     /// Kubernetes' label selector semantics (an empty selector selects everything).
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.match_labels
+        self.says(labels, false) == Some(true)
+    }
+
+    /// Whether the selector selects a pod with these labels; with `partial` (only some of the
+    /// pod's labels are known, e.g. a Service's selector) a term about an unknown label is
+    /// unknown, and so is the answer unless another term decides it.
+    pub fn says(&self, labels: &BTreeMap<String, String>, partial: bool) -> Option<bool> {
+        let absent = |when_complete: bool| if partial { None } else { Some(when_complete) };
+        let terms = self
+            .match_labels
             .iter()
-            .all(|(k, v)| labels.get(k) == Some(v))
-            && self.match_expressions.iter().all(|r| {
-                let have = labels.get(&r.key);
-                match r.operator.as_str() {
-                    "In" => have.is_some_and(|v| r.values.contains(v)),
-                    "NotIn" => have.is_none_or(|v| !r.values.contains(v)),
-                    "Exists" => have.is_some(),
-                    "DoesNotExist" => have.is_none(),
-                    _ => false,
-                }
+            .map(|(k, v)| match labels.get(k) {
+                Some(have) => Some(have == v),
+                None => absent(false),
             })
+            .chain(self.match_expressions.iter().map(|r| {
+                let have = labels.get(&r.key);
+                match (r.operator.as_str(), have) {
+                    ("In", Some(v)) => Some(r.values.contains(v)),
+                    ("NotIn", Some(v)) => Some(!r.values.contains(v)),
+                    ("Exists", Some(_)) => Some(true),
+                    ("DoesNotExist", Some(_)) => Some(false),
+                    ("In" | "Exists", None) => absent(false),
+                    ("NotIn" | "DoesNotExist", None) => absent(true),
+                    _ => Some(false),
+                }
+            }));
+        let mut unknown = false;
+        for t in terms {
+            match t {
+                Some(false) => return Some(false),
+                None => unknown = true,
+                Some(true) => {}
+            }
+        }
+        (!unknown).then_some(true)
     }
 }
 
@@ -66,6 +90,16 @@ pub struct PolicySpec {
     pub policy_types: Vec<String>,
     #[serde(default)]
     pub ingress: Option<Vec<Rule>>,
+    #[serde(default)]
+    pub egress: Option<Vec<EgressRule>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EgressRule {
+    #[serde(default)]
+    pub to: Vec<Peer>,
+    #[serde(default)]
+    pub ports: Vec<PolicyPort>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -112,10 +146,34 @@ impl NetworkPolicy {
         self.spec.policy_types.is_empty() || self.spec.policy_types.iter().any(|t| t == "Ingress")
     }
 
+    /// For egress? (policyTypes names Egress, or, when it names nothing, the policy has egress
+    /// rules: the API server's defaulting.)
+    fn for_egress(&self) -> bool {
+        if self.spec.policy_types.is_empty() {
+            self.spec.egress.as_ref().is_some_and(|r| !r.is_empty())
+        } else {
+            self.spec.policy_types.iter().any(|t| t == "Egress")
+        }
+    }
+
     pub fn selects(&self, pod: &Pod) -> bool {
         self.metadata.namespace == pod.metadata.namespace
             && self.for_ingress()
             && self.spec.pod_selector.matches(&pod.metadata.labels)
+    }
+
+    /// Whether it isolates `who` for egress; None when `who`'s labels are not known and the
+    /// selector needs them.
+    fn selects_for_egress(&self, who: &Party) -> Option<bool> {
+        if !self.for_egress() || who.namespace.as_deref() != Some(&self.metadata.namespace) {
+            return Some(false);
+        }
+        let none = BTreeMap::new();
+        let (labels, partial) = match &who.labels {
+            Some(l) => (l, who.partial),
+            None => (&none, true),
+        };
+        self.spec.pod_selector.says(labels, partial)
     }
 
     /// A default deny: every pod of the namespace, no rule.
@@ -127,42 +185,72 @@ impl NetworkPolicy {
     }
 }
 
-/// This pod, as policies see it: its address, namespace and labels (when known).
-#[derive(Debug, Clone)]
-pub struct Me {
+/// One end of a connection as policies see it: its addresses, namespace and labels (when
+/// known; `partial` when only some of its labels are, e.g. a Service's selector for its pods).
+#[derive(Debug, Clone, Default)]
+pub struct Party {
     pub ips: Vec<IpAddr>,
     pub namespace: Option<String>,
     pub labels: Option<BTreeMap<String, String>>,
+    pub partial: bool,
 }
 
-/// Whether a rule admits this pod; None when it depends on what is not known (this pod's
-/// labels, or a namespace's labels other than its name).
-fn peer_admits(peer: &Peer, policy_ns: &str, me: &Me) -> Option<bool> {
+impl Party {
+    /// A pod read from the API: everything is known.
+    pub fn of_pod(pod: &Pod) -> Party {
+        Party {
+            ips: pod
+                .status
+                .pod_ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok())
+                .into_iter()
+                .collect(),
+            namespace: Some(pod.metadata.namespace.clone()),
+            labels: Some(pod.metadata.labels.clone()),
+            partial: false,
+        }
+    }
+
+    /// "this pod (app=x in namespace y)", for messages.
+    pub fn words(&self) -> String {
+        match (&self.labels, &self.namespace) {
+            (Some(l), Some(ns)) if !l.is_empty() => format!(
+                "this pod ({} in namespace {ns})",
+                l.iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            (_, Some(ns)) => format!("this pod (namespace {ns})"),
+            _ => "this pod".to_string(),
+        }
+    }
+}
+
+/// Whether a rule's peer is `other` (the client of an ingress rule, the destination of an
+/// egress rule); None when it depends on what is not known (labels, or a namespace's labels
+/// other than its name). `policy_ns` is the namespace a bare podSelector means.
+fn peer_is(peer: &Peer, policy_ns: &str, other: &Party) -> Option<bool> {
     if let Some(b) = &peer.ip_block {
-        return Some(me.ips.iter().any(|ip| in_block(*ip, b)));
+        return Some(other.ips.iter().any(|ip| in_block(*ip, b)));
     }
     let ns_ok = match &peer.namespace_selector {
-        None => Some(me.namespace.as_deref() == Some(policy_ns)),
+        None => Some(other.namespace.as_deref() == Some(policy_ns)),
         Some(sel) => {
-            let ns = me.namespace.as_ref()?;
+            let ns = other.namespace.as_ref()?;
             // Namespaces are not read; every namespace carries its name as a label.
             let mut labels = BTreeMap::new();
             labels.insert("kubernetes.io/metadata.name".to_string(), ns.clone());
-            let only_name = sel
-                .match_labels
-                .keys()
-                .chain(sel.match_expressions.iter().map(|r| &r.key))
-                .all(|k| k == "kubernetes.io/metadata.name");
-            if only_name {
-                Some(sel.matches(&labels))
-            } else {
-                None
-            }
+            sel.says(&labels, true)
         }
     };
     let pod_ok = match &peer.pod_selector {
         None => Some(true),
-        Some(sel) => me.labels.as_ref().map(|l| sel.matches(l)),
+        Some(sel) => other
+            .labels
+            .as_ref()
+            .and_then(|l| sel.says(l, other.partial)),
     };
     match (ns_ok, pod_ok) {
         (Some(false), _) | (_, Some(false)) => Some(false),
@@ -198,83 +286,169 @@ fn in_block(ip: IpAddr, b: &IpBlock) -> bool {
     inside(&b.cidr) && !b.except.iter().any(|e| inside(e))
 }
 
-fn port_admits(ports: &[PolicyPort], endpoint: &Pod, port: u16) -> bool {
-    ports.is_empty()
-        || ports.iter().any(|p| {
-            if p.protocol.as_deref().is_some_and(|proto| proto != "TCP") {
-                return false;
+/// Whether a rule's ports admit `port`/`protocol` on the destination; a named port is looked up
+/// in the destination pod's containers, and is unknown (None) without the pod.
+fn port_admits(
+    ports: &[PolicyPort],
+    dest: Option<&Pod>,
+    port: u16,
+    protocol: &str,
+) -> Option<bool> {
+    if ports.is_empty() {
+        return Some(true);
+    }
+    let mut unknown = false;
+    for p in ports {
+        if p.protocol.as_deref().unwrap_or("TCP") != protocol {
+            continue;
+        }
+        let ok = match &p.port {
+            None => Some(true),
+            Some(IntOrString::Int(n)) => {
+                Some(*n == port || p.end_port.is_some_and(|end| port >= *n && port <= end))
             }
-            match &p.port {
-                None => true,
-                Some(IntOrString::Int(n)) => {
-                    *n == port || p.end_port.is_some_and(|end| port >= *n && port <= end)
-                }
-                Some(name @ IntOrString::Str(_)) => endpoint.resolve_port(name) == Some(port),
+            Some(name @ IntOrString::Str(_)) => {
+                dest.map(|pod| pod.resolve_port(name) == Some(port))
             }
-        })
+        };
+        match ok {
+            Some(true) => return Some(true),
+            None => unknown = true,
+            Some(false) => {}
+        }
+    }
+    (!unknown).then_some(false)
 }
 
-/// What the policies say about traffic from this pod to `endpoint` on `port`.
+/// What the policies say about one connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Admission {
-    /// No policy selects the endpoint: not isolated.
+    /// No policy isolates that end: not isolated.
     Open,
     /// A rule of one of these policies admits it.
     Admitted(Vec<String>),
-    /// These policies select the endpoint and none admits this pod.
+    /// These policies isolate it and none admits the connection.
     Denied(Vec<String>),
-    /// These policies select the endpoint; whether they admit this pod is not known.
+    /// These policies isolate it (or may); whether they admit the connection is not known.
     Unknown(Vec<String>),
 }
 
-pub fn admission(policies: &[NetworkPolicy], endpoint: &Pod, port: u16, me: &Me) -> Admission {
+/// Ingress: may `me` reach `endpoint` on TCP `port`, as far as the policies that select the
+/// endpoint pod say?
+pub fn admission(policies: &[NetworkPolicy], endpoint: &Pod, port: u16, me: &Party) -> Admission {
     let selecting: Vec<&NetworkPolicy> = policies.iter().filter(|p| p.selects(endpoint)).collect();
-    if selecting.is_empty() {
+    let rules = selecting.iter().map(|p| {
+        let rules = p.spec.ingress.iter().flatten().map(|r| (&r.from, &r.ports));
+        (*p, Some(true), rules.collect::<Vec<_>>())
+    });
+    decide(rules.collect(), Some(endpoint), port, "TCP", me)
+}
+
+/// Egress: may `me` reach `dest` (`dest_pod` when it was read) on `port`/`protocol`, as far as
+/// the policies that select this pod for egress say?
+pub fn egress_admission(
+    policies: &[NetworkPolicy],
+    me: &Party,
+    dest: &Party,
+    dest_pod: Option<&Pod>,
+    port: u16,
+    protocol: &str,
+) -> Admission {
+    let rules = policies
+        .iter()
+        .map(|p| (p, p.selects_for_egress(me)))
+        .filter(|(_, sel)| *sel != Some(false))
+        .map(|(p, sel)| {
+            let rules = p.spec.egress.iter().flatten().map(|r| (&r.to, &r.ports));
+            (p, sel, rules.collect::<Vec<_>>())
+        });
+    decide(rules.collect(), dest_pod, port, protocol, dest)
+}
+
+/// The rules of the policies that isolate one end ((policy, whether it surely selects it,
+/// its (peers, ports) rules)) against the other end.
+fn decide(
+    isolating: Vec<(
+        &NetworkPolicy,
+        Option<bool>,
+        Vec<(&Vec<Peer>, &Vec<PolicyPort>)>,
+    )>,
+    dest_pod: Option<&Pod>,
+    port: u16,
+    protocol: &str,
+    other: &Party,
+) -> Admission {
+    if isolating.is_empty() {
         return Admission::Open;
     }
-    let names = |v: &[&NetworkPolicy]| v.iter().map(|p| p.metadata.name.clone()).collect();
-    let mut unknown = false;
-    for p in &selecting {
-        for rule in p.spec.ingress.iter().flatten() {
-            if !port_admits(&rule.ports, endpoint, port) {
-                continue;
-            }
-            if rule.from.is_empty() {
-                return Admission::Admitted(vec![p.metadata.name.clone()]);
-            }
-            for peer in &rule.from {
-                match peer_admits(peer, &p.metadata.namespace, me) {
-                    Some(true) => return Admission::Admitted(vec![p.metadata.name.clone()]),
-                    Some(false) => {}
-                    None => unknown = true,
+    let names = || {
+        isolating
+            .iter()
+            .map(|(p, ..)| p.metadata.name.clone())
+            .collect()
+    };
+    let mut unknown = isolating.iter().any(|(_, sel, _)| sel.is_none());
+    for (p, sel, rules) in &isolating {
+        for (peers, ports) in rules {
+            let peers_ok = if peers.is_empty() {
+                Some(true)
+            } else {
+                let mut any = Some(false);
+                for peer in peers.iter() {
+                    match peer_is(peer, &p.metadata.namespace, other) {
+                        Some(true) => {
+                            any = Some(true);
+                            break;
+                        }
+                        None => any = None,
+                        Some(false) => {}
+                    }
                 }
+                any
+            };
+            let ports_ok = port_admits(ports, dest_pod, port, protocol);
+            match (peers_ok, ports_ok) {
+                (Some(true), Some(true)) if *sel == Some(true) => {
+                    return Admission::Admitted(vec![p.metadata.name.clone()]);
+                }
+                (Some(false), _) | (_, Some(false)) => {}
+                _ => unknown = true,
             }
         }
     }
     if unknown {
-        Admission::Unknown(names(&selecting))
+        Admission::Unknown(names())
     } else {
-        Admission::Denied(names(&selecting))
+        Admission::Denied(names())
     }
 }
 
 /// Endpoints that time out: do NetworkPolicies explain it? `timed_out` are the endpoints
 /// (pod name, port) that did not answer. Returns a finding naming the policies that select them
-/// and admit no traffic from this pod, or, when that depends on what is not known, evidence
-/// saying so.
+/// and admit no traffic from this pod, or the egress policies of this pod that let it reach
+/// none of them, or, when that depends on what is not known, evidence saying so.
 pub fn explain_timeouts(
     policies: &[NetworkPolicy],
     pods: &[Pod],
     timed_out: &[(String, u16)],
-    me: &Me,
+    me: &Party,
 ) -> (Option<super::report::Finding>, Vec<String>) {
     let mut denied: Vec<String> = Vec::new();
     let mut unknown: Vec<String> = Vec::new();
     let mut default_deny: Vec<String> = Vec::new();
+    let mut egress_denied: Vec<String> = Vec::new();
+    let mut egress_unknown: Vec<String> = Vec::new();
+    let mut ports: Vec<u16> = Vec::new();
     for (name, port) in timed_out {
         let Some(pod) = pods.iter().find(|p| &p.metadata.name == name) else {
             continue;
         };
+        ports.push(*port);
+        match egress_admission(policies, me, &Party::of_pod(pod), Some(pod), *port, "TCP") {
+            Admission::Denied(v) => egress_denied.extend(v),
+            Admission::Unknown(v) => egress_unknown.extend(v),
+            Admission::Open | Admission::Admitted(_) => {}
+        }
         match admission(policies, pod, *port, me) {
             Admission::Denied(v) => denied.extend(v),
             Admission::Unknown(v) => unknown.extend(v),
@@ -287,28 +461,50 @@ pub fn explain_timeouts(
                 .map(|p| p.metadata.name.clone()),
         );
     }
-    for v in [&mut denied, &mut unknown, &mut default_deny] {
+    for v in [
+        &mut denied,
+        &mut unknown,
+        &mut default_deny,
+        &mut egress_denied,
+        &mut egress_unknown,
+    ] {
         v.sort();
         v.dedup();
     }
-    let who = match (&me.labels, &me.namespace) {
-        (Some(l), Some(ns)) if !l.is_empty() => format!(
-            "this pod ({} in namespace {ns})",
-            l.iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(",")
-        ),
-        (_, Some(ns)) => format!("this pod (namespace {ns})"),
-        _ => "this pod".to_string(),
-    };
+    ports.sort();
+    ports.dedup();
+    let who = me.words();
+    let plural = |v: &[String]| v.len() != 1;
+    if !egress_denied.is_empty() {
+        let f = super::report::Finding {
+            hop: "endpoints",
+            cause: "networkpolicy-egress",
+            message: format!(
+                "NetworkPolic{} {} select{s} {who} for egress and allow{s} it no traffic to the endpoint pods (TCP port {}): the endpoints time out",
+                if plural(&egress_denied) { "ies" } else { "y" },
+                egress_denied.join(", "),
+                ports
+                    .iter()
+                    .map(u16::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s = if plural(&egress_denied) { "" } else { "s" }
+            ),
+            evidence: vec![],
+            hint: Some(format!(
+                "kubectl describe networkpolicy {}: add an egress rule to the Service's pods and port",
+                egress_denied.join(" ")
+            )),
+        };
+        return (Some(f), vec![]);
+    }
     if !denied.is_empty() {
         let mut evidence = vec![];
         if !default_deny.is_empty() {
             evidence.push(format!(
                 "{} {} a default deny: every pod of the namespace, no rule",
                 default_deny.join(", "),
-                if default_deny.len() == 1 { "is" } else { "are" }
+                if plural(&default_deny) { "are" } else { "is" }
             ));
         }
         let f = super::report::Finding {
@@ -316,9 +512,9 @@ pub fn explain_timeouts(
             cause: "networkpolicy",
             message: format!(
                 "NetworkPolic{} {} select{s} the endpoint pods and admit{s} no traffic from {who}: the endpoints time out",
-                if denied.len() == 1 { "y" } else { "ies" },
+                if plural(&denied) { "ies" } else { "y" },
                 denied.join(", "),
-                s = if denied.len() == 1 { "s" } else { "" }
+                s = if plural(&denied) { "" } else { "s" }
             ),
             evidence,
             hint: Some(format!(
@@ -328,16 +524,84 @@ pub fn explain_timeouts(
         };
         return (Some(f), vec![]);
     }
+    let mut evidence = vec![];
+    if !unknown.is_empty() {
+        evidence.push(format!(
+            "NetworkPolicies {} select the endpoint pods; whether they admit {who} is unknown (its labels, or a namespace's labels, could not be read)",
+            unknown.join(", ")
+        ));
+    }
+    if !egress_unknown.is_empty() {
+        evidence.push(format!(
+            "egress NetworkPolicies {} may select {who}; whether they let it reach the endpoints is unknown (its labels could not be read)",
+            egress_unknown.join(", ")
+        ));
+    }
+    (None, evidence)
+}
+
+/// A cluster DNS pod as policies see it: its address and namespace, and the DNS Service's
+/// selector as the part of its labels that is known.
+pub struct DnsPod {
+    pub label: String,
+    pub party: Party,
+}
+
+/// The cluster DNS does not answer: do this pod's egress policies explain it? Each DNS pod on
+/// UDP port 53 (what every lookup starts with). A finding when the policies allow none of them.
+pub fn explain_dns(
+    policies: &[NetworkPolicy],
+    me: &Party,
+    dns_pods: &[DnsPod],
+) -> (Option<super::report::Finding>, Vec<String>) {
+    if dns_pods.is_empty() {
+        return (None, vec![]);
+    }
+    let mut denied: Vec<String> = Vec::new();
+    let mut unknown: Vec<String> = Vec::new();
+    for pod in dns_pods {
+        match egress_admission(policies, me, &pod.party, None, 53, "UDP") {
+            Admission::Denied(v) => denied.extend(v),
+            Admission::Unknown(v) => unknown.extend(v),
+            Admission::Open | Admission::Admitted(_) => return (None, vec![]),
+        }
+    }
+    denied.sort();
+    denied.dedup();
+    unknown.sort();
+    unknown.dedup();
+    let who = me.words();
     if !unknown.is_empty() {
         return (
             None,
             vec![format!(
-                "NetworkPolicies {} select the endpoint pods; whether they admit {who} is unknown (its labels, or a namespace's labels, could not be read)",
+                "egress NetworkPolicies {} may keep {who} from the cluster DNS; that is unknown (labels could not be read, or a rule names the DNS pods' port by name)",
                 unknown.join(", ")
             )],
         );
     }
-    (None, vec![])
+    let many = denied.len() != 1;
+    let f = super::report::Finding {
+        hop: "dns",
+        cause: "networkpolicy-egress",
+        message: format!(
+            "NetworkPolic{} {} select{s} {who} for egress and allow{s} no traffic to the cluster DNS pods ({}) on UDP port 53: every lookup times out",
+            if many { "ies" } else { "y" },
+            denied.join(", "),
+            dns_pods
+                .iter()
+                .map(|p| p.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            s = if many { "" } else { "s" }
+        ),
+        evidence: vec![],
+        hint: Some(format!(
+            "add an egress rule to namespace kube-system, pods k8s-app=kube-dns, ports 53 UDP and TCP (kubectl describe networkpolicy {})",
+            denied.join(" ")
+        )),
+    };
+    (Some(f), vec![])
 }
 
 #[cfg(test)]
@@ -356,8 +620,8 @@ mod tests {
         .unwrap()
     }
 
-    fn me(labels: Option<&[(&str, &str)]>, ns: &str) -> Me {
-        Me {
+    fn me(labels: Option<&[(&str, &str)]>, ns: &str) -> Party {
+        Party {
             ips: vec!["10.244.1.5".parse().unwrap()],
             namespace: Some(ns.into()),
             labels: labels.map(|l| {
@@ -365,6 +629,7 @@ mod tests {
                     .map(|(k, v)| (k.to_string(), v.to_string()))
                     .collect()
             }),
+            partial: false,
         }
     }
 
@@ -473,12 +738,112 @@ mod tests {
         );
     }
 
+    #[test]
+    fn partial_labels_decide_only_what_they_can() {
+        let sel: LabelSelector = serde_json::from_str(
+            r#"{"matchLabels":{"k8s-app":"kube-dns"},"matchExpressions":[{"key":"tier","operator":"NotIn","values":["x"]}]}"#,
+        )
+        .unwrap();
+        let dns: BTreeMap<String, String> =
+            [("k8s-app".to_string(), "kube-dns".to_string())].into();
+        let other: BTreeMap<String, String> = [("k8s-app".to_string(), "web".to_string())].into();
+        // Complete labels: tier is absent, so NotIn holds.
+        assert_eq!(sel.says(&dns, false), Some(true));
+        // Partial: tier may be there with value x.
+        assert_eq!(sel.says(&dns, true), None);
+        // A known label that contradicts decides even when partial.
+        assert_eq!(sel.says(&other, true), Some(false));
+        assert!(LabelSelector::default().matches(&BTreeMap::new()));
+    }
+
+    const EGRESS_TO_WEB: &str = r#"{"metadata":{"name":"only-web","namespace":"shop"},
+        "spec":{"podSelector":{},"policyTypes":["Egress"],
+        "egress":[{"to":[{"podSelector":{"matchLabels":{"app":"web"}}}],"ports":[{"protocol":"TCP","port":8080}]}]}}"#;
+
+    fn coredns() -> Party {
+        Party {
+            ips: vec!["10.244.1.53".parse().unwrap()],
+            namespace: Some("kube-system".into()),
+            labels: Some([("k8s-app".to_string(), "kube-dns".to_string())].into()),
+            partial: true,
+        }
+    }
+
+    #[test]
+    fn egress_policies_of_this_pod() {
+        let p = vec![policy(EGRESS_TO_WEB)];
+        let debug = me(Some(&[("run", "debug")]), "shop");
+        let web = web();
+        // To web's pods on 8080: admitted; on another port: denied.
+        assert!(matches!(
+            egress_admission(&p, &debug, &Party::of_pod(&web), Some(&web), 8080, "TCP"),
+            Admission::Admitted(_)
+        ));
+        assert_eq!(
+            egress_admission(&p, &debug, &Party::of_pod(&web), Some(&web), 9090, "TCP"),
+            Admission::Denied(vec!["only-web".into()])
+        );
+        // The cluster DNS is not allowed: a finding naming the policy.
+        let pods = [DnsPod {
+            label: "coredns 10.244.1.53".into(),
+            party: coredns(),
+        }];
+        let (f, _) = explain_dns(&p, &debug, &pods);
+        let f = f.unwrap();
+        assert_eq!((f.hop, f.cause), ("dns", "networkpolicy-egress"));
+        assert!(
+            f.message.starts_with("NetworkPolicy only-web selects this pod (run=debug in namespace shop) for egress and allows no traffic to the cluster DNS pods (coredns 10.244.1.53) on UDP port 53"),
+            "{}",
+            f.message
+        );
+        // A pod in another namespace is not selected by it.
+        assert!(explain_dns(&p, &me(None, "other"), &pods).0.is_none());
+        // A rule that allows DNS to kube-system's kube-dns pods: fine.
+        let dns_ok = policy(
+            r#"{"metadata":{"name":"dns","namespace":"shop"},"spec":{"podSelector":{},"policyTypes":["Egress"],
+            "egress":[{"to":[{"namespaceSelector":{"matchLabels":{"kubernetes.io/metadata.name":"kube-system"}},
+                              "podSelector":{"matchLabels":{"k8s-app":"kube-dns"}}}],
+                       "ports":[{"protocol":"UDP","port":53},{"protocol":"TCP","port":53}]}]}}"#,
+        );
+        assert!(
+            explain_dns(&[p[0].clone(), dns_ok], &debug, &pods)
+                .0
+                .is_none()
+        );
+        // A rule that names the port by name cannot be decided without the pod: said so.
+        let named = policy(
+            r#"{"metadata":{"name":"dns-named","namespace":"shop"},"spec":{"podSelector":{},"policyTypes":["Egress"],
+            "egress":[{"ports":[{"protocol":"UDP","port":"dns"}]}]}}"#,
+        );
+        let (f, evidence) = explain_dns(&[named], &debug, &pods);
+        assert!(f.is_none());
+        assert!(evidence[0].contains("dns-named"), "{evidence:?}");
+        // Endpoints timing out under this pod's egress policy: the egress cause.
+        let (f, _) = explain_timeouts(&p, &[web.clone()], &[("web1".into(), 9090)], &debug);
+        assert_eq!(f.unwrap().cause, "networkpolicy-egress");
+        // This pod's labels unknown and a policy selecting by label: unknown, not denied.
+        let by_label = policy(
+            r#"{"metadata":{"name":"by-label","namespace":"shop"},"spec":{"podSelector":{"matchLabels":{"run":"debug"}},
+            "policyTypes":["Egress"],"egress":[]}}"#,
+        );
+        assert!(matches!(
+            egress_admission(&[by_label], &me(None, "shop"), &coredns(), None, 53, "UDP"),
+            Admission::Unknown(_)
+        ));
+    }
+
     /// Any policy JSON that parses never panics the evaluation.
     #[test]
     fn any_policy_bytes_never_panic() {
         crate::testing::check(&[FRONTEND_ONLY.as_bytes()], 5000, |bytes| {
             if let Ok(p) = serde_json::from_slice::<NetworkPolicy>(bytes) {
-                let _ = admission(&[p], &web(), 8080, &me(Some(&[("a", "b")]), "shop"));
+                let _ = admission(
+                    std::slice::from_ref(&p),
+                    &web(),
+                    8080,
+                    &me(Some(&[("a", "b")]), "shop"),
+                );
+                let _ = egress_admission(&[p], &me(None, "shop"), &coredns(), None, 53, "UDP");
             }
         });
     }

@@ -20,6 +20,9 @@ pub struct ApiData {
     pub nodes: Option<Result<Vec<kube::Node>, ApiError>>,
     pub ingresses: Option<Result<Vec<kube::Ingress>, ApiError>>,
     pub policies: Option<Result<Vec<super::policy::NetworkPolicy>, ApiError>>,
+    /// This pod's namespace's policies and pods, when it is not the Service's.
+    pub home_policies: Option<Result<Vec<super::policy::NetworkPolicy>, ApiError>>,
+    pub home_pods: Option<Result<Vec<Pod>, ApiError>>,
     /// Every read made, with its outcome (for the API step).
     pub reads: Vec<(Read, Result<usize, ApiError>)>,
     pub time_ms: f64,
@@ -35,6 +38,21 @@ impl ApiData {
             .as_ref()
             .and_then(|r| r.as_ref().ok())
             .map(|v| v.as_slice())
+    }
+
+    /// The policies and pods of this pod's namespace (the Service's when they share it), for
+    /// its egress policies and its own labels.
+    pub fn home(&self) -> (Option<&[super::policy::NetworkPolicy]>, Option<&[Pod]>) {
+        fn ok<T>(r: &Option<Result<Vec<T>, ApiError>>) -> Option<&[T]> {
+            r.as_ref()
+                .and_then(|r| r.as_ref().ok())
+                .map(|v| v.as_slice())
+        }
+        if self.home_policies.is_some() || self.home_pods.is_some() {
+            (ok(&self.home_policies), ok(&self.home_pods))
+        } else {
+            (ok(&self.policies), self.pods())
+        }
     }
 
     pub fn slices(&self) -> Option<&[EndpointSlice]> {
@@ -77,11 +95,19 @@ pub struct DnsData {
 #[derive(Debug, Clone, PartialEq)]
 pub struct DnsPodCheck {
     pub label: String,
+    pub ip: IpAddr,
+    pub namespace: String,
+    /// The DNS Service's selector: labels the pod surely has.
+    pub selector: BTreeMap<String, String>,
     pub udp: Result<f64, String>,
     pub tcp: Result<f64, String>,
 }
 
 impl DnsPodCheck {
+    pub fn answers(&self) -> bool {
+        self.udp.is_ok() && self.tcp.is_ok()
+    }
+
     pub fn text(&self) -> String {
         let one = |r: &Result<f64, String>, proto: &str| match r {
             Ok(ms) => format!("{proto} answers ({ms} ms)"),
@@ -278,12 +304,17 @@ pub struct DnsContext<'a> {
     pub service_exists: Option<bool>,
     pub cluster_ips: &'a [String],
     pub is_short_name: bool,
+    /// This pod's egress NetworkPolicies and the cluster DNS: a finding when they allow no
+    /// lookup, else evidence (when that is unknown).
+    pub egress: (Option<Finding>, Vec<String>),
 }
 
 pub fn dns_step(c: &DnsContext) -> (Step, Option<Finding>) {
     let d = c.dns;
     let mut step;
     let mut finding = None;
+    let (silent, answering): (Vec<&DnsPodCheck>, Vec<&DnsPodCheck>) =
+        d.pods.iter().partition(|p| !p.answers());
     if d.error.is_none() {
         let via = match &d.answered_as {
             Some(a) if a.trim_end_matches('.') != d.name.trim_end_matches('.') => {
@@ -391,6 +422,55 @@ pub fn dns_step(c: &DnsContext) -> (Step, Option<Finding>) {
             }
             },
         );
+    }
+    // Some DNS pods answer and some do not: lookups through the Service fail or stall whenever
+    // the proxy picks a silent one. That is the DNS hop's failure even when this name resolved.
+    if !silent.is_empty() && !answering.is_empty() {
+        step.status = Status::Fail;
+        let labels = |v: &[&DnsPodCheck]| {
+            v.iter()
+                .map(|p| p.label.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        finding = Some(Finding {
+            hop: "dns",
+            cause: "dns-pod-down",
+            message: format!(
+                "{} of {} cluster DNS pods do{} not answer ({}) while {} do{}: lookups through {} fail or wait for a retry whenever the service proxy picks {}",
+                silent.len(),
+                d.pods.len(),
+                if silent.len() == 1 { "es" } else { "" },
+                labels(&silent),
+                labels(&answering),
+                if answering.len() == 1 { "es" } else { "" },
+                d.servers.join(", "),
+                if silent.len() == 1 {
+                    "it"
+                } else {
+                    "one of them"
+                },
+            ),
+            evidence: silent.iter().map(|p| p.text()).collect(),
+            hint: Some(format!(
+                "kubectl -n {} get pods -o wide -l {}; then the silent pod's logs and its node's network",
+                silent[0].namespace,
+                silent[0]
+                    .selector
+                    .iter()
+                    .map(|(k, v)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            )),
+        });
+    } else if d.error.is_some() && (d.timed_out || d.alive == Some(false)) {
+        // Nothing answers: this pod's egress policies may be why.
+        let (egress_finding, evidence) = c.egress.clone();
+        step.evidence.extend(evidence);
+        if let Some(f) = egress_finding {
+            step.evidence.push(f.message.clone());
+            finding = Some(f);
+        }
     }
     for p in &d.pods {
         step.evidence.push(p.text());
@@ -1706,6 +1786,7 @@ mod tests {
             service_exists: Some(true),
             cluster_ips: &[],
             is_short_name: true,
+            egress: (None, vec![]),
         };
         let f = dns_step(&c).1.unwrap();
         assert_eq!(f.cause, "dns-wrong-namespace");
@@ -1725,6 +1806,92 @@ mod tests {
         };
         let c = DnsContext { dns: &dead, ..c };
         assert_eq!(dns_step(&c).1.unwrap().cause, "dns-unreachable");
+        // Nothing answers and this pod's egress policies allow no DNS: that is the cause.
+        let egress = Finding {
+            hop: "dns",
+            cause: "networkpolicy-egress",
+            message: "NetworkPolicy deny-egress ...".into(),
+            evidence: vec![],
+            hint: None,
+        };
+        let c2 = DnsContext {
+            egress: (Some(egress), vec![]),
+            ..c
+        };
+        assert_eq!(dns_step(&c2).1.unwrap().cause, "networkpolicy-egress");
+    }
+
+    fn dns_pod(label: &str, ip: &str, up: bool) -> DnsPodCheck {
+        DnsPodCheck {
+            label: format!("{label} {ip}"),
+            ip: ip.parse().unwrap(),
+            namespace: "kube-system".into(),
+            selector: [("k8s-app".to_string(), "kube-dns".to_string())].into(),
+            udp: if up {
+                Ok(0.4)
+            } else {
+                Err("connection refused".into())
+            },
+            tcp: if up {
+                Ok(0.6)
+            } else {
+                Err("connection refused".into())
+            },
+        }
+    }
+
+    /// One DNS pod of two is silent: a failing DNS hop, even when this lookup happened to
+    /// resolve, naming the silent pod; all silent is not this cause.
+    #[test]
+    fn one_dns_pod_down_fails_the_hop() {
+        let d = DnsData {
+            name: "web".into(),
+            addrs: vec!["10.96.0.100".parse().unwrap()],
+            alive: Some(true),
+            servers: vec!["10.96.0.10".into()],
+            pods: vec![
+                dns_pod("coredns-a", "10.244.1.53", true),
+                dns_pod("coredns-b", "10.244.2.53", false),
+            ],
+            ..Default::default()
+        };
+        let c = DnsContext {
+            dns: &d,
+            searched_namespace: None,
+            service_namespace: Some("default"),
+            service_name: Some("web"),
+            service_exists: Some(true),
+            cluster_ips: &[],
+            is_short_name: true,
+            egress: (None, vec![]),
+        };
+        let (step, f) = dns_step(&c);
+        let f = f.unwrap();
+        assert_eq!(step.status, Status::Fail);
+        assert_eq!(f.cause, "dns-pod-down");
+        assert!(
+            f.message.starts_with("1 of 2 cluster DNS pods does not answer (coredns-b 10.244.2.53) while coredns-a 10.244.1.53 does"),
+            "{}",
+            f.message
+        );
+        assert_eq!(
+            f.hint.as_deref(),
+            Some(
+                "kubectl -n kube-system get pods -o wide -l k8s-app=kube-dns; then the silent pod's logs and its node's network"
+            )
+        );
+        let all_down = DnsData {
+            pods: vec![dns_pod("coredns-b", "10.244.2.53", false)],
+            ..d.clone()
+        };
+        assert!(
+            dns_step(&DnsContext {
+                dns: &all_down,
+                ..c
+            })
+            .1
+            .is_none()
+        );
     }
 
     #[test]

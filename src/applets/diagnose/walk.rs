@@ -199,7 +199,7 @@ fn gather_facts(
         // Who the cluster DNS is: its pods, asked directly (at the same time).
         let pods_thread = s.spawn(|| client.map(|c| gather::dns_pods(here, c, timeout)));
         let api = match (client, &target.svc) {
-            (Some(c), Some(sv)) => Some(gather::fetch(c, sv)),
+            (Some(c), Some(sv)) => Some(gather::fetch(c, sv, here.namespace.as_deref())),
             _ => None,
         };
         let mut dns = dns_thread.join().unwrap_or_else(|_| {
@@ -217,7 +217,7 @@ fn gather_facts(
     let mut searched_namespace = None;
     if let (Some(c), Some(sv), Some(data)) = (client, target.svc.clone(), api.as_mut())
         && matches!(data.service, Some(Err(ApiError::NotFound)))
-        && let Some(moved) = move_to_elsewhere(c, &sv, data)
+        && let Some(moved) = move_to_elsewhere(c, &sv, data, here.namespace.as_deref())
     {
         searched_namespace = Some(sv.namespace.clone());
         // Does the Service's own name resolve? (It should: the namespace was the problem.)
@@ -261,7 +261,12 @@ fn gather_facts(
 
 /// A Service not found in `sv.namespace`: when exactly one other namespace has it, read it
 /// there instead (that is the Service the user means) and say so.
-fn move_to_elsewhere(client: &kube::Client, sv: &SvcRef, data: &mut ApiData) -> Option<SvcRef> {
+fn move_to_elsewhere(
+    client: &kube::Client,
+    sv: &SvcRef,
+    data: &mut ApiData,
+    home: Option<&str>,
+) -> Option<SvcRef> {
     let (elsewhere, err) = gather::find_elsewhere(client, &sv.name);
     if let Some((read, e)) = err {
         data.reads.push((read, Err(e)));
@@ -274,7 +279,7 @@ fn move_to_elsewhere(client: &kube::Client, sv: &SvcRef, data: &mut ApiData) -> 
         name: sv.name.clone(),
         namespace: elsewhere[0].clone(),
     };
-    let mut again = gather::fetch(client, &moved);
+    let mut again = gather::fetch(client, &moved, home);
     again.elsewhere = elsewhere;
     let mut reads = std::mem::take(&mut data.reads);
     reads.append(&mut again.reads);
@@ -805,7 +810,7 @@ fn judge(
     }
     findings.extend(service_not_found(f));
     if let Some(d) = &f.dns {
-        let (step, finding) = dns_step(opts, f, plan, d);
+        let (step, finding) = dns_step(opts, here, f, plan, d);
         findings.extend(finding);
         out.push(step);
     }
@@ -905,7 +910,64 @@ fn service_not_found(f: &Facts) -> Option<Finding> {
     })
 }
 
-fn dns_step(opts: &Options, f: &Facts, plan: &Plan, d: &DnsData) -> (Step, Option<Finding>) {
+/// This pod as NetworkPolicies see it: its addresses, namespace, and labels when the API (or
+/// the objects given) list it among its namespace's pods.
+fn me(here: &Here, d: &ApiData) -> policy::Party {
+    let ips: Vec<IpAddr> = here
+        .network
+        .as_ref()
+        .map(|n| n.addresses.iter().map(|a| a.ip).collect())
+        .unwrap_or_default();
+    let labels = d.home().1.and_then(|pods| {
+        pods.iter()
+            .find(|p| {
+                p.status
+                    .pod_ip
+                    .as_ref()
+                    .and_then(|ip| ip.parse::<IpAddr>().ok())
+                    .is_some_and(|ip| ips.contains(&ip))
+            })
+            .map(|p| p.metadata.labels.clone())
+    });
+    policy::Party {
+        labels,
+        ips,
+        namespace: here.namespace.clone(),
+        partial: false,
+    }
+}
+
+/// Whether this pod's egress policies keep it from the cluster DNS pods.
+fn dns_egress(here: &Here, f: &Facts, d: &DnsData) -> (Option<Finding>, Vec<String>) {
+    let Some(api) = f.api.as_ref() else {
+        return (None, vec![]);
+    };
+    let Some(policies) = api.home().0 else {
+        return (None, vec![]);
+    };
+    let pods: Vec<policy::DnsPod> = d
+        .pods
+        .iter()
+        .map(|p| policy::DnsPod {
+            label: p.label.clone(),
+            party: policy::Party {
+                ips: vec![p.ip],
+                namespace: Some(p.namespace.clone()),
+                labels: Some(p.selector.clone()),
+                partial: true,
+            },
+        })
+        .collect();
+    policy::explain_dns(policies, &me(here, api), &pods)
+}
+
+fn dns_step(
+    opts: &Options,
+    here: &Here,
+    f: &Facts,
+    plan: &Plan,
+    d: &DnsData,
+) -> (Step, Option<Finding>) {
     if f.target.fixed_ip.is_some() {
         let mut s = Step::new("dns", "DNS", Status::Ok, "");
         let ptr = d
@@ -939,6 +1001,7 @@ fn dns_step(opts: &Options, f: &Facts, plan: &Plan, d: &DnsData) -> (Step, Optio
             .map(|r| r.is_ok()),
         cluster_ips: if own_name { &plan.cluster_ips } else { &[] },
         is_short_name: f.target.short_name,
+        egress: dns_egress(here, f, d),
     };
     let (mut step, finding) = steps::dns_step(&c);
     step.details = Some(json!({"candidates": d.candidates, "findings": d.findings}));
@@ -991,7 +1054,8 @@ fn service_steps(
     if ep_finding
         .as_ref()
         .is_some_and(|x| x.cause == "endpoints-unreachable")
-        && let Some(Ok(policies)) = f.api.as_ref().and_then(|d| d.policies.as_ref())
+        && let Some(d) = f.api.as_ref()
+        && let Some(Ok(policies)) = d.policies.as_ref()
         && let Some(pods) = plan.pods.as_deref()
     {
         let timed_out: Vec<(String, u16)> = ep_probes
@@ -1004,26 +1068,12 @@ fn service_steps(
                     .map(|e| (p.label.clone(), e.port))
             })
             .collect();
-        let ips: Vec<IpAddr> = here
-            .network
-            .as_ref()
-            .map(|n| n.addresses.iter().map(|a| a.ip).collect())
-            .unwrap_or_default();
-        let me = policy::Me {
-            labels: pods
-                .iter()
-                .find(|p| {
-                    p.status
-                        .pod_ip
-                        .as_ref()
-                        .and_then(|ip| ip.parse::<IpAddr>().ok())
-                        .is_some_and(|ip| ips.contains(&ip))
-                })
-                .map(|p| p.metadata.labels.clone()),
-            ips,
-            namespace: here.namespace.clone(),
-        };
-        let (found, evidence) = policy::explain_timeouts(policies, pods, &timed_out, &me);
+        // The endpoints' policies (ingress) and this pod's (egress), once each.
+        let mut all = policies.clone();
+        if let Some(Ok(home)) = &d.home_policies {
+            all.extend(home.iter().cloned());
+        }
+        let (found, evidence) = policy::explain_timeouts(&all, pods, &timed_out, &me(here, d));
         if let Some(nf) = found {
             ep_step.evidence.push(nf.message.clone());
             ep_finding = Some(nf);
