@@ -80,11 +80,20 @@ def objects():
     for n, addrs in extra.get(s, {}).items():
         for i in addrs:
             pods.append(pod(f"web{n}-{i}", f"10.244.{n}.{i}", None, f"node{n}", web_labels))
+    # thousand-endpoints: 500 IPv6 addresses on each web pod, one pod object each.
+    if s == "thousand-endpoints":
+        for n in (1, 2):
+            for i in range(500):
+                pods.append(pod(f"web{n}-v6-{i}", f"fd00:10:244:{n}::1:{i:x}", None, f"node{n}", web_labels))
     pods += [
         pod("debug", "10.244.1.5", "fd00:10:244:1::5", "node1", {"run": "debug"}, ns="other" if s == "dns-wrong-namespace" else "default"),
         pod("ingress-nginx-controller", "10.244.1.80", "fd00:10:244:1::80", "node1", {"app.kubernetes.io/name": "ingress-nginx"}, ns="ingress-nginx"),
         pod("coredns", "10.244.1.53", "fd00:10:244:1::53", "node1", {"k8s-app": "kube-dns"}, ns="kube-system", port=53),
     ]
+    # dns-pod-down: a second DNS pod, on node2, that does not answer.
+    if s == "dns-pod-down":
+        pods.append(pod("coredns-2", "10.244.2.53", None, "node2", {"k8s-app": "kube-dns"}, ns="kube-system", port=53))
+    dns_pods = [p for p in pods if p["metadata"]["namespace"] == "kube-system"]
     matching = [p for p in pods if p["metadata"].get("namespace") == "default" and all(p["metadata"].get("labels", {}).get(k) == v for k, v in selector.items())]
     services = [
         {
@@ -150,23 +159,28 @@ def objects():
         "metadata": meta("kube-dns-x7k2p", "kube-system", {"kubernetes.io/service-name": "kube-dns"}),
         "addressType": "IPv4",
         "endpoints": [{
-            "addresses": ["10.244.1.53"],
+            "addresses": [p["status"]["podIP"]],
             "conditions": {"ready": True, "serving": True, "terminating": False},
-            "nodeName": "node1",
-            "targetRef": {"kind": "Pod", "name": "coredns", "namespace": "kube-system"},
-        }],
+            "nodeName": p["spec"]["nodeName"],
+            "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": "kube-system"},
+        } for p in dns_pods],
         "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}],
     }
-    slices = [dns_slice] + [
-        {
-            "apiVersion": "discovery.k8s.io/v1",
-            "kind": "EndpointSlice",
-            "metadata": meta("web-abcde", "default", {"kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}),
-            "addressType": "IPv4",
-            "endpoints": endpoints,
-            "ports": [{"name": "http", "port": target_port, "protocol": "TCP"}],
-        }
-    ]
+    # At most 100 endpoints a slice, one address family each, as the controller makes them.
+    slices = [dns_slice]
+    for family in ("IPv4", "IPv6"):
+        mine = [e for e in endpoints if (":" in e["addresses"][0]) == (family == "IPv6")]
+        # (an IPv4 slice even when empty: the controller keeps one for a Service without pods)
+        for k in range(0, max(len(mine), 1 if family == "IPv4" else 0), 100):
+            slices.append({
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "metadata": meta("web-abcde" if family == "IPv4" and k == 0 else f"web-{family.lower()}-{k // 100}", "default",
+                                 {"kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}),
+                "addressType": family,
+                "endpoints": mine[k:k + 100],
+                "ports": [{"name": "http", "port": target_port, "protocol": "TCP"}],
+            })
     # The API server's own endpoints, kept by the API server (no selector).
     slices.append(
         {
@@ -217,6 +231,39 @@ def objects():
                 "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}], "ports": [{"protocol": "TCP", "port": "http"}]}],
             },
         })
+    # egress-denies-dns: the default namespace's pods may only reach web and the API server.
+    if s == "egress-denies-dns":
+        policies.append({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": meta("egress-web-and-api-only", "default"),
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {"to": [{"podSelector": {"matchLabels": {"app": "web"}}}], "ports": [{"protocol": "TCP", "port": 8080}]},
+                    {"to": [{"ipBlock": {"cidr": "172.18.0.11/32"}}, {"ipBlock": {"cidr": "10.96.0.1/32"}}], "ports": [{"protocol": "TCP", "port": 6443}, {"protocol": "TCP", "port": 443}]},
+                ],
+            },
+        })
+    # thousand-endpoints: 200 policies, as a busy namespace has: a quarter select web's pods and
+    # admit a client (one admits the debug pod), the rest select other apps.
+    if s == "thousand-endpoints":
+        for i in range(200):
+            selects = {"app": "web"} if i % 4 == 0 else {"app": f"app-{i}"}
+            client = {"run": "debug"} if i == 0 else {"app": f"client-{i}"}
+            policies.append({
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": meta(f"allow-{i}", "default"),
+                "spec": {
+                    "podSelector": {"matchLabels": selects},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{"from": [{"podSelector": {"matchLabels": client}},
+                                          {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": f"team-{i % 7}"}}}],
+                                 "ports": [{"protocol": "TCP", "port": "http"}, {"protocol": "TCP", "port": 9000 + i}]}],
+                },
+            })
     return {"services": services, "endpointslices": slices, "pods": pods, "nodes": nodes, "ingresses": ingresses, "networkpolicies": policies}
 
 

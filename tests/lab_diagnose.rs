@@ -37,6 +37,13 @@ fn every_scenario_names_its_hop_and_cause() {
         ("kube-proxy-down", kube_proxy_down),
         ("healthy", dns_pods_are_asked_directly),
         ("dns-proxy-down", dns_address_down_while_its_pods_answer),
+        ("dns-pod-down", one_dns_pod_of_two_is_silent),
+        ("egress-denies-dns", egress_policy_without_dns),
+        ("egress-denies-dns", objects_given_match_the_api),
+        (
+            "mtu-black-hole",
+            large_packets_vanish_on_the_way_to_one_endpoint,
+        ),
         (
             "etp-local",
             local_traffic_policy_explains_a_node_without_endpoints,
@@ -369,6 +376,148 @@ fn dns_address_down_while_its_pods_answer(s: &Scene) {
     };
     assert_eq!(dig("10.96.0.10"), 9);
     assert_eq!(dig("10.244.1.53"), 0);
+}
+
+/// Two DNS pods, one silent (nothing serves DNS at its address): the DNS hop fails naming it,
+/// whatever this run's lookups happened to meet.
+fn one_dns_pod_of_two_is_silent(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1, "{v:#}");
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("dns", "dns-pod-down"),
+        "{v:#}"
+    );
+    assert!(
+        msg.starts_with("1 of 2 cluster DNS pods does not answer (coredns-2 10.244.2.53) while coredns 10.244.1.53 does"),
+        "{msg}"
+    );
+    // dig, the reference: the silent pod refuses, the other answers.
+    let dig = |server: &str| {
+        s.lab
+            .exec(
+                "debug",
+                &[
+                    "dig",
+                    &format!("@{server}"),
+                    "+time=1",
+                    "+tries=1",
+                    "+short",
+                    "kubernetes.default.svc.cluster.local",
+                ],
+            )
+            .code
+    };
+    assert_eq!(dig("10.244.2.53"), 9);
+    assert_eq!(dig("10.244.1.53"), 0);
+}
+
+/// The debug pod's namespace has an egress policy that allows web and the API server only:
+/// every lookup times out, and the verdict names the policy, not "DNS is down".
+fn egress_policy_without_dns(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1, "{v:#}");
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("dns", "networkpolicy-egress"),
+        "{v:#}"
+    );
+    assert!(
+        msg.starts_with("NetworkPolicy egress-web-and-api-only selects this pod (run=debug in namespace default) for egress and allows no traffic to the cluster DNS pods (coredns 10.244.1.53) on UDP port 53"),
+        "{msg}"
+    );
+    // The walk goes on with the API's ClusterIP: allowed, it works.
+    assert_eq!(step(&v, "clusterip")["status"], "ok", "{v:#}");
+    // dig, the reference: the pod itself times out from here too.
+    let code = s
+        .lab
+        .exec(
+            "debug",
+            &[
+                "dig",
+                "@10.244.1.53",
+                "+time=1",
+                "+tries=1",
+                "kubernetes.default.svc.cluster.local",
+            ],
+        )
+        .code;
+    assert_eq!(code, 9);
+}
+
+/// node2's link drops frames over 1400 bytes without a word: web2 answers small probes, but a
+/// full-size packet with don't-fragment vanishes. Found with ICMP, and as nobody without an ICMP
+/// socket (ping_group_range excludes it) with a full TCP segment.
+fn large_packets_vanish_on_the_way_to_one_endpoint(s: &Scene) {
+    let check = |v: &Value, via: &str| {
+        let (hop, cause, msg) = verdict(v);
+        assert_eq!(
+            (hop.as_str(), cause.as_str()),
+            ("endpoints", "mtu-black-hole"),
+            "{v:#}"
+        );
+        assert!(
+            msg.starts_with("small packets reach web2 10.244.2.10 but 1500-byte packets (this pod's MTU) with don't-fragment vanish"),
+            "{msg}"
+        );
+        let evidence = step(v, "endpoints")["evidence"].to_string();
+        assert!(
+            evidence.contains(&format!(
+                "path MTU: 1/2 endpoints take a 1500-byte packet with don't-fragment ({via})"
+            )),
+            "{evidence}"
+        );
+    };
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1, "{v:#}");
+    check(&v, "ICMP echo");
+    // ping, the reference: small passes, 1472 bytes of data with -M do vanish.
+    let ping = |args: &[&str]| {
+        let mut argv = vec!["ping", "-c", "1", "-W", "1"];
+        argv.extend_from_slice(args);
+        s.lab.exec("debug", &argv).code
+    };
+    assert_eq!(ping(&["10.244.2.10"]), 0);
+    assert_eq!(ping(&["-M", "do", "-s", "1472", "10.244.2.10"]), 1);
+    assert_eq!(ping(&["-M", "do", "-s", "1472", "10.244.1.10"]), 0);
+    // No ICMP socket for nobody: the same verdict through TCP.
+    let sysctl = |range: &str| {
+        let r = s.lab.exec(
+            "debug",
+            &[
+                "sysctl",
+                "-qw",
+                &format!("net.ipv4.ping_group_range={range}"),
+            ],
+        );
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    };
+    sysctl("1 0");
+    let sa = format!("DEBUGBOX_SERVICEACCOUNT={}/sa", s.lab.state_dir().display());
+    let path = applet("diagnose");
+    let r = s.lab.exec(
+        "debug",
+        &[
+            NOBODY,
+            &[
+                "env",
+                "KUBERNETES_SERVICE_HOST=10.96.0.1",
+                &sa,
+                path.to_str().unwrap(),
+                "web",
+                "--timeout",
+                "1",
+                "-j",
+            ],
+        ]
+        .concat(),
+    );
+    sysctl("0 2147483647");
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    check(&v, "TCP");
 }
 
 /// externalTrafficPolicy: Local with the one endpoint on node1: node2's NodePort drops by

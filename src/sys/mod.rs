@@ -9,6 +9,7 @@ pub mod files;
 pub mod icmp;
 pub mod netdev;
 pub mod netlink;
+pub mod pmtu;
 pub mod poll;
 pub mod probe;
 pub mod process;

@@ -9,6 +9,7 @@
 pub mod cli;
 mod gather;
 pub mod kube;
+mod mtu;
 pub mod objects;
 pub mod policy;
 pub mod probe;

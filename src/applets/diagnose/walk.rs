@@ -9,7 +9,7 @@ use super::policy;
 use super::probe::{self, HttpAsk, Probe, Spec};
 use super::report::{Finding, Report, Status, Step, Verdict};
 use super::steps::{self, ApiData, DnsData, EndpointRef, PortPlan};
-use super::{Here, WORKERS, api_step, here, ms, short_api_error, span, where_step};
+use super::{Here, WORKERS, api_step, here, ms, mtu, short_api_error, span, where_step};
 use crate::dns::Family;
 use hickory_proto::rr::RecordType;
 use serde_json::json;
@@ -96,8 +96,22 @@ pub fn diagnose(opts: &Options, given: Option<kube::Client>) -> Report {
     } else {
         None
     };
-    let results = probe::run_all(&plan.specs, opts.timeout, WORKERS, tls_config.as_ref());
-    judge(opts, &here, &facts, &plan, &results, start)
+    // The path MTU to each endpoint address, at the same time as the probes.
+    let mut mtu_targets: Vec<mtu::Target> = Vec::new();
+    for e in &plan.endpoints {
+        if !mtu_targets.iter().any(|t| t.addr.ip() == e.ip) {
+            mtu_targets.push(mtu::Target {
+                label: e.pod.clone().unwrap_or_else(|| e.ip.to_string()),
+                addr: std::net::SocketAddr::new(e.ip, e.port),
+            });
+        }
+    }
+    let (results, mtu_checks) = std::thread::scope(|s| {
+        let m = s.spawn(|| mtu::check_all(&mtu_targets, opts.timeout, WORKERS));
+        let results = probe::run_all(&plan.specs, opts.timeout, WORKERS, tls_config.as_ref());
+        (results, m.join().unwrap_or_default())
+    });
+    judge(opts, &here, &facts, &plan, (&results, &mtu_checks), start)
 }
 
 /// Which Service, and which name to look up.
@@ -791,7 +805,7 @@ fn judge(
     here: &Here,
     f: &Facts,
     plan: &Plan,
-    results: &[Probe],
+    (results, mtu_checks): (&[Probe], &[mtu::MtuCheck]),
     start: Instant,
 ) -> Report {
     let mut notes: Vec<String> = Vec::new();
@@ -814,8 +828,14 @@ fn judge(
         findings.extend(finding);
         out.push(step);
     }
-    let (service_status, clusterip_ok) =
-        service_steps(here, f, plan, results, &mut out, &mut findings);
+    let (service_status, clusterip_ok) = service_steps(
+        here,
+        f,
+        plan,
+        (results, mtu_checks),
+        &mut out,
+        &mut findings,
+    );
     edge_steps(
         f,
         plan,
@@ -1014,7 +1034,7 @@ fn service_steps(
     here: &Here,
     f: &Facts,
     plan: &Plan,
-    results: &[Probe],
+    (results, mtu_checks): (&[Probe], &[mtu::MtuCheck]),
     out: &mut Vec<Step>,
     findings: &mut Vec<Finding>,
 ) -> (Option<u16>, bool) {
@@ -1080,6 +1100,26 @@ fn service_steps(
         }
         ep_step.evidence.extend(evidence);
     }
+    // Full-size packets: a black hole on the way is the endpoints' failure when nothing else
+    // is, and evidence beside it when something is.
+    ep_step.evidence.extend(mtu::summary(mtu_checks));
+    let mut mtu_also = None;
+    if let Some(m) = mtu::finding(mtu_checks) {
+        ep_step.evidence.extend(m.evidence.iter().cloned());
+        if ep_finding.is_none() {
+            ep_step.status = Status::Fail;
+            ep_step.evidence.push(m.message.clone());
+            ep_finding = Some(m);
+        } else {
+            mtu_also = Some(m);
+        }
+    }
+    if !mtu_checks.is_empty() {
+        let details = ep_step.details.get_or_insert_with(|| json!({}));
+        if let Some(d) = details.as_object_mut() {
+            d.insert("mtu".into(), json!(mtu_checks));
+        }
+    }
     let endpoints_known = !plan.endpoints.is_empty() || f.service.is_some();
     let endpoints_ok = endpoints_known
         .then(|| ep_finding.is_none() && ep_probes.iter().any(|p| p.tcp == probe::Tcp::Open));
@@ -1110,6 +1150,7 @@ fn service_steps(
         .find_map(|p| p.http_status());
     findings.extend(ep_finding);
     findings.extend(cip_finding);
+    findings.extend(mtu_also);
     out.push(cip_step);
     out.push(ep_step);
     (service_status, clusterip_ok)
