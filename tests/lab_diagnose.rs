@@ -535,6 +535,15 @@ fn local_traffic_policy_explains_a_node_without_endpoints(s: &Scene) {
     ] {
         assert!(evidence.contains(want), "{want}: {evidence}");
     }
+    // The load balancer: outside clients go only to node1; this pod's probe is kube-proxy's.
+    let lb = step(&v, "loadbalancer");
+    assert_eq!(lb["status"], "ok", "{lb:#}");
+    assert!(
+        lb["evidence"].to_string().contains(
+            "externalTrafficPolicy: Local: outside clients are sent only to nodes whose health check answers 200: node1;"
+        ),
+        "{lb:#}"
+    );
     // curl, the reference: node2's NodePort times out, its health check says 503, node1 answers.
     assert_eq!(s.curl(&["http://172.18.0.12:30080/"]).0, 28);
     assert_eq!(

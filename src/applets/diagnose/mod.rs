@@ -288,18 +288,22 @@ fn api_step(
                 svc.metadata.namespace, svc.metadata.name
             ));
         }
-        let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+        let plural =
+            |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
         if let Some(Ok(v)) = &d.slices {
-            ok_parts.push(plural(v.len(), "EndpointSlice"));
+            ok_parts.push(plural(v.len(), "EndpointSlice", "EndpointSlices"));
         }
         if let Some(Ok(v)) = &d.pods {
-            ok_parts.push(plural(v.len(), "pod"));
+            ok_parts.push(plural(v.len(), "pod", "pods"));
         }
         if let Some(Ok(v)) = &d.nodes {
-            ok_parts.push(plural(v.len(), "node"));
+            ok_parts.push(plural(v.len(), "node", "nodes"));
         }
         if let Some(Ok(v)) = &d.ingresses {
-            ok_parts.push(plural(v.len(), "Ingress"));
+            ok_parts.push(plural(v.len(), "Ingress", "Ingresses"));
+        }
+        if let Some(Ok(v)) = &d.policies {
+            ok_parts.push(plural(v.len(), "NetworkPolicy", "NetworkPolicies"));
         }
     }
     for (read, outcome) in &reads {

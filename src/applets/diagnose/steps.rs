@@ -1199,6 +1199,7 @@ pub fn loadbalancer_step(
     skipped: Option<String>,
     pending: bool,
     clusterip_ok: bool,
+    local: Option<&LocalTraffic>,
 ) -> (Step, Option<Finding>) {
     let title = "LoadBalancer";
     if let Some(why) = skipped {
@@ -1222,6 +1223,33 @@ pub fn loadbalancer_step(
         return (step, Some(f));
     }
     let (mut step, failing) = probed("loadbalancer", title, summaries(probes, false), probes);
+    // Under externalTrafficPolicy: Local the load balancer sends outside clients only to nodes
+    // whose health check says 200; from inside the cluster kube-proxy answers the address itself,
+    // so this pod's probe passing does not show that outside clients get through.
+    if let Some(l) = local.filter(|l| !l.health.is_empty()) {
+        let healthy: Vec<&str> = l
+            .health
+            .iter()
+            .filter(|p| p.http_status() == Some(200))
+            .map(|p| p.label.as_str())
+            .collect();
+        step.evidence.push(format!(
+            "externalTrafficPolicy: Local: outside clients are sent only to nodes whose health check answers 200: {}; from inside the cluster kube-proxy handles this address as the ClusterIP",
+            if healthy.is_empty() { "none".to_string() } else { healthy.join(", ") }
+        ));
+        if healthy.is_empty() && failing.is_empty() {
+            let f = Finding {
+                hop: "loadbalancer",
+                cause: "loadbalancer-no-healthy-node",
+                message: "under externalTrafficPolicy: Local no node's health check answers 200: the load balancer has no healthy node to send outside clients to (this pod's probe passes only because kube-proxy answers the address inside the cluster)".into(),
+                evidence: vec![],
+                hint: Some("check that the Service's pods are ready and on nodes the load balancer uses, or set externalTrafficPolicy: Cluster".into()),
+            };
+            step.status = Status::Fail;
+            step.evidence.push(f.message.clone());
+            return (step, Some(f));
+        }
+    }
     if failing.is_empty() {
         return (step, None);
     }
@@ -1698,6 +1726,36 @@ mod tests {
             .unwrap();
         assert_eq!(f.cause, "nodeport-blocked");
         assert!(!f.message.contains("node2"), "{}", f.message);
+    }
+
+    #[test]
+    fn local_traffic_policy_and_the_load_balancer() {
+        let health =
+            |node: &str, code: u16| probe(node, "172.18.0.11:32100", Tcp::Open, Some(code));
+        let lb = [probe(
+            "LoadBalancer",
+            "172.18.0.240:3000",
+            Tcp::Open,
+            Some(200),
+        )];
+        let local = LocalTraffic {
+            with_endpoints: vec!["node1".into()],
+            health: vec![health("node1", 200), health("node2", 503)],
+        };
+        let (step, f) = loadbalancer_step(&lb, None, false, true, Some(&local));
+        assert!(f.is_none());
+        assert!(
+            step.evidence[0].starts_with("externalTrafficPolicy: Local: outside clients are sent only to nodes whose health check answers 200: node1;"),
+            "{:?}",
+            step.evidence
+        );
+        let none = LocalTraffic {
+            with_endpoints: vec![],
+            health: vec![health("node1", 503), health("node2", 503)],
+        };
+        let (step, f) = loadbalancer_step(&lb, None, false, true, Some(&none));
+        assert_eq!(step.status, Status::Fail);
+        assert_eq!(f.unwrap().cause, "loadbalancer-no-healthy-node");
     }
 
     #[test]

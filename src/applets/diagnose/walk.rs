@@ -1205,6 +1205,7 @@ fn edge_steps(
         plan.skip.loadbalancer.clone(),
         plan.lb_pending,
         clusterip_ok,
+        local.as_ref(),
     );
     lb_step.time_ms = span(&lb_step.probes);
     findings.extend(lb_finding);
