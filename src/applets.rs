@@ -10,6 +10,7 @@ pub mod curl;
 pub mod diagnose;
 pub mod dig;
 pub mod ip;
+pub mod iperf3;
 pub mod kubectl_debugbox;
 pub mod mtr;
 pub mod nc;
@@ -58,6 +59,13 @@ pub const APPLETS: &[Applet] = &[
         about: "show routes, addresses, links and neighbours (iproute2 compatible, read-only)",
         command: ip::command,
         run: ip::run,
+    },
+    Applet {
+        name: "iperf3",
+        aliases: &[],
+        about: "throughput between pods and nodes, speaking iperf3's protocol (client and server)",
+        command: iperf3::command,
+        run: iperf3::run,
     },
     Applet {
         name: "mtr",

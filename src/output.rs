@@ -437,6 +437,24 @@ impl Civil {
         }
     }
 
+    /// `Thu, 26 Nov 2026 07:55:52 GMT` (RFC 1123, as iperf3's timestamp).
+    pub fn rfc1123(&self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        format!(
+            "{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT",
+            DAYS[self.days.rem_euclid(7) as usize],
+            self.day,
+            MONTHS[((self.month - 1).clamp(0, 11)) as usize],
+            self.year,
+            self.hour,
+            self.minute,
+            self.second
+        )
+    }
+
     /// `2026-11-26T04:39:53+0000` (ISO 8601, as mtr's report starts).
     pub fn iso(&self) -> String {
         format!(

@@ -18,3 +18,4 @@ pub mod route;
 pub mod sock;
 pub mod sockdiag;
 pub mod tcp;
+pub mod tcpinfo;
