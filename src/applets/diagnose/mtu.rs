@@ -154,12 +154,12 @@ pub fn check(t: &Target, deadline: Instant) -> MtuCheck {
     c.large_size = (c.mtu as usize).min(65535);
     // ICMP gets half the time when TCP may have to follow.
     let half = Instant::now() + deadline.saturating_duration_since(Instant::now()) / 2;
-    if let Some((small, large)) = by_icmp(ip, c.large_size, half) {
-        if matches!(small, Outcome::Passed { .. }) {
-            c.small = small;
-            c.large = large;
-            return c;
-        }
+    if let Some((small, large)) = by_icmp(ip, c.large_size, half)
+        && matches!(small, Outcome::Passed { .. })
+    {
+        c.small = small;
+        c.large = large;
+        return c;
     }
     c.via = "tcp";
     match pmtu::large_first_segment(t.addr, deadline) {

@@ -365,14 +365,16 @@ pub fn egress_admission(
     decide(rules.collect(), dest_pod, port, protocol, dest)
 }
 
-/// The rules of the policies that isolate one end ((policy, whether it surely selects it,
-/// its (peers, ports) rules)) against the other end.
+/// A policy that isolates one end, whether it surely selects it, and its (peers, ports) rules.
+type Isolating<'a> = (
+    &'a NetworkPolicy,
+    Option<bool>,
+    Vec<(&'a Vec<Peer>, &'a Vec<PolicyPort>)>,
+);
+
+/// The rules of the policies that isolate one end against the other end.
 fn decide(
-    isolating: Vec<(
-        &NetworkPolicy,
-        Option<bool>,
-        Vec<(&Vec<Peer>, &Vec<PolicyPort>)>,
-    )>,
+    isolating: Vec<Isolating<'_>>,
     dest_pod: Option<&Pod>,
     port: u16,
     protocol: &str,
@@ -819,7 +821,12 @@ mod tests {
         assert!(f.is_none());
         assert!(evidence[0].contains("dns-named"), "{evidence:?}");
         // Endpoints timing out under this pod's egress policy: the egress cause.
-        let (f, _) = explain_timeouts(&p, &[web.clone()], &[("web1".into(), 9090)], &debug);
+        let (f, _) = explain_timeouts(
+            &p,
+            std::slice::from_ref(&web),
+            &[("web1".into(), 9090)],
+            &debug,
+        );
         assert_eq!(f.unwrap().cause, "networkpolicy-egress");
         // This pod's labels unknown and a policy selecting by label: unknown, not denied.
         let by_label = policy(

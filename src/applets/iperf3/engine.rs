@@ -626,7 +626,7 @@ impl Test {
                 o.insert("omitted".into(), json!(false));
                 o.insert("sender".into(), json!(sender));
             }
-            sums.insert(self.sum_name(sender, "sum").into(), sum);
+            sums.insert(self.sum_name(sender, "sum"), sum);
         }
         let mut v = json!({"streams": json_streams});
         if let Some(o) = v.as_object_mut() {
@@ -870,7 +870,7 @@ impl Test {
                 let mut js = serde_json::Map::new();
                 if tcp {
                     // The server reports only the side it saw.
-                    if !(server && !s.sender) {
+                    if !server || s.sender {
                         let tail = if has_retr {
                             Tail::Retrans(retr)
                         } else {
@@ -878,7 +878,7 @@ impl Test {
                         };
                         lines.push(line(bytes_sent, send_rate, sender_time, tail, "sender"));
                     }
-                    if !(server && s.sender) {
+                    if !server || !s.sender {
                         lines.push(line(
                             bytes_received,
                             recv_rate,
@@ -898,11 +898,7 @@ impl Test {
                             o.insert("min_rtt".into(), json!(s.min_rtt));
                             o.insert(
                                 "mean_rtt".into(),
-                                json!(if s.count_rtt == 0 {
-                                    0
-                                } else {
-                                    s.sum_rtt / s.count_rtt
-                                }),
+                                json!(s.sum_rtt.checked_div(s.count_rtt).unwrap_or(0)),
                             );
                         }
                     }
@@ -923,7 +919,7 @@ impl Test {
                             0.0
                         }
                     };
-                    if !(server && !s.sender) {
+                    if !server || s.sender {
                         lines.push(line(
                             bytes_sent,
                             send_rate,
@@ -932,7 +928,7 @@ impl Test {
                             "sender",
                         ));
                     }
-                    if !(server && s.sender) {
+                    if !server || !s.sender {
                         lines.push(line(
                             bytes_received,
                             recv_rate,
@@ -981,7 +977,7 @@ impl Test {
             let n = self.params.parallel.max(1) as f64;
             if self.params.parallel > 1 {
                 if tcp {
-                    if !(server && !sender_mode) {
+                    if !server || sender_mode {
                         let tail = if has_retr {
                             Tail::Retrans(total_retr)
                         } else {
@@ -989,7 +985,7 @@ impl Test {
                         };
                         lines.push(sum_line(total_sent, send_rate, sender_time, tail, "sender"));
                     }
-                    if !(server && sender_mode) {
+                    if !server || !sender_mode {
                         lines.push(sum_line(
                             total_received,
                             recv_rate,
@@ -999,7 +995,7 @@ impl Test {
                         ));
                     }
                 } else {
-                    if !(server && !sender_mode) {
+                    if !server || sender_mode {
                         lines.push(sum_line(
                             total_sent,
                             send_rate,
@@ -1008,7 +1004,7 @@ impl Test {
                             "sender",
                         ));
                     }
-                    if !(server && sender_mode) {
+                    if !server || !sender_mode {
                         lines.push(sum_line(
                             total_received,
                             recv_rate,

@@ -377,10 +377,9 @@ fn run_test(
     ctl.counting.store(false, Ordering::Relaxed);
     test.tick();
     test.measure_cpu();
+    // The last interval is reported even under -i 0 (then it is the whole test), as iperf3.
     if let Some((lines, v)) = test.interval_report() {
-        if cfg.interval > 0.0 {
-            out.lines(&lines);
-        }
+        out.lines(&lines);
         out.intervals.push(v);
     }
     Ok(())
