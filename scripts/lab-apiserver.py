@@ -68,7 +68,7 @@ def objects():
     s = scenario()
     ready = s != "endpoints-not-ready"
     selector = {"app": "web-v2"} if s == "selector-mismatch" else {"app": "web"}
-    target_port = 9090 if s == "wrong-targetport" else 8080
+    target_port = {"wrong-targetport": 9090, "targetport-name-unknown": "web-http"}.get(s, 8080)
     web_labels = {"app": "web", "pod-template-hash": "7d9f"}
     pods = [
         pod("web1", "10.244.1.10", "fd00:10:244:1::10", "node1", web_labels, ready),
@@ -95,6 +95,9 @@ def objects():
         pods.append(pod("coredns-2", "10.244.2.53", None, "node2", {"k8s-app": "kube-dns"}, ns="kube-system", port=53))
     dns_pods = [p for p in pods if p["metadata"]["namespace"] == "kube-system"]
     matching = [p for p in pods if p["metadata"].get("namespace") == "default" and all(p["metadata"].get("labels", {}).get(k) == v for k, v in selector.items())]
+    # A targetPort name no pod declares: the EndpointSlice controller makes no endpoint of them.
+    if s == "targetport-name-unknown":
+        matching = []
     services = [
         {
             "apiVersion": "v1",
@@ -179,7 +182,7 @@ def objects():
                                  {"kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}),
                 "addressType": family,
                 "endpoints": mine[k:k + 100],
-                "ports": [{"name": "http", "port": target_port, "protocol": "TCP"}],
+                "ports": [{"name": "http", "port": target_port, "protocol": "TCP"}] if isinstance(target_port, int) else None,
             })
     # The API server's own endpoints, kept by the API server (no selector).
     slices.append(

@@ -33,6 +33,7 @@ fn every_scenario_names_its_hop_and_cause() {
         ("wrong-targetport", objects_given_match_the_api),
         ("selector-mismatch", selector_matches_no_pod),
         ("wrong-targetport", wrong_target_port),
+        ("targetport-name-unknown", named_target_port_no_pod_declares),
         ("endpoints-not-ready", endpoints_not_ready),
         ("kube-proxy-down", kube_proxy_down),
         ("healthy", dns_pods_are_asked_directly),
@@ -307,6 +308,24 @@ fn wrong_target_port(s: &Scene) {
     );
     assert_eq!(s.curl(&["http://10.244.1.10:9090/"]).0, 7);
     assert_eq!(s.curl(&["http://10.244.1.10:8080/"]), (0, "200".into()));
+}
+
+/// web's targetPort is the name web-http; its pods name their port http: no endpoints.
+fn named_target_port_no_pod_declares(s: &Scene) {
+    let (code, v, _) = s.json(&["web", "--timeout", "1"]);
+    assert_eq!(code, 1, "{v:#}");
+    let (hop, cause, msg) = verdict(&v);
+    assert_eq!(
+        (hop.as_str(), cause.as_str()),
+        ("endpoints", "targetport-name-unknown"),
+        "{v:#}"
+    );
+    assert_eq!(
+        msg,
+        "targetPort web-http is a name no container of the selected pods declares (they declare http:8080), so none of them becomes an endpoint"
+    );
+    // curl, the reference: the ClusterIP refuses (kube-proxy has no endpoint for it).
+    assert_eq!(s.curl(&["http://10.96.0.100:3000/"]).0, 7);
 }
 
 fn endpoints_not_ready(s: &Scene) {
