@@ -19,3 +19,4 @@ pub mod sock;
 pub mod sockdiag;
 pub mod tcp;
 pub mod tcpinfo;
+pub mod zerocopy;
