@@ -201,7 +201,7 @@ fn diagnose_usage_errors_are_one_line_exit_2() {
 }
 
 #[test]
-fn path_tools_usage_errors_are_one_line_exit_2() {
+fn path_and_throughput_tools_usage_errors_are_one_line_exit_2() {
     for (tool, args) in [
         ("traceroute", &[][..]),
         ("traceroute", &["-q", "11", "h"]),
@@ -215,6 +215,10 @@ fn path_tools_usage_errors_are_one_line_exit_2() {
         ("mtr", &[]),
         ("mtr", &["-c", "0", "h"]),
         ("mtr", &["-o", "LZ", "h"]),
+        ("iperf3", &[]),
+        ("iperf3", &["-c", "h", "-P", "0"]),
+        ("iperf3", &["-c", "h", "-s"]),
+        ("iperf3", &["-c", "h", "-b", "fast"]),
     ] {
         let r = run(Command::new(applet(tool)).args(args));
         assert_eq!(r.code, 2, "{tool} {args:?}: {}", r.stderr);
@@ -225,7 +229,7 @@ fn path_tools_usage_errors_are_one_line_exit_2() {
             r.stderr
         );
     }
-    for tool in ["traceroute", "tracepath", "mtr"] {
+    for tool in ["traceroute", "tracepath", "mtr", "iperf3"] {
         let h = run(Command::new(applet(tool)).arg("--help"));
         assert_eq!(h.code, 0, "{tool}");
         assert!(h.stdout.contains("-n"), "{tool}");

@@ -99,7 +99,7 @@ pub fn command() -> Command {
         .arg(flag("version6", '6', "version6", "only use IPv6"))
         .arg(Arg::new("title").short('T').long("title").value_name("str").help("prefix every output line with this string"))
         .arg(Arg::new("udp-counters-64bit").long("udp-counters-64bit").action(ArgAction::SetTrue).help("use 64-bit counters in UDP test packets"))
-        .arg(flag("zerocopy", 'Z', "zerocopy", "use a 'zero copy' method of sending data (large writes; accepted)"))
+        .arg(flag("zerocopy", 'Z', "zerocopy", "use a 'zero copy' method of sending data (always on where the kernel allows)"))
 }
 
 fn number<T: std::str::FromStr>(v: &str, what: &str) -> Result<T> {

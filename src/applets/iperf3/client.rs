@@ -5,7 +5,7 @@ use super::cli::Config;
 use super::engine::{self, Control, Role, Stream, Test};
 use super::proto::{self, Params, Results, State};
 use super::report;
-use super::session::{CONTROL_WAIT, Ctrl, Output, stream_options};
+use super::session::{CONTROL_WAIT, Ctrl, Output, Pacer, last_interval, stream_options};
 use crate::dns;
 use serde_json::json;
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -414,29 +414,20 @@ fn run_test(
 ) -> Result<(), Fail> {
     let p = &test.params;
     let by_time = p.bytes == 0 && p.blocks == 0;
-    let end_at = test.start + Duration::from_secs(p.time as u64);
-    let step = Duration::from_secs_f64(if cfg.interval > 0.0 {
-        cfg.interval
-    } else {
-        3600.0
-    });
-    let mut next_tick = test.start + step;
-    let receiving = test.streams.iter().any(|s| !s.sender);
-    let mut last_rx = (ctl.received.load(Ordering::Relaxed), Instant::now());
+    let end_at = by_time.then(|| test.start + Duration::from_secs(p.time as u64));
+    let mut pacer = Pacer::new(test, ctl, cfg.interval, cfg.rcv_timeout);
     loop {
         let now = Instant::now();
-        if (by_time && now >= end_at) || (!by_time && engine::budget_spent(&test.params, ctl)) {
+        if end_at.is_some_and(|e| now >= e) || (!by_time && engine::budget_spent(&test.params, ctl))
+        {
             break;
         }
-        let senders_done =
-            test.streams.iter().filter(|s| s.sender).count() > 0 && test.stream_error().is_some();
-        if senders_done {
-            return Err(test.stream_error().unwrap_or_default());
+        if let Some(e) = test.stream_error() {
+            return Err(e);
         }
-        let mut wake = next_tick.min(now + Duration::from_millis(50));
-        if by_time {
-            wake = wake.min(end_at);
-        }
+        let wake = pacer
+            .wake(Duration::from_millis(50))
+            .min(end_at.unwrap_or(now + Duration::from_secs(1)));
         if ctrl.readable(wake.saturating_duration_since(now)) {
             // The server speaks during the test only to end it.
             return Err(match ctrl.read_state(Instant::now() + CONTROL_WAIT) {
@@ -446,30 +437,8 @@ fn run_test(
                 Ok(Some(_)) => "received an unknown control message".into(),
             });
         }
-        let now = Instant::now();
-        if now >= next_tick && (!by_time || now < end_at) {
-            test.tick();
-            if let Some((lines, v)) = test.interval_report() {
-                out.lines(&lines);
-                out.intervals.push(v);
-            }
-            next_tick += step;
-        }
-        if receiving {
-            let rx = ctl.received.load(Ordering::Relaxed);
-            if rx != last_rx.0 {
-                last_rx = (rx, now);
-            } else if now.duration_since(last_rx.1) > cfg.rcv_timeout {
-                return Err("idle timeout for receiving data".into());
-            }
-        }
+        pacer.on_time(test, ctl, out, end_at)?;
     }
-    test.tick();
-    test.measure_cpu();
-    // The last interval is reported even under -i 0 (then it is the whole test), as iperf3.
-    if let Some((lines, v)) = test.interval_report() {
-        out.lines(&lines);
-        out.intervals.push(v);
-    }
+    last_interval(test, out);
     Ok(())
 }

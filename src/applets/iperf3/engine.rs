@@ -368,6 +368,21 @@ fn udp_recv(sock: &Socket, p: &Params, c: &Counters, ctl: &Control) -> io::Resul
     Ok(())
 }
 
+/// One stream's (or the sum's) figures from both sides.
+#[derive(Debug, Clone, Default)]
+struct Sides {
+    sent: u64,
+    received: u64,
+    sender_time: f64,
+    receiver_time: f64,
+    retransmits: i64,
+    sender_packets: i64,
+    receiver_packets: i64,
+    lost: i64,
+    jitter: f64,
+    out_of_order: i64,
+}
+
 /// Whose report: the client's or the server's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -573,19 +588,7 @@ impl Test {
                     0.0
                 };
                 let (tail, j) = self.interval_tail(s, i, rate);
-                lines.push(report::line(
-                    &Line {
-                        who: Some(s.fd),
-                        role: self.role_tag(sender),
-                        start: i.start,
-                        end: i.end,
-                        bytes: i.bytes as f64,
-                        rate,
-                        tail,
-                        end_word: "",
-                    },
-                    self.format,
-                ));
+                lines.push(self.line(Some(s.fd), sender, (i.start, i.end), i.bytes, tail, ""));
                 json_streams.push(j);
                 bytes += i.bytes;
                 retrans += i.retransmits;
@@ -620,19 +623,7 @@ impl Test {
                 )
             };
             if self.params.parallel > 1 {
-                lines.push(report::line(
-                    &Line {
-                        who: None,
-                        role: self.role_tag(sender),
-                        start: first.start,
-                        end: first.end,
-                        bytes: bytes as f64,
-                        rate,
-                        tail,
-                        end_word: "",
-                    },
-                    self.format,
-                ));
+                lines.push(self.line(None, sender, (first.start, first.end), bytes, tail, ""));
             }
             let mut sum = json!({"start": first.start, "end": first.end, "seconds": secs,
                                  "bytes": bytes, "bits_per_second": rate * 8.0});
@@ -768,6 +759,118 @@ impl Test {
         Ok(())
     }
 
+    /// One report line of this test (its format, its role tags).
+    fn line(
+        &self,
+        who: Option<i32>,
+        sender: bool,
+        span: (f64, f64),
+        bytes: u64,
+        tail: Tail,
+        word: &'static str,
+    ) -> String {
+        let secs = span.1 - span.0;
+        report::line(
+            &Line {
+                who,
+                role: self.role_tag(sender),
+                start: span.0,
+                end: span.1,
+                bytes: bytes as f64,
+                rate: if secs > 0.0 { bytes as f64 / secs } else { 0.0 },
+                tail,
+                end_word: word,
+            },
+            self.format,
+        )
+    }
+
+    /// One stream's totals from both sides: this side's counters and the peer's results.
+    fn sides(&self, s: &Stream, own_end: f64) -> Sides {
+        let c = &s.counters;
+        let own_bytes = c.bytes.load(Ordering::Relaxed);
+        let own_packets = c.packets.load(Ordering::Relaxed) as i64;
+        let peer = s.peer.as_ref();
+        let peer_time = peer
+            .map(|p| p.end_time - p.start_time)
+            .filter(|t| *t > 0.0)
+            .unwrap_or(own_end);
+        let peer_bytes = peer.map(|p| p.bytes).unwrap_or(0);
+        let peer_packets = peer.map(|p| p.packets).unwrap_or(0);
+        if s.sender {
+            Sides {
+                sent: own_bytes,
+                received: peer_bytes,
+                sender_time: own_end,
+                receiver_time: peer_time,
+                retransmits: s.retransmits,
+                sender_packets: own_packets,
+                receiver_packets: peer_packets,
+                lost: peer.map(|p| p.errors).unwrap_or(0),
+                jitter: peer.map(|p| p.jitter).unwrap_or(0.0),
+                out_of_order: 0,
+            }
+        } else {
+            Sides {
+                sent: peer_bytes,
+                received: own_bytes,
+                sender_time: peer_time,
+                receiver_time: own_end,
+                retransmits: peer.map(|p| p.retransmits).unwrap_or(0),
+                sender_packets: peer_packets,
+                receiver_packets: own_packets,
+                lost: c.lost.load(Ordering::Relaxed) as i64,
+                jitter: c.jitter(),
+                out_of_order: c.out_of_order.load(Ordering::Relaxed) as i64,
+            }
+        }
+    }
+
+    /// The sender and receiver lines of one stream, or of the sum (`who` None), as far as this
+    /// side saw them: the server reports only its own side.
+    #[allow(clippy::too_many_arguments)]
+    fn summary_lines(
+        &self,
+        who: Option<i32>,
+        sender: bool,
+        t: &Sides,
+        has_retr: bool,
+        jitter: f64,
+        lines: &mut Vec<String>,
+    ) {
+        let server = self.role == Role::Server;
+        let (send_tail, recv_tail) = if self.params.udp {
+            (
+                Tail::Udp(0.0, 0, t.sender_packets),
+                Tail::Udp(jitter * 1000.0, t.lost, t.receiver_packets),
+            )
+        } else if has_retr {
+            (Tail::Retrans(t.retransmits), Tail::Plain)
+        } else {
+            (Tail::Plain, Tail::Plain)
+        };
+        if !server || sender {
+            lines.push(self.line(
+                who,
+                sender,
+                (0.0, t.sender_time),
+                t.sent,
+                send_tail,
+                "sender",
+            ));
+        }
+        if !server || !sender {
+            lines.push(self.line(
+                who,
+                sender,
+                (0.0, t.receiver_time),
+                t.received,
+                recv_tail,
+                "receiver",
+            ));
+        }
+    }
+
     /// The final summary (iperf_print_results): text lines, and the JSON `end` object.
     pub fn summary(&self) -> (Vec<String>, Value) {
         let mut lines = vec![report::SEPARATOR.to_string()];
@@ -783,7 +886,6 @@ impl Test {
             },
             self.bidir(),
         ));
-        let server = self.role == Role::Server;
         let mut end = serde_json::Map::new();
         let mut json_streams = Vec::new();
         let own_end = self
@@ -792,6 +894,20 @@ impl Test {
             .and_then(|s| s.intervals.last())
             .map(|i| i.end)
             .unwrap_or(0.0);
+        let rate = |bytes: u64, secs: f64| {
+            if secs > 0.0 {
+                bytes as f64 * 8.0 / secs
+            } else {
+                0.0
+            }
+        };
+        let pct = |lost: i64, total: i64| {
+            if total > 0 {
+                100.0 * lost as f64 / total as f64
+            } else {
+                0.0
+            }
+        };
         for sender_mode in self.modes() {
             // Who counts retransmits for these streams: this side when it sends them.
             let has_retr = if self.bidir() && !sender_mode {
@@ -799,113 +915,32 @@ impl Test {
             } else {
                 self.sender_has_retransmits
             };
-            let tag = self.role_tag(sender_mode);
-            let (mut total_sent, mut total_received, mut total_retr) = (0u64, 0u64, 0i64);
-            let (mut sender_packets_total, mut receiver_packets_total, mut lost_total) =
-                (0i64, 0i64, 0i64);
+            let mut sum = Sides {
+                sender_time: own_end,
+                receiver_time: own_end,
+                ..Sides::default()
+            };
             let mut jitter_sum = 0.0;
-            let mut sender_time = own_end;
-            let mut receiver_time = own_end;
             for s in self.streams.iter().filter(|s| s.sender == sender_mode) {
-                let c = &s.counters;
-                let own_bytes = c.bytes.load(Ordering::Relaxed);
-                let peer = s.peer.as_ref();
-                let peer_time = peer.map(|p| p.end_time - p.start_time).filter(|t| *t > 0.0);
-                let (bytes_sent, bytes_received) = if s.sender {
-                    (own_bytes, peer.map(|p| p.bytes).unwrap_or(0))
-                } else {
-                    (peer.map(|p| p.bytes).unwrap_or(0), own_bytes)
-                };
-                if s.sender {
-                    sender_time = own_end;
-                    receiver_time = peer_time.unwrap_or(own_end);
-                } else {
-                    receiver_time = own_end;
-                    sender_time = peer_time.unwrap_or(own_end);
-                }
-                let retr = if s.sender {
-                    s.retransmits
-                } else {
-                    peer.map(|p| p.retransmits).unwrap_or(0)
-                };
-                let (sender_packets, receiver_packets, lost, jitter) = if s.sender {
-                    (
-                        c.packets.load(Ordering::Relaxed) as i64,
-                        peer.map(|p| p.packets).unwrap_or(0),
-                        peer.map(|p| p.errors).unwrap_or(0),
-                        peer.map(|p| p.jitter).unwrap_or(0.0),
-                    )
-                } else {
-                    (
-                        peer.map(|p| p.packets).unwrap_or(0),
-                        c.packets.load(Ordering::Relaxed) as i64,
-                        c.lost.load(Ordering::Relaxed) as i64,
-                        c.jitter(),
-                    )
-                };
-                total_sent += bytes_sent;
-                total_received += bytes_received;
+                let t = self.sides(s, own_end);
+                self.summary_lines(Some(s.fd), sender_mode, &t, has_retr, t.jitter, &mut lines);
+                sum.sent += t.sent;
+                sum.received += t.received;
+                sum.sender_time = t.sender_time;
+                sum.receiver_time = t.receiver_time;
                 if has_retr {
-                    total_retr += retr;
+                    sum.retransmits += t.retransmits;
                 }
-                let packets = if sender_packets > 0 {
-                    sender_packets
-                } else {
-                    receiver_packets
-                };
-                sender_packets_total += sender_packets;
-                receiver_packets_total += receiver_packets;
-                lost_total += lost;
-                jitter_sum += jitter;
-                let send_rate = if sender_time > 0.0 {
-                    bytes_sent as f64 / sender_time
-                } else {
-                    0.0
-                };
-                let recv_rate = if receiver_time > 0.0 {
-                    bytes_received as f64 / receiver_time
-                } else {
-                    0.0
-                };
-                let line = |bytes: u64, rate: f64, end: f64, tail: Tail, word| {
-                    report::line(
-                        &Line {
-                            who: Some(s.fd),
-                            role: tag.clone(),
-                            start: 0.0,
-                            end,
-                            bytes: bytes as f64,
-                            rate,
-                            tail,
-                            end_word: word,
-                        },
-                        self.format,
-                    )
-                };
+                sum.sender_packets += t.sender_packets;
+                sum.receiver_packets += t.receiver_packets;
+                sum.lost += t.lost;
+                jitter_sum += t.jitter;
                 let mut js = serde_json::Map::new();
                 if tcp {
-                    // The server reports only the side it saw.
-                    if !server || s.sender {
-                        let tail = if has_retr {
-                            Tail::Retrans(retr)
-                        } else {
-                            Tail::Plain
-                        };
-                        lines.push(line(bytes_sent, send_rate, sender_time, tail, "sender"));
-                    }
-                    if !server || !s.sender {
-                        lines.push(line(
-                            bytes_received,
-                            recv_rate,
-                            receiver_time,
-                            Tail::Plain,
-                            "receiver",
-                        ));
-                    }
-                    let mut snd = json!({"socket": s.fd, "start": 0.0, "end": sender_time, "seconds": sender_time,
-                                         "bytes": bytes_sent, "bits_per_second": send_rate * 8.0});
+                    let mut snd = json!({"socket": s.fd, "start": 0.0, "end": t.sender_time, "seconds": t.sender_time,
+                                         "bytes": t.sent, "bits_per_second": rate(t.sent, t.sender_time)});
                     if has_retr && let Some(o) = snd.as_object_mut() {
-                        o.insert("retransmits".into(), json!(retr));
+                        o.insert("retransmits".into(), json!(t.retransmits));
                         if s.sender {
                             o.insert("max_snd_cwnd".into(), json!(s.max_snd_cwnd));
                             o.insert("max_snd_wnd".into(), json!(s.max_snd_wnd));
@@ -923,150 +958,70 @@ impl Test {
                     js.insert("sender".into(), snd);
                     js.insert(
                         "receiver".into(),
-                        json!({"socket": s.fd, "start": 0.0, "end": receiver_time, "seconds": own_end,
-                               "bytes": bytes_received, "bits_per_second": recv_rate * 8.0, "sender": sender_mode}),
+                        json!({"socket": s.fd, "start": 0.0, "end": t.receiver_time, "seconds": own_end,
+                               "bytes": t.received, "bits_per_second": rate(t.received, t.receiver_time),
+                               "sender": sender_mode}),
                     );
                 } else {
-                    let pct = |lost: i64, total: i64| {
-                        if total > 0 {
-                            100.0 * lost as f64 / total as f64
-                        } else {
-                            0.0
-                        }
+                    let packets = if t.sender_packets > 0 {
+                        t.sender_packets
+                    } else {
+                        t.receiver_packets
                     };
-                    if !server || s.sender {
-                        lines.push(line(
-                            bytes_sent,
-                            send_rate,
-                            sender_time,
-                            Tail::Udp(0.0, 0, sender_packets),
-                            "sender",
-                        ));
-                    }
-                    if !server || !s.sender {
-                        lines.push(line(
-                            bytes_received,
-                            recv_rate,
-                            receiver_time,
-                            Tail::Udp(jitter * 1000.0, lost, receiver_packets),
-                            "receiver",
-                        ));
-                    }
                     js.insert(
                         "udp".into(),
-                        json!({"socket": s.fd, "start": 0.0, "end": sender_time, "seconds": sender_time,
-                               "bytes": bytes_sent, "bits_per_second": send_rate * 8.0,
-                               "jitter_ms": jitter * 1000.0, "lost_packets": lost, "packets": packets,
-                               "lost_percent": pct(lost, packets),
-                               "out_of_order": if s.sender { 0 } else { c.out_of_order.load(Ordering::Relaxed) as i64 },
+                        json!({"socket": s.fd, "start": 0.0, "end": t.sender_time, "seconds": t.sender_time,
+                               "bytes": t.sent, "bits_per_second": rate(t.sent, t.sender_time),
+                               "jitter_ms": t.jitter * 1000.0, "lost_packets": t.lost, "packets": packets,
+                               "lost_percent": pct(t.lost, packets), "out_of_order": t.out_of_order,
                                "sender": sender_mode}),
                     );
                 }
                 json_streams.push(Value::Object(js));
             }
-            let send_rate = if sender_time > 0.0 {
-                total_sent as f64 / sender_time
-            } else {
-                0.0
-            };
-            let recv_rate = if receiver_time > 0.0 {
-                total_received as f64 / receiver_time
-            } else {
-                0.0
-            };
-            let sum_line = |bytes: u64, rate: f64, end: f64, tail: Tail, word| {
-                report::line(
-                    &Line {
-                        who: None,
-                        role: tag.clone(),
-                        start: 0.0,
-                        end,
-                        bytes: bytes as f64,
-                        rate,
-                        tail,
-                        end_word: word,
-                    },
-                    self.format,
-                )
-            };
             let n = self.params.parallel.max(1) as f64;
             if self.params.parallel > 1 {
-                if tcp {
-                    if !server || sender_mode {
-                        let tail = if has_retr {
-                            Tail::Retrans(total_retr)
-                        } else {
-                            Tail::Plain
-                        };
-                        lines.push(sum_line(total_sent, send_rate, sender_time, tail, "sender"));
-                    }
-                    if !server || !sender_mode {
-                        lines.push(sum_line(
-                            total_received,
-                            recv_rate,
-                            receiver_time,
-                            Tail::Plain,
-                            "receiver",
-                        ));
-                    }
-                } else {
-                    if !server || sender_mode {
-                        lines.push(sum_line(
-                            total_sent,
-                            send_rate,
-                            sender_time,
-                            Tail::Udp(0.0, 0, sender_packets_total),
-                            "sender",
-                        ));
-                    }
-                    if !server || !sender_mode {
-                        lines.push(sum_line(
-                            total_received,
-                            recv_rate,
-                            receiver_time,
-                            Tail::Udp(jitter_sum / n * 1000.0, lost_total, receiver_packets_total),
-                            "receiver",
-                        ));
-                    }
-                }
+                self.summary_lines(
+                    None,
+                    sender_mode,
+                    &sum,
+                    has_retr,
+                    jitter_sum / n,
+                    &mut lines,
+                );
             }
-            let mut sent = json!({"start": 0.0, "end": sender_time, "seconds": sender_time,
-                                  "bytes": total_sent, "bits_per_second": send_rate * 8.0});
-            let mut received = json!({"start": 0.0, "end": receiver_time, "seconds": receiver_time,
-                                      "bytes": total_received, "bits_per_second": recv_rate * 8.0});
+            let mut sent = json!({"start": 0.0, "end": sum.sender_time, "seconds": sum.sender_time,
+                                  "bytes": sum.sent, "bits_per_second": rate(sum.sent, sum.sender_time)});
+            let mut received = json!({"start": 0.0, "end": sum.receiver_time, "seconds": sum.receiver_time,
+                                      "bytes": sum.received, "bits_per_second": rate(sum.received, sum.receiver_time)});
             if tcp {
                 if has_retr && let Some(o) = sent.as_object_mut() {
-                    o.insert("retransmits".into(), json!(total_retr));
+                    o.insert("retransmits".into(), json!(sum.retransmits));
                 }
             } else {
-                let total = if sender_packets_total > 0 {
-                    sender_packets_total
+                let total = if sum.sender_packets > 0 {
+                    sum.sender_packets
                 } else {
-                    receiver_packets_total
-                };
-                let pct = if total > 0 {
-                    100.0 * lost_total as f64 / total as f64
-                } else {
-                    0.0
+                    sum.receiver_packets
                 };
                 let jitter_ms = jitter_sum / n * 1000.0;
                 end.insert(
                     self.sum_name(sender_mode, "sum"),
-                    json!({"start": 0.0, "end": receiver_time, "seconds": receiver_time, "bytes": total_sent,
-                           "bits_per_second": recv_rate * 8.0, "jitter_ms": jitter_ms, "lost_packets": lost_total,
-                           "packets": total, "lost_percent": pct, "sender": sender_mode}),
+                    json!({"start": 0.0, "end": sum.receiver_time, "seconds": sum.receiver_time, "bytes": sum.sent,
+                           "bits_per_second": rate(sum.received, sum.receiver_time), "jitter_ms": jitter_ms,
+                           "lost_packets": sum.lost, "packets": total, "lost_percent": pct(sum.lost, total),
+                           "sender": sender_mode}),
                 );
-                if let Some(o) = sent.as_object_mut() {
-                    o.insert("jitter_ms".into(), json!(0.0));
-                    o.insert("lost_packets".into(), json!(0));
-                    o.insert("packets".into(), json!(sender_packets_total));
-                    o.insert("lost_percent".into(), json!(0.0));
-                }
-                if let Some(o) = received.as_object_mut() {
-                    o.insert("jitter_ms".into(), json!(jitter_ms));
-                    o.insert("lost_packets".into(), json!(lost_total));
-                    o.insert("packets".into(), json!(receiver_packets_total));
-                    o.insert("lost_percent".into(), json!(pct));
+                for (v, jitter, lost, packets) in [
+                    (&mut sent, 0.0, 0, sum.sender_packets),
+                    (&mut received, jitter_ms, sum.lost, sum.receiver_packets),
+                ] {
+                    if let Some(o) = v.as_object_mut() {
+                        o.insert("jitter_ms".into(), json!(jitter));
+                        o.insert("lost_packets".into(), json!(lost));
+                        o.insert("packets".into(), json!(packets));
+                        o.insert("lost_percent".into(), json!(pct(lost, packets)));
+                    }
                 }
             }
             if let Some(o) = sent.as_object_mut() {

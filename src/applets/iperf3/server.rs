@@ -6,7 +6,7 @@ use super::cli::Config;
 use super::engine::{self, Control, Role, Stream, Test};
 use super::proto::{self, Params, Results, State};
 use super::report;
-use super::session::{CONTROL_WAIT, Ctrl, Output, stream_options};
+use super::session::{CONTROL_WAIT, Ctrl, Output, Pacer, last_interval, stream_options};
 use serde_json::json;
 use socket2::{Domain, SockAddr, Socket, Type};
 use std::io::{self, Read, Write};
@@ -330,21 +330,13 @@ fn run_test(
     let p = &test.params;
     let limit = (p.time > 0 && p.bytes == 0 && p.blocks == 0)
         .then(|| test.start + Duration::from_secs(p.time as u64) + GRACE);
-    let step = Duration::from_secs_f64(if cfg.interval > 0.0 {
-        cfg.interval
-    } else {
-        3600.0
-    });
-    let mut next_tick = test.start + step;
-    let receiving = test.streams.iter().any(|s| !s.sender);
-    let mut last_rx = (ctl.received.load(Ordering::Relaxed), Instant::now());
+    let mut pacer = Pacer::new(test, ctl, cfg.interval, cfg.rcv_timeout);
     loop {
-        let now = Instant::now();
-        if limit.is_some_and(|l| now >= l) {
+        if limit.is_some_and(|l| Instant::now() >= l) {
             return Err("the client did not end the test in time".into());
         }
-        let wake = next_tick.min(now + Duration::from_millis(200));
-        if ctrl.readable(wake.saturating_duration_since(now)) {
+        let wake = pacer.wake(Duration::from_millis(200));
+        if ctrl.readable(wake.saturating_duration_since(Instant::now())) {
             match ctrl.read_state(Instant::now() + CONTROL_WAIT) {
                 Ok(Some(State::TestEnd)) => break,
                 Ok(Some(State::ClientTerminate)) => return Err("the client has terminated".into()),
@@ -355,32 +347,10 @@ fn run_test(
                 Ok(Some(_)) => return Err("received an unknown control message".into()),
             }
         }
-        let now = Instant::now();
-        if now >= next_tick {
-            test.tick();
-            if let Some((lines, v)) = test.interval_report() {
-                out.lines(&lines);
-                out.intervals.push(v);
-            }
-            next_tick += step;
-        }
-        if receiving {
-            let rx = ctl.received.load(Ordering::Relaxed);
-            if rx != last_rx.0 {
-                last_rx = (rx, now);
-            } else if now.duration_since(last_rx.1) > cfg.rcv_timeout {
-                return Err("idle timeout for receiving data".into());
-            }
-        }
+        pacer.on_time(test, ctl, out, None)?;
     }
     ctl.stop.store(true, Ordering::Relaxed);
     ctl.counting.store(false, Ordering::Relaxed);
-    test.tick();
-    test.measure_cpu();
-    // The last interval is reported even under -i 0 (then it is the whole test), as iperf3.
-    if let Some((lines, v)) = test.interval_report() {
-        out.lines(&lines);
-        out.intervals.push(v);
-    }
+    last_interval(test, out);
     Ok(())
 }

@@ -2,12 +2,14 @@
 //! read, the output (text lines as they come, or one JSON document at the end), and the socket
 //! options a data stream gets.
 
+use super::engine::{Control, Test};
 use super::proto::{self, State};
 use serde_json::{Map, Value, json};
 use socket2::Socket;
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsFd;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// How long the peer may take for any control step outside the test itself.
@@ -192,4 +194,73 @@ pub fn stream_options(
             .trim_end_matches('\0')
             .to_string()
     }))
+}
+
+/// The control thread's clock during a test: an interval report whenever one is due, and the
+/// end of patience when receiving stays idle past --rcv-timeout.
+pub struct Pacer {
+    step: Duration,
+    next: Instant,
+    receiving: bool,
+    last_rx: (u64, Instant),
+    rcv_timeout: Duration,
+}
+
+impl Pacer {
+    /// `interval` 0 reports no interval before the last.
+    pub fn new(test: &Test, ctl: &Control, interval: f64, rcv_timeout: Duration) -> Pacer {
+        let step = Duration::from_secs_f64(if interval > 0.0 { interval } else { 3600.0 });
+        Pacer {
+            step,
+            next: test.start + step,
+            receiving: test.streams.iter().any(|s| !s.sender),
+            last_rx: (ctl.received.load(Ordering::Relaxed), Instant::now()),
+            rcv_timeout,
+        }
+    }
+
+    /// When to look again: the next interval, at most `cap` from now.
+    pub fn wake(&self, cap: Duration) -> Instant {
+        self.next.min(Instant::now() + cap)
+    }
+
+    /// Report an interval if one is due (and the test's end, `until`, has not come), and check
+    /// that data still arrives.
+    pub fn on_time(
+        &mut self,
+        test: &mut Test,
+        ctl: &Control,
+        out: &mut Output,
+        until: Option<Instant>,
+    ) -> Result<(), String> {
+        let now = Instant::now();
+        if now >= self.next && until.is_none_or(|u| now < u) {
+            test.tick();
+            if let Some((lines, v)) = test.interval_report() {
+                out.lines(&lines);
+                out.intervals.push(v);
+            }
+            self.next += self.step;
+        }
+        if self.receiving {
+            let rx = ctl.received.load(Ordering::Relaxed);
+            if rx != self.last_rx.0 {
+                self.last_rx = (rx, now);
+            } else if now.duration_since(self.last_rx.1) > self.rcv_timeout {
+                return Err("idle timeout for receiving data".into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The end of the test on this side: the CPU used, and the last (partial) interval, reported
+/// even under -i 0 (then it is the whole test), as iperf3.
+pub fn last_interval(test: &mut Test, out: &mut Output) {
+    test.tick();
+    test.measure_cpu();
+    if let Some((lines, v)) = test.interval_report() {
+        out.lines(&lines);
+        out.intervals.push(v);
+    }
 }
