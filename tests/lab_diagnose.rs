@@ -117,6 +117,24 @@ impl Scene {
         r
     }
 
+    /// dig (the reference) from the debug pod asking one server for kubernetes.default, once,
+    /// for a second: its exit code (9 no answer, 0 an answer).
+    fn dig(&self, server: &str) -> i32 {
+        self.lab
+            .exec(
+                "debug",
+                &[
+                    "dig",
+                    &format!("@{server}"),
+                    "+time=1",
+                    "+tries=1",
+                    "+short",
+                    "kubernetes.default.svc.cluster.local",
+                ],
+            )
+            .code
+    }
+
     /// curl (the reference) from the debug pod: its exit code and %{http_code}.
     fn curl(&self, args: &[&str]) -> (i32, String) {
         let mut argv = vec![
@@ -378,23 +396,8 @@ fn dns_address_down_while_its_pods_answer(s: &Scene) {
     // The walk goes on with what the API said: the ClusterIP itself works.
     assert_eq!(step(&v, "clusterip")["status"], "ok");
     // dig, the reference, sees the same: the address times out, the pod answers.
-    let dig = |server: &str| {
-        s.lab
-            .exec(
-                "debug",
-                &[
-                    "dig",
-                    &format!("@{server}"),
-                    "+time=1",
-                    "+tries=1",
-                    "+short",
-                    "kubernetes.default.svc.cluster.local",
-                ],
-            )
-            .code
-    };
-    assert_eq!(dig("10.96.0.10"), 9);
-    assert_eq!(dig("10.244.1.53"), 0);
+    assert_eq!(s.dig("10.96.0.10"), 9);
+    assert_eq!(s.dig("10.244.1.53"), 0);
 }
 
 /// Two DNS pods, one silent (nothing serves DNS at its address): the DNS hop fails naming it,
@@ -413,23 +416,8 @@ fn one_dns_pod_of_two_is_silent(s: &Scene) {
         "{msg}"
     );
     // dig, the reference: the silent pod refuses, the other answers.
-    let dig = |server: &str| {
-        s.lab
-            .exec(
-                "debug",
-                &[
-                    "dig",
-                    &format!("@{server}"),
-                    "+time=1",
-                    "+tries=1",
-                    "+short",
-                    "kubernetes.default.svc.cluster.local",
-                ],
-            )
-            .code
-    };
-    assert_eq!(dig("10.244.2.53"), 9);
-    assert_eq!(dig("10.244.1.53"), 0);
+    assert_eq!(s.dig("10.244.2.53"), 9);
+    assert_eq!(s.dig("10.244.1.53"), 0);
 }
 
 /// The debug pod's namespace has an egress policy that allows web and the API server only:
@@ -450,20 +438,7 @@ fn egress_policy_without_dns(s: &Scene) {
     // The walk goes on with the API's ClusterIP: allowed, it works.
     assert_eq!(step(&v, "clusterip")["status"], "ok", "{v:#}");
     // dig, the reference: the pod itself times out from here too.
-    let code = s
-        .lab
-        .exec(
-            "debug",
-            &[
-                "dig",
-                "@10.244.1.53",
-                "+time=1",
-                "+tries=1",
-                "kubernetes.default.svc.cluster.local",
-            ],
-        )
-        .code;
-    assert_eq!(code, 9);
+    assert_eq!(s.dig("10.244.1.53"), 9);
 }
 
 /// node2's link drops frames over 1400 bytes without a word: web2 answers small probes, but a

@@ -4,7 +4,6 @@
 use super::cli::Config;
 use super::engine::{self, Control, Role, Stream, Test};
 use super::proto::{self, Params, Results, State};
-use super::report;
 use super::session::{CONTROL_WAIT, Ctrl, Output, Pacer, last_interval, stream_options};
 use crate::dns;
 use serde_json::json;
@@ -196,22 +195,13 @@ fn client(
             State::CreateStreams => {
                 let connected = create_streams(cfg, server, &cookie, &params, test)?;
                 for s in &test.streams {
-                    out.line(&report::connected(s.fd, &s.local, &s.remote));
-                    out.connected.push(json!({"socket": s.fd, "local_host": report::plain_ip(s.local.ip()),
-                        "local_port": s.local.port(), "remote_host": report::plain_ip(s.remote.ip()),
-                        "remote_port": s.remote.port()}));
+                    out.stream(s);
                 }
                 test.congestion_used = connected;
             }
             State::TestStart => {
                 test.begin();
-                out.start.insert(
-                    "test_start".into(),
-                    json!({"protocol": if params.udp { "UDP" } else { "TCP" }, "num_streams": params.parallel,
-                           "blksize": params.len, "omit": 0, "duration": params.time, "bytes": params.bytes,
-                           "blocks": params.blocks, "reverse": params.reverse as i32, "tos": 0,
-                           "target_bitrate": params.bandwidth}),
-                );
+                out.test_start(&params);
             }
             State::TestRunning => {
                 ctl.counting.store(true, Ordering::Relaxed);
@@ -337,15 +327,8 @@ fn create_streams(
             Type::STREAM
         };
         let sock = Socket::new(Domain::for_address(server), ty, None).map_err(fail)?;
-        let used = stream_options(
-            &sock,
-            params.udp,
-            params.window,
-            params.mss,
-            params.nodelay,
-            params.congestion.as_deref(),
-        )
-        .map_err(|e| format!("unable to set stream options: {}", os(&e)))?;
+        let used = stream_options(&sock, params)
+            .map_err(|e| format!("unable to set stream options: {}", os(&e)))?;
         congestion = congestion.or(used);
         if let Some(l) = local {
             sock.set_reuse_address(true).map_err(fail)?;

@@ -181,36 +181,18 @@ fn serve(
         } else {
             tcp_accept(listener, &cookie, deadline)?
         };
-        let used = stream_options(
-            &sock,
-            params.udp,
-            params.window,
-            params.mss,
-            params.nodelay,
-            params.congestion.as_deref(),
-        )
-        .map_err(|e| format!("unable to set stream options: {}", os(&e)))?;
+        let used = stream_options(&sock, &params)
+            .map_err(|e| format!("unable to set stream options: {}", os(&e)))?;
         test.congestion_used = test.congestion_used.take().or(used);
         let s = Stream::new(sock, i, sender)
             .map_err(|e| format!("unable to accept stream connection: {}", os(&e)))?;
-        out.line(&report::connected(s.fd, &s.local, &s.remote));
-        out.connected.push(
-            json!({"socket": s.fd, "local_host": report::plain_ip(s.local.ip()),
-            "local_port": s.local.port(), "remote_host": report::plain_ip(s.remote.ip()),
-            "remote_port": s.remote.port()}),
-        );
+        out.stream(&s);
         test.streams.push(s);
     }
     ctrl.write_state(State::TestStart)
         .map_err(|e| format!("unable to write to the control socket: {}", os(&e)))?;
     test.begin();
-    out.start.insert(
-        "test_start".into(),
-        json!({"protocol": if params.udp { "UDP" } else { "TCP" }, "num_streams": params.parallel,
-               "blksize": params.len, "omit": 0, "duration": params.time, "bytes": params.bytes,
-               "blocks": params.blocks, "reverse": params.reverse as i32, "tos": 0,
-               "target_bitrate": params.bandwidth}),
-    );
+    out.test_start(&params);
     let ctl = Arc::new(Control::default());
     ctl.counting.store(true, Ordering::Relaxed);
     let workers = engine::start(&test.streams, &params, &ctl);

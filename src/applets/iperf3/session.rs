@@ -2,8 +2,8 @@
 //! read, the output (text lines as they come, or one JSON document at the end), and the socket
 //! options a data stream gets.
 
-use super::engine::{Control, Test};
-use super::proto::{self, State};
+use super::engine::{Control, Stream, Test};
+use super::proto::{self, Params, State};
 use serde_json::{Map, Value, json};
 use socket2::Socket;
 use std::io::{self, Read, Write};
@@ -116,6 +116,27 @@ impl Output {
         let _ = out.flush();
     }
 
+    /// A data stream is connected: its line, or its entry in `start.connected`.
+    pub fn stream(&mut self, s: &Stream) {
+        self.line(&super::report::connected(s.fd, &s.local, &s.remote));
+        let ip = super::report::plain_ip;
+        self.connected
+            .push(json!({"socket": s.fd, "local_host": ip(s.local.ip()),
+            "local_port": s.local.port(), "remote_host": ip(s.remote.ip()),
+            "remote_port": s.remote.port()}));
+    }
+
+    /// The test starts: `start.test_start`.
+    pub fn test_start(&mut self, p: &Params) {
+        self.start.insert(
+            "test_start".into(),
+            json!({"protocol": if p.udp { "UDP" } else { "TCP" }, "num_streams": p.parallel,
+                   "blksize": p.len, "omit": 0, "duration": p.time, "bytes": p.bytes,
+                   "blocks": p.blocks, "reverse": p.reverse as i32, "tos": 0,
+                   "target_bitrate": p.bandwidth}),
+        );
+    }
+
     pub fn lines(&self, lines: &[String]) {
         for l in lines {
             self.line(l);
@@ -165,28 +186,21 @@ pub fn system_info() -> String {
 
 /// The options a data stream gets before it connects or once accepted: socket buffers (-w),
 /// MSS (-M), no delay (-N), congestion control (-C). Returns the algorithm in use.
-pub fn stream_options(
-    sock: &Socket,
-    udp: bool,
-    window: u32,
-    mss: u32,
-    nodelay: bool,
-    congestion: Option<&str>,
-) -> io::Result<Option<String>> {
-    if window > 0 {
-        sock.set_send_buffer_size(window as usize)?;
-        sock.set_recv_buffer_size(window as usize)?;
+pub fn stream_options(sock: &Socket, p: &Params) -> io::Result<Option<String>> {
+    if p.window > 0 {
+        sock.set_send_buffer_size(p.window as usize)?;
+        sock.set_recv_buffer_size(p.window as usize)?;
     }
-    if udp {
+    if p.udp {
         return Ok(None);
     }
-    if mss > 0 {
-        sock.set_tcp_mss(mss)?;
+    if p.mss > 0 {
+        sock.set_tcp_mss(p.mss)?;
     }
-    if nodelay {
+    if p.nodelay {
         sock.set_tcp_nodelay(true)?;
     }
-    if let Some(c) = congestion {
+    if let Some(c) = &p.congestion {
         sock.set_tcp_congestion(c.as_bytes())?;
     }
     Ok(sock.tcp_congestion().ok().map(|b| {
