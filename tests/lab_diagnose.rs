@@ -435,6 +435,14 @@ fn egress_policy_without_dns(s: &Scene) {
         msg.starts_with("NetworkPolicy egress-web-and-api-only selects this pod (run=debug in namespace default) for egress and allows no traffic to the cluster DNS pods (coredns 10.244.1.53) on UDP port 53"),
         "{msg}"
     );
+    // The lab's policy is an OUTPUT drop in the pod, which refuses the send itself: said so,
+    // and the cluster DNS counts as not answering.
+    let dns = step(&v, "dns")["evidence"].to_string();
+    assert!(
+        dns.contains("the query could not be sent: Operation not permitted")
+            && dns.contains("the cluster DNS does not answer"),
+        "{dns}"
+    );
     // The walk goes on with the API's ClusterIP: allowed, it works.
     assert_eq!(step(&v, "clusterip")["status"], "ok", "{v:#}");
     // dig, the reference: the pod itself times out from here too.

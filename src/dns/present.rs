@@ -624,7 +624,18 @@ pub fn findings(
                             .map(|r| format!("{} for {}", rcode_name(r), s.name))
                     })
                     .collect();
-                out.push(format!("the server failed to answer: {}", bad.join(", ")));
+                let local: Vec<&str> = steps.iter().filter_map(|s| s.error.as_deref()).collect();
+                if bad.is_empty() && !local.is_empty() {
+                    // No server said anything: the query did not leave this host.
+                    let mut why = local.clone();
+                    why.dedup();
+                    out.push(format!(
+                        "the query could not be sent: {} (a firewall or an egress NetworkPolicy on this pod refuses it)",
+                        why.join(", ")
+                    ));
+                } else {
+                    out.push(format!("the server failed to answer: {}", bad.join(", ")));
+                }
             }
         }
         Err(LookupError::BadName(why)) => out.push(format!("`{name}` is not a valid name: {why}")),

@@ -370,7 +370,7 @@ pub fn lookup(here: &Here, name: &str, timeout: Duration) -> DnsData {
     };
     // "No answer" to kubernetes.default is a dead DNS; NXDOMAIN there just means another setup.
     d.alive = Some(
-        !matches!(&alive, Err(e) if e.contains("timed out") || e.contains("refused") || e.contains("unreachable")),
+        !matches!(&alive, Err(e) if ["timed out", "refused", "unreachable", "not permitted"].iter().any(|w| e.contains(w))),
     );
     d.extra
         .push((alive_name.trim_end_matches('.').to_string(), alive));
