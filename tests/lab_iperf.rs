@@ -1,6 +1,6 @@
 //! `iperf3` against Debian's iperf3 3.12 across a veth between two namespaces of the test's own:
 //! the debugbox client against iperf3's server and iperf3's client against the debugbox server,
-//! TCP, -R, -P 4, UDP with -b, --bidir and -J, each compared with iperf3 against iperf3 (the same
+//! TCP, -R, -P 4, UDP with -b, --bidir, -O and -J, each compared with iperf3 against iperf3 (the same
 //! report lines with the numbers taken out); then a busy server, a refused port, a server that
 //! dies mid-test, a non-root client and bad flags.
 
@@ -112,6 +112,7 @@ fn client_against_iperf3_server_reports_as_iperf3() {
         &["-t", "1", "-u", "-b", "20M", "-R", "-l", "1200"],
         &["-t", "1", "--bidir"],
         &["-n", "50M", "-i", "0"],
+        &["-t", "2", "-O", "1"],
     ] {
         let mut a = vec!["-c", "10.201.0.2", "-p", "5201"];
         a.extend_from_slice(args);
@@ -194,6 +195,7 @@ fn iperf3_client_against_our_server() {
         &["-t", "1", "-u", "-b", "10M", "-P", "2", "-R"],
         &["-t", "1", "--bidir"],
         &["-t", "1", "-6"],
+        &["-t", "2", "-O", "1", "-u", "-b", "5M"],
     ] {
         let host = if args.contains(&"-6") {
             "fd00:201::2"

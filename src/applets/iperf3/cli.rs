@@ -18,6 +18,8 @@ pub struct Config {
     pub mode: Mode,
     pub port: u16,
     pub time: u32,
+    /// -O: seconds of warm-up reported as omitted and not counted.
+    pub omit: u32,
     pub bytes: u64,
     pub blocks: u64,
     pub parallel: u32,
@@ -84,6 +86,8 @@ pub fn command() -> Command {
         .arg(value("bitrate", 'b', "bitrate", "target bitrate in bits/sec (0 for unlimited) (default 1 Mbit/sec for UDP, unlimited for TCP)").value_name("#[KMG]"))
         .arg(Arg::new("bandwidth").long("bandwidth").value_name("#[KMG]").hide(true))
         .arg(value("time", 't', "time", "time in seconds to transmit for (default 10 secs)"))
+        .arg(value("omit", 'O', "omit", "perform pre-test for N seconds and omit the pre-test statistics").value_name("N"))
+        .arg(Arg::new("forceflush").long("forceflush").action(ArgAction::SetTrue).help("force flushing output at every interval (always done)"))
         .arg(value("bytes", 'n', "bytes", "number of bytes to transmit (instead of -t)").value_name("#[KMG]"))
         .arg(value("blockcount", 'k', "blockcount", "number of blocks (packets) to transmit (instead of -t or -n)").value_name("#[KMG]"))
         .arg(value("length", 'l', "length", "length of buffer to read or write (default 128 KB for TCP, dynamic or 1460 for UDP)").value_name("#[KMG]"))
@@ -228,6 +232,10 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
         mode,
         port,
         time,
+        omit: match get("omit") {
+            Some(v) => number::<u32>(v, "omit")?.min(600),
+            None => 0,
+        },
         bytes: size("bytes", "bytes")?.map(|n| n as u64).unwrap_or(0),
         blocks: size("blockcount", "block count")?
             .map(|n| n as u64)
@@ -318,8 +326,11 @@ mod tests {
             "cubic",
             "--connect-timeout",
             "500",
+            "-O",
+            "2",
         ])
         .unwrap();
+        assert_eq!(n.omit, 2);
         assert_eq!(
             (n.bytes, n.bidir, n.window),
             (10_485_760, true, Some(4_194_304))

@@ -126,6 +126,7 @@ fn params_of(cfg: &Config, ctrl_mss: u32) -> Params {
     Params {
         udp: cfg.udp,
         time: cfg.time,
+        omit: cfg.omit,
         bytes: cfg.bytes,
         blocks: cfg.blocks,
         parallel: cfg.parallel,
@@ -397,7 +398,7 @@ fn run_test(
 ) -> Result<(), Fail> {
     let p = &test.params;
     let by_time = p.bytes == 0 && p.blocks == 0;
-    let end_at = by_time.then(|| test.start + Duration::from_secs(p.time as u64));
+    let end_at = by_time.then(|| test.start + Duration::from_secs(p.omit as u64 + p.time as u64));
     let mut pacer = Pacer::new(test, ctl, cfg.interval, cfg.rcv_timeout);
     loop {
         let now = Instant::now();
@@ -409,7 +410,7 @@ fn run_test(
             return Err(e);
         }
         let wake = pacer
-            .wake(Duration::from_millis(50))
+            .wake(Duration::from_millis(50), test)
             .min(end_at.unwrap_or(now + Duration::from_secs(1)));
         if ctrl.readable(wake.saturating_duration_since(now)) {
             // The server speaks during the test only to end it.

@@ -70,7 +70,12 @@ pub struct Interval {
     pub lost: i64,
     pub out_of_order: i64,
     pub jitter: f64,
+    /// Measured during -O's warm-up: reported, not counted.
+    pub omitted: bool,
 }
+
+/// A stream's counters at one moment: bytes, packets, lost, out of order.
+type Reading = (u64, u64, u64, u64);
 
 pub struct Stream {
     pub sock: Arc<Socket>,
@@ -81,7 +86,9 @@ pub struct Stream {
     pub remote: SocketAddr,
     pub counters: Arc<Counters>,
     pub intervals: Vec<Interval>,
-    last: (u64, u64, u64, u64),
+    last: Reading,
+    /// The counters when -O's warm-up ended: what the test counts starts there.
+    base: Reading,
     pub retransmits: i64,
     prev_total_retrans: u64,
     pub max_snd_cwnd: u64,
@@ -114,6 +121,7 @@ impl Stream {
             counters: Arc::new(Counters::default()),
             intervals: Vec::new(),
             last: (0, 0, 0, 0),
+            base: (0, 0, 0, 0),
             retransmits: 0,
             prev_total_retrans: 0,
             max_snd_cwnd: 0,
@@ -124,6 +132,27 @@ impl Stream {
             count_rtt: 0,
             peer: None,
         })
+    }
+
+    fn read(&self) -> Reading {
+        let c = &self.counters;
+        (
+            c.bytes.load(Ordering::Relaxed),
+            c.packets.load(Ordering::Relaxed),
+            c.lost.load(Ordering::Relaxed),
+            c.out_of_order.load(Ordering::Relaxed),
+        )
+    }
+
+    /// What the test counts: the counters since the warm-up.
+    fn counted(&self) -> Reading {
+        let (b, p, l, o) = self.read();
+        (
+            b - self.base.0,
+            p.saturating_sub(self.base.1),
+            l.saturating_sub(self.base.2),
+            o.saturating_sub(self.base.3),
+        )
     }
 
     /// Close the data connection for the peer (its reads end) while keeping what was counted.
@@ -407,6 +436,10 @@ pub struct Test {
     cpu_at_start: (f64, f64, Instant),
     pub format: char,
     pub verbose: bool,
+    /// In -O's warm-up.
+    pub omitting: bool,
+    /// Interval reports made (the first carries the column header).
+    reported: usize,
 }
 
 impl Test {
@@ -434,6 +467,8 @@ impl Test {
             cpu_at_start: (u, s, Instant::now()),
             format,
             verbose: false,
+            omitting: false,
+            reported: 0,
         }
     }
 
@@ -443,6 +478,31 @@ impl Test {
 
     /// Start the clocks (TEST_START).
     pub fn begin(&mut self) {
+        self.omitting = self.params.omit > 0;
+        self.begin_clocks();
+    }
+
+    /// -O's warm-up is over: what was measured is forgotten, the clocks start again.
+    pub fn end_omit(&mut self) {
+        self.omitting = false;
+        for s in &mut self.streams {
+            s.base = s.read();
+            s.last = s.base;
+            s.intervals.clear();
+            s.retransmits = 0;
+            (
+                s.max_snd_cwnd,
+                s.max_snd_wnd,
+                s.max_rtt,
+                s.min_rtt,
+                s.sum_rtt,
+                s.count_rtt,
+            ) = (0, 0, 0, 0, 0, 0);
+        }
+        self.begin_clocks();
+    }
+
+    fn begin_clocks(&mut self) {
         self.start = Instant::now();
         let (u, s) = crate::sys::process::cpu_times();
         self.cpu_at_start = (u, s, Instant::now());
@@ -468,10 +528,7 @@ impl Test {
         let tcp_sender_info = !self.params.udp && self.sender_has_retransmits;
         for s in &mut self.streams {
             let c = &s.counters;
-            let bytes = c.bytes.load(Ordering::Relaxed);
-            let packets = c.packets.load(Ordering::Relaxed);
-            let lost = c.lost.load(Ordering::Relaxed);
-            let ooo = c.out_of_order.load(Ordering::Relaxed);
+            let (bytes, packets, lost, ooo) = s.read();
             let start = s.intervals.last().map(|i| i.end).unwrap_or(0.0);
             let mut iv = Interval {
                 start,
@@ -481,6 +538,7 @@ impl Test {
                 lost: lost as i64 - s.last.2 as i64,
                 out_of_order: (ooo - s.last.3) as i64,
                 jitter: c.jitter(),
+                omitted: self.omitting,
                 ..Interval::default()
             };
             s.last = (bytes, packets, lost, ooo);
@@ -556,7 +614,7 @@ impl Test {
 
     /// The last interval's report (iperf_print_intermediate), text lines or a JSON interval;
     /// nothing when it is a short tail with no data (under 10% of the interval, no bytes).
-    pub fn interval_report(&self) -> Option<(Vec<String>, Value)> {
+    pub fn interval_report(&mut self) -> Option<(Vec<String>, Value)> {
         let keep = self.streams.iter().any(|s| {
             s.intervals
                 .last()
@@ -567,7 +625,7 @@ impl Test {
         }
         let first = self.streams.first()?.intervals.last()?.clone();
         let mut lines = Vec::new();
-        if first.start == 0.0 {
+        if self.reported == 0 {
             lines.push(report::header(self.interval_header(), self.bidir()));
         } else if self.params.parallel > 1 {
             lines.push(report::SEPARATOR.to_string());
@@ -588,7 +646,8 @@ impl Test {
                     0.0
                 };
                 let (tail, j) = self.interval_tail(s, i, rate);
-                lines.push(self.line(Some(s.fd), sender, (i.start, i.end), i.bytes, tail, ""));
+                let word = if i.omitted { "(omitted)" } else { "" };
+                lines.push(self.line(Some(s.fd), sender, (i.start, i.end), i.bytes, tail, word));
                 json_streams.push(j);
                 bytes += i.bytes;
                 retrans += i.retransmits;
@@ -623,13 +682,14 @@ impl Test {
                 )
             };
             if self.params.parallel > 1 {
-                lines.push(self.line(None, sender, (first.start, first.end), bytes, tail, ""));
+                let word = if first.omitted { "(omitted)" } else { "" };
+                lines.push(self.line(None, sender, (first.start, first.end), bytes, tail, word));
             }
             let mut sum = json!({"start": first.start, "end": first.end, "seconds": secs,
                                  "bytes": bytes, "bits_per_second": rate * 8.0});
             if let (Some(o), Some(extra)) = (sum.as_object_mut(), j.as_object_mut()) {
                 o.append(extra);
-                o.insert("omitted".into(), json!(false));
+                o.insert("omitted".into(), json!(first.omitted));
                 o.insert("sender".into(), json!(sender));
             }
             sums.insert(self.sum_name(sender, "sum"), sum);
@@ -638,6 +698,7 @@ impl Test {
         if let Some(o) = v.as_object_mut() {
             o.extend(sums);
         }
+        self.reported += 1;
         Some((lines, v))
     }
 
@@ -676,7 +737,7 @@ impl Test {
             for (k, v) in e {
                 o.insert(k.clone(), v.clone());
             }
-            o.insert("omitted".into(), json!(false));
+            o.insert("omitted".into(), json!(i.omitted));
             o.insert("sender".into(), json!(s.sender));
         }
         (tail, j)
@@ -716,21 +777,18 @@ impl Test {
                 .iter()
                 .map(|s| {
                     let c = &s.counters;
+                    let (bytes, packets, lost, _) = s.counted();
                     StreamResult {
                         id: s.id,
-                        bytes: c.bytes.load(Ordering::Relaxed),
+                        bytes,
                         retransmits: if s.sender && self.sender_has_retransmits {
                             s.retransmits
                         } else {
                             -1
                         },
                         jitter: if s.sender { 0.0 } else { c.jitter() },
-                        errors: if s.sender {
-                            0
-                        } else {
-                            c.lost.load(Ordering::Relaxed) as i64
-                        },
-                        packets: c.packets.load(Ordering::Relaxed) as i64,
+                        errors: if s.sender { 0 } else { lost as i64 },
+                        packets: packets as i64,
                         start_time: 0.0,
                         end_time: duration,
                     }
@@ -788,8 +846,8 @@ impl Test {
     /// One stream's totals from both sides: this side's counters and the peer's results.
     fn sides(&self, s: &Stream, own_end: f64) -> Sides {
         let c = &s.counters;
-        let own_bytes = c.bytes.load(Ordering::Relaxed);
-        let own_packets = c.packets.load(Ordering::Relaxed) as i64;
+        let (own_bytes, own_packets, own_lost, own_ooo) = s.counted();
+        let own_packets = own_packets as i64;
         let peer = s.peer.as_ref();
         let peer_time = peer
             .map(|p| p.end_time - p.start_time)
@@ -819,9 +877,9 @@ impl Test {
                 retransmits: peer.map(|p| p.retransmits).unwrap_or(0),
                 sender_packets: peer_packets,
                 receiver_packets: own_packets,
-                lost: c.lost.load(Ordering::Relaxed) as i64,
+                lost: own_lost as i64,
                 jitter: c.jitter(),
-                out_of_order: c.out_of_order.load(Ordering::Relaxed) as i64,
+                out_of_order: own_ooo as i64,
             }
         }
     }

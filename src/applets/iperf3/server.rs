@@ -311,13 +311,13 @@ fn run_test(
 ) -> Result<(), Fail> {
     let p = &test.params;
     let limit = (p.time > 0 && p.bytes == 0 && p.blocks == 0)
-        .then(|| test.start + Duration::from_secs(p.time as u64) + GRACE);
+        .then(|| test.start + Duration::from_secs(p.omit as u64 + p.time as u64) + GRACE);
     let mut pacer = Pacer::new(test, ctl, cfg.interval, cfg.rcv_timeout);
     loop {
         if limit.is_some_and(|l| Instant::now() >= l) {
             return Err("the client did not end the test in time".into());
         }
-        let wake = pacer.wake(Duration::from_millis(200));
+        let wake = pacer.wake(Duration::from_millis(200), test);
         if ctrl.readable(wake.saturating_duration_since(Instant::now())) {
             match ctrl.read_state(Instant::now() + CONTROL_WAIT) {
                 Ok(Some(State::TestEnd)) => break,

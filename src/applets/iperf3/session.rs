@@ -131,7 +131,7 @@ impl Output {
         self.start.insert(
             "test_start".into(),
             json!({"protocol": if p.udp { "UDP" } else { "TCP" }, "num_streams": p.parallel,
-                   "blksize": p.len, "omit": 0, "duration": p.time, "bytes": p.bytes,
+                   "blksize": p.len, "omit": p.omit, "duration": p.time, "bytes": p.bytes,
                    "blocks": p.blocks, "reverse": p.reverse as i32, "tos": 0,
                    "target_bitrate": p.bandwidth}),
         );
@@ -233,9 +233,24 @@ impl Pacer {
         }
     }
 
-    /// When to look again: the next interval, at most `cap` from now.
-    pub fn wake(&self, cap: Duration) -> Instant {
-        self.next.min(Instant::now() + cap)
+    /// When to look again: the next interval (or the end of -O's warm-up), at most `cap` from
+    /// now.
+    pub fn wake(&self, cap: Duration, test: &Test) -> Instant {
+        let mut at = self.next.min(Instant::now() + cap);
+        if test.omitting {
+            at = at.min(test.start + Duration::from_secs(test.params.omit as u64));
+        }
+        at
+    }
+
+    /// -O's warm-up ends: forget what was counted, restart the clocks (and the intervals').
+    fn end_omit(&mut self, test: &mut Test, ctl: &Control) {
+        test.end_omit();
+        for c in [&ctl.sent, &ctl.blocks, &ctl.received, &ctl.blocks_received] {
+            c.store(0, Ordering::Relaxed);
+        }
+        self.next = test.start + self.step;
+        self.last_rx = (0, Instant::now());
     }
 
     /// Report an interval if one is due (and the test's end, `until`, has not come), and check
@@ -255,6 +270,9 @@ impl Pacer {
                 out.intervals.push(v);
             }
             self.next += self.step;
+        }
+        if test.omitting && test.elapsed() >= test.params.omit as f64 {
+            self.end_omit(test, ctl);
         }
         if self.receiving {
             let rx = ctl.received.load(Ordering::Relaxed);
