@@ -179,7 +179,11 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     let udp = m.get_flag("udp");
     let len = size("length", "block size")?.map(|n| n as usize);
     if let Some(l) = len {
-        let max = if udp { proto::MAX_UDP_LEN } else { 1 << 30 };
+        let max = if udp {
+            proto::MAX_UDP_LEN
+        } else {
+            proto::MAX_TCP_LEN
+        };
         if l == 0 || l > max {
             return Err(Error::usage(format!(
                 "parameter error - block size too large (maximum = {max} bytes)"
@@ -347,6 +351,7 @@ mod tests {
             &["-c", "h", "-P", "0"],
             &["-c", "h", "-b", "fast"],
             &["-c", "h", "-u", "-l", "70000"],
+            &["-c", "h", "-l", "2M"],
             &["-c", "h", "-4", "-6"],
             &["-c", "h", "-i", "0.01"],
             &["-c", "h", "-p", "70000"],

@@ -14,6 +14,8 @@ pub const DEFAULT_UDP_LEN: usize = 1460;
 pub const DEFAULT_UDP_RATE: f64 = 1024.0 * 1024.0;
 /// The largest UDP payload (65535 - 8 - 20).
 pub const MAX_UDP_LEN: usize = 65535 - 8 - 20;
+/// The largest TCP block (iperf3's MAX_BLOCKSIZE): also what a peer may make this side hold.
+pub const MAX_TCP_LEN: usize = 1024 * 1024;
 /// Parameter and result documents larger than this are refused (a hostile peer).
 pub const MAX_JSON: u32 = 8 * 1024 * 1024;
 
@@ -309,7 +311,7 @@ impl Params {
             DEFAULT_TCP_LEN
         };
         if let Some(n) = num("len")? {
-            let max = if p.udp { MAX_UDP_LEN } else { 1 << 30 };
+            let max = if p.udp { MAX_UDP_LEN } else { MAX_TCP_LEN };
             p.len = (small("len", n, max as f64)? as usize).max(16);
         }
         if let Some(n) = num("bandwidth")? {
@@ -504,6 +506,9 @@ mod tests {
         assert_eq!((p.udp, p.time, p.len, p.parallel), (false, 1, 131072, 1));
         assert!(Params::from_json(&serde_json::json!({"parallel": -1})).is_err());
         assert!(Params::from_json(&serde_json::json!({"parallel": 1e12})).is_err());
+        // A client may not make the server hold more than iperf3's largest block per stream.
+        assert!(Params::from_json(&serde_json::json!({"tcp": true, "len": 1 << 30})).is_err());
+        assert!(Params::from_json(&serde_json::json!({"tcp": true, "len": 1 << 20})).is_ok());
     }
 
     #[test]
