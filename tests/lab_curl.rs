@@ -17,10 +17,20 @@ fn both(lab: &Lab, args: &[&str]) -> (Run, Run) {
     (lab.applet("debug", "curl", args), lab.exec("debug", &argv))
 }
 
-/// A Service picks one of its two pods at random: the pod's name is not part of the comparison.
+/// A Service picks one of its two pods at random: the pod's name is not part of the comparison;
+/// nor is a server's Date header, whose second may tick between the two requests.
 fn any_pod(s: &str) -> String {
     s.replace("hello from web1", "hello from webN")
         .replace("hello from web2", "hello from webN")
+        .split_inclusive('\n')
+        .map(|l| match l.strip_prefix("Date: ") {
+            Some(rest) => format!(
+                "Date: (now){}",
+                &rest[rest.trim_end_matches(['\r', '\n']).len()..]
+            ),
+            None => l.to_string(),
+        })
+        .collect()
 }
 
 /// Same exit code, same stdout (body and -w output).
