@@ -18,6 +18,7 @@ pub mod nslookup;
 pub mod ping;
 pub mod shell;
 pub mod ss;
+pub mod tcpdump;
 pub mod tracepath;
 pub mod traceroute;
 
@@ -101,6 +102,13 @@ pub const APPLETS: &[Applet] = &[
         about: "who listens, who is connected (iproute2's ss: TCP, UDP, raw, Unix)",
         command: ss::command,
         run: ss::run,
+    },
+    Applet {
+        name: "tcpdump",
+        aliases: &[],
+        about: "capture packets (tcpdump compatible: BPF filters in the kernel, pcap in and out, --pod-ip)",
+        command: tcpdump::command,
+        run: tcpdump::run,
     },
     Applet {
         name: "shell",

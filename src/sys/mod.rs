@@ -1,6 +1,7 @@
 //! The only place that opens sockets, talks netlink, or uses `unsafe`/libc. Everything above works
 //! on plain data so it can be tested without privileges.
 
+pub mod capture;
 pub mod conn;
 pub mod dgram;
 pub mod dns;

@@ -87,6 +87,22 @@ pub fn catch_interrupt() {
     }
 }
 
+/// As `catch_interrupt`, for SIGTERM as well (what `kubectl exec` and `timeout` send), for
+/// tools that print a summary on either, as tcpdump does.
+pub fn catch_interrupt_and_term() {
+    use nix::sys::signal::{SaFlags, SigAction, SigHandler, SigSet, Signal, sigaction};
+    catch_interrupt();
+    let action = SigAction::new(
+        SigHandler::Handler(on_interrupt),
+        SaFlags::empty(),
+        SigSet::empty(),
+    );
+    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
+    unsafe {
+        let _ = sigaction(Signal::SIGTERM, &action);
+    }
+}
+
 pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::SeqCst)
 }

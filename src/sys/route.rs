@@ -33,3 +33,23 @@ pub fn source_for_scoped(dst: IpAddr, scope: u32, device: Option<&str>) -> io::R
         .map(|a| a.ip())
         .ok_or_else(|| io::Error::other("no local address"))
 }
+
+/// The interface index the kernel routes `dst` out of (`ip route get`'s dev), if any route.
+/// On a node this is the host side of a pod's veth when `dst` is a local pod's address.
+pub fn device_for(dst: IpAddr) -> io::Result<Option<u32>> {
+    use netlink_packet_route::AddressFamily;
+    use netlink_packet_route::route::{RouteAddress, RouteAttribute, RouteMessage};
+    let mut r = RouteMessage::default();
+    let (family, addr, len) = match dst {
+        IpAddr::V4(a) => (AddressFamily::Inet, RouteAddress::Inet(a), 32),
+        IpAddr::V6(a) => (AddressFamily::Inet6, RouteAddress::Inet6(a), 128),
+    };
+    r.header.address_family = family;
+    r.header.destination_prefix_length = len;
+    r.attributes.push(RouteAttribute::Destination(addr));
+    let answer = super::netlink::Rtnl::open()?.route_get(r)?;
+    Ok(answer.attributes.iter().find_map(|a| match a {
+        RouteAttribute::Oif(i) => Some(*i),
+        _ => None,
+    }))
+}

@@ -1,0 +1,2155 @@
+//! One captured packet -> the line tcpdump 4.99 prints for it: the link layer (Ethernet, Linux
+//! cooked v1/v2, raw IP), ARP, IPv4, IPv6 (hop-by-hop, destination options and fragment
+//! headers), ICMP, ICMPv6 (echo, unreachable, time exceeded, packet too big, neighbour
+//! discovery, MLD), TCP (flags, relative sequence numbers, window, options, length), UDP, DNS's
+//! summary and the first line of HTTP; `-e`, `-q` and `-v` as tcpdump prints them for these.
+//! What it does not know is printed as tcpdump prints an unknown protocol. Data that ends
+//! early ends the line with tcpdump's ` [|proto]`. Pure: names come through `Namer`.
+
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// Link-layer header types (the pcap LINKTYPE_ numbers).
+pub const LINKTYPE_ETHERNET: u32 = 1;
+pub const LINKTYPE_RAW: u32 = 101;
+pub const LINKTYPE_LINUX_SLL: u32 = 113;
+pub const LINKTYPE_LINUX_SLL2: u32 = 276;
+
+pub fn linktype_name(lt: u32) -> (&'static str, &'static str) {
+    match lt {
+        LINKTYPE_ETHERNET => ("EN10MB", "Ethernet"),
+        LINKTYPE_RAW => ("RAW", "Raw IP"),
+        LINKTYPE_LINUX_SLL => ("LINUX_SLL", "Linux cooked v1"),
+        LINKTYPE_LINUX_SLL2 => ("LINUX_SLL2", "Linux cooked v2"),
+        _ => ("UNKNOWN", "unknown"),
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Opts {
+    pub eflag: bool,
+    pub qflag: bool,
+    pub vflag: u8,
+    /// `-S`: absolute TCP sequence numbers.
+    pub absolute: bool,
+}
+
+/// Names for addresses, ports and interfaces (numbers under `-n`).
+pub trait Namer {
+    fn host(&mut self, ip: IpAddr) -> String;
+    fn port(&mut self, port: u16, udp: bool) -> String;
+    fn ifname(&mut self, index: u32) -> String;
+}
+
+/// Plain numbers, and interface names from a function (tests).
+#[cfg(test)]
+pub struct Numeric<F: FnMut(u32) -> String>(pub F);
+
+#[cfg(test)]
+impl<F: FnMut(u32) -> String> Namer for Numeric<F> {
+    fn host(&mut self, ip: IpAddr) -> String {
+        ip.to_string()
+    }
+    fn port(&mut self, port: u16, _udp: bool) -> String {
+        port.to_string()
+    }
+    fn ifname(&mut self, index: u32) -> String {
+        (self.0)(index)
+    }
+}
+
+type Key = (IpAddr, IpAddr, u32);
+
+/// The state tcpdump keeps between packets: each TCP conversation's first sequence numbers.
+#[derive(Default)]
+pub struct Printer {
+    pub opts: Opts,
+    tcp: HashMap<Key, (u32, u32)>,
+}
+
+/// Data that ended before a field: the protocol it belongs to, for ` [|proto]`.
+struct Trunc(&'static str);
+
+type R = Result<(), Trunc>;
+
+fn get(b: &[u8], i: usize, proto: &'static str) -> Result<u8, Trunc> {
+    b.get(i).copied().ok_or(Trunc(proto))
+}
+
+fn be16(b: &[u8], i: usize, proto: &'static str) -> Result<u16, Trunc> {
+    match b.get(i..i + 2) {
+        Some(s) => Ok(u16::from_be_bytes([s[0], s[1]])),
+        None => Err(Trunc(proto)),
+    }
+}
+
+fn be32(b: &[u8], i: usize, proto: &'static str) -> Result<u32, Trunc> {
+    match b.get(i..i + 4) {
+        Some(s) => Ok(u32::from_be_bytes([s[0], s[1], s[2], s[3]])),
+        None => Err(Trunc(proto)),
+    }
+}
+
+fn v4(b: &[u8], i: usize, proto: &'static str) -> Result<Ipv4Addr, Trunc> {
+    Ok(Ipv4Addr::from(be32(b, i, proto)?))
+}
+
+fn v6(b: &[u8], i: usize, proto: &'static str) -> Result<Ipv6Addr, Trunc> {
+    match b.get(i..i + 16) {
+        Some(s) => {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(s);
+            Ok(Ipv6Addr::from(o))
+        }
+        None => Err(Trunc(proto)),
+    }
+}
+
+pub fn mac(b: &[u8]) -> String {
+    let mut s = String::with_capacity(17);
+    for (i, x) in b.iter().enumerate() {
+        if i > 0 {
+            s.push(':');
+        }
+        let _ = write!(s, "{x:02x}");
+    }
+    s
+}
+
+/// tcpdump's names for EtherTypes (the ones a cluster meets; others print as Unknown).
+pub fn ethertype_name(t: u16) -> Option<&'static str> {
+    Some(match t {
+        0x0800 => "IPv4",
+        0x86dd => "IPv6",
+        0x0806 => "ARP",
+        0x8035 => "Reverse ARP",
+        0x8100 => "802.1Q",
+        0x9100 => "802.1Q-9100",
+        0x88a8 => "802.1Q-QinQ",
+        0x9200 => "802.1Q-9200",
+        0x8847 => "MPLS unicast",
+        0x8848 => "MPLS multicast",
+        0x88cc => "LLDP",
+        0x888e => "EAPOL",
+        0x8863 => "PPPoE D",
+        0x8864 => "PPPoE S",
+        0x6558 => "Ethernet",
+        0x88e5 => "802.1AE MACsec",
+        0x8809 => "Slow Protocols",
+        _ => return None,
+    })
+}
+
+/// tcpdump's ipproto_values.
+pub fn ipproto_name(p: u8) -> &'static str {
+    match p {
+        0 => "Options",
+        1 => "ICMP",
+        2 => "IGMP",
+        4 => "IPIP",
+        6 => "TCP",
+        17 => "UDP",
+        41 => "IPv6",
+        43 => "Routing",
+        44 => "Fragment",
+        47 => "GRE",
+        50 => "ESP",
+        51 => "AH",
+        58 => "ICMPv6",
+        59 => "NONE",
+        60 => "Destination Options",
+        89 => "OSPF",
+        103 => "PIM",
+        112 => "VRRP",
+        132 => "SCTP",
+        _ => "unknown",
+    }
+}
+
+/// The Internet checksum of the pieces (0 when the data carries a correct one).
+fn cksum(parts: &[&[u8]]) -> u16 {
+    let mut sum: u32 = 0;
+    for p in parts {
+        let mut chunks = p.chunks_exact(2);
+        for c in &mut chunks {
+            sum += u16::from_be_bytes([c[0], c[1]]) as u32;
+        }
+        if let [last] = chunks.remainder() {
+            sum += (*last as u32) << 8;
+        }
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// What the checksum field should have held (tcpdump's in_cksum_shouldbe).
+fn shouldbe(sum: u16, computed: u16) -> u16 {
+    let mut s = (!sum as u32) + (!computed as u32);
+    s = (s & 0xffff) + (s >> 16);
+    s = (s & 0xffff) + (s >> 16);
+    !(s as u16)
+}
+
+fn pseudo(src: IpAddr, dst: IpAddr, proto: u8, len: usize) -> Vec<u8> {
+    let mut p = Vec::with_capacity(40);
+    match (src, dst) {
+        (IpAddr::V4(s), IpAddr::V4(d)) => {
+            p.extend_from_slice(&s.octets());
+            p.extend_from_slice(&d.octets());
+            p.extend_from_slice(&[0, proto]);
+            p.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        (IpAddr::V6(s), IpAddr::V6(d)) => {
+            p.extend_from_slice(&s.octets());
+            p.extend_from_slice(&d.octets());
+            p.extend_from_slice(&(len as u32).to_be_bytes());
+            p.extend_from_slice(&[0, 0, 0, proto]);
+        }
+        _ => {}
+    }
+    p
+}
+
+/// The network layer around a transport header.
+#[derive(Clone, Copy)]
+struct Ip {
+    src: IpAddr,
+    dst: IpAddr,
+    /// The transport protocol came straight after the IP header (else tcpdump omits addresses).
+    direct: bool,
+    fragmented: bool,
+}
+
+/// The hex and ASCII dumps of `-x`, `-X` and unknown payloads.
+pub fn hex(out: &mut String, ident: &str, data: &[u8]) {
+    for (line, chunk) in data.chunks(16).enumerate() {
+        let _ = write!(out, "{ident}0x{:04x}: ", line * 16);
+        for pair in chunk.chunks(2) {
+            match pair {
+                [a, b] => {
+                    let _ = write!(out, " {a:02x}{b:02x}");
+                }
+                [a] => {
+                    let _ = write!(out, " {a:02x}");
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+pub fn hex_ascii(out: &mut String, ident: &str, data: &[u8]) {
+    for (line, chunk) in data.chunks(16).enumerate() {
+        let mut h = String::new();
+        for pair in chunk.chunks(2) {
+            for b in pair.iter().enumerate() {
+                if b.0 == 0 {
+                    h.push(' ');
+                }
+                let _ = write!(h, "{:02x}", b.1);
+            }
+        }
+        let a: String = chunk
+            .iter()
+            .map(|&c| if c.is_ascii_graphic() { c as char } else { '.' })
+            .collect();
+        let _ = write!(out, "{ident}0x{:04x}: {h:<40}  {a}", line * 16);
+    }
+}
+
+pub fn ascii(out: &mut String, data: &[u8]) {
+    out.push('\n');
+    let mut i = 0;
+    while i < data.len() {
+        let c = data[i];
+        i += 1;
+        if c == b'\r' {
+            if data.len() - i > 1 && data[i] != b'\n' {
+                out.push('.');
+            }
+        } else if c.is_ascii_graphic() || c == b'\t' || c == b' ' || c == b'\n' {
+            out.push(c as char);
+        } else {
+            out.push('.');
+        }
+    }
+}
+
+impl Printer {
+    pub fn new(opts: Opts) -> Self {
+        Printer {
+            opts,
+            tcp: HashMap::new(),
+        }
+    }
+
+    /// The line for one packet (without the time stamp) and the link-layer header's length
+    /// (what `-x` skips).
+    pub fn packet(&mut self, linktype: u32, data: &[u8], wire_len: u32, n: &mut dyn Namer) -> (String, usize) {
+        let mut out = String::new();
+        let hdr = match linktype {
+            LINKTYPE_ETHERNET => self.ether(&mut out, data, wire_len, n),
+            LINKTYPE_LINUX_SLL2 => self.sll2(&mut out, data, wire_len, n),
+            LINKTYPE_LINUX_SLL => self.sll(&mut out, data, wire_len, n),
+            LINKTYPE_RAW => {
+                let r = match data.first().map(|b| b >> 4) {
+                    Some(6) => self.ip6(&mut out, data, wire_len, n),
+                    _ => self.ip4(&mut out, data, wire_len, n),
+                };
+                if let Err(Trunc(p)) = r {
+                    let _ = write!(out, " [|{p}]");
+                }
+                0
+            }
+            _ => {
+                hex(&mut out, "\n\t", data);
+                0
+            }
+        };
+        (out, hdr)
+    }
+
+    fn ether(&mut self, out: &mut String, data: &[u8], len: u32, n: &mut dyn Namer) -> usize {
+        if data.len() < 14 {
+            out.push_str(" [|ether]");
+            return data.len();
+        }
+        if self.opts.eflag {
+            let _ = write!(out, "{} > {}, ", mac(&data[6..12]), mac(&data[0..6]));
+        }
+        let mut at = 12;
+        let mut printed_len = false;
+        let mut et = u16::from_be_bytes([data[12], data[13]]);
+        at += 2;
+        while matches!(et, 0x8100 | 0x9100 | 0x9200 | 0x88a8) {
+            if data.len() < at + 4 {
+                out.push_str(" [|vlan]");
+                return data.len();
+            }
+            if self.opts.eflag {
+                let tag = u16::from_be_bytes([data[at], data[at + 1]]);
+                type_text(out, et, self.opts.qflag);
+                if !printed_len {
+                    let _ = write!(out, ", length {len}: ");
+                    printed_len = true;
+                } else {
+                    out.push_str(", ");
+                }
+                let _ = write!(
+                    out,
+                    "vlan {}, p {}{}, ",
+                    tag & 0xfff,
+                    tag >> 13,
+                    if tag & 0x1000 != 0 { ", DEI" } else { "" }
+                );
+            }
+            et = u16::from_be_bytes([data[at + 2], data[at + 3]]);
+            at += 4;
+        }
+        let rest = &data[at..];
+        let rest_len = len.saturating_sub(at as u32);
+        if et <= 1500 {
+            if self.opts.eflag {
+                out.push_str("802.3");
+                if !printed_len {
+                    let _ = write!(out, ", length {}: ", et);
+                }
+            }
+            // LLC frames (STP and such): tcpdump decodes them; we show the bytes.
+            hex(out, "\n\t", rest);
+            return at;
+        }
+        if self.opts.eflag {
+            type_text(out, et, self.opts.qflag);
+            if !printed_len {
+                let _ = write!(out, ", length {len}: ");
+            } else {
+                out.push_str(", ");
+            }
+        }
+        self.ethertype(out, et, rest, rest_len, n, Some(&data[..12]), len);
+        at
+    }
+
+    /// The payload of one EtherType; unknown ones as tcpdump prints them.
+    #[allow(clippy::too_many_arguments)]
+    fn ethertype(&mut self, out: &mut String, et: u16, rest: &[u8], rest_len: u32, n: &mut dyn Namer, macs: Option<&[u8]>, frame_len: u32) {
+        let r = match et {
+            0x0800 => self.ip4(out, rest, rest_len, n),
+            0x86dd => self.ip6(out, rest, rest_len, n),
+            0x0806 | 0x8035 => self.arp(out, rest, rest_len, n),
+            _ => {
+                if !self.opts.eflag {
+                    if let Some(m) = macs {
+                        let _ = write!(out, "{} > {}, ", mac(&m[6..12]), mac(&m[0..6]));
+                    }
+                    type_text(out, et, self.opts.qflag);
+                    let _ = write!(out, ", length {frame_len}: ");
+                }
+                hex(out, "\n\t", rest);
+                Ok(())
+            }
+        };
+        if let Err(Trunc(p)) = r {
+            let _ = write!(out, " [|{p}]");
+        }
+    }
+
+    fn sll2(&mut self, out: &mut String, data: &[u8], len: u32, n: &mut dyn Namer) -> usize {
+        if data.len() < 20 {
+            out.push_str(" [|sll2]");
+            return data.len();
+        }
+        let et = u16::from_be_bytes([data[0], data[1]]);
+        let index = u32::from_be_bytes([data[4], data[5], data[6], data[7]]);
+        let pkttype = data[10];
+        let halen = data[11];
+        let _ = write!(out, "{:<5} {:<3} ", n.ifname(index), pkttype_name(pkttype));
+        if self.opts.eflag {
+            let _ = write!(out, "ifindex {index} ");
+            if halen == 6 {
+                let _ = write!(out, "{} ", mac(&data[12..18]));
+            }
+            if !self.opts.qflag {
+                sll_type(out, et);
+                let _ = write!(out, ", length {len}: ");
+            }
+        }
+        self.ethertype(out, et, &data[20..], len.saturating_sub(20), n, None, len);
+        20
+    }
+
+    fn sll(&mut self, out: &mut String, data: &[u8], len: u32, n: &mut dyn Namer) -> usize {
+        if data.len() < 16 {
+            out.push_str(" [|sll]");
+            return data.len();
+        }
+        let pkttype = u16::from_be_bytes([data[0], data[1]]);
+        let halen = u16::from_be_bytes([data[4], data[5]]);
+        let et = u16::from_be_bytes([data[14], data[15]]);
+        if self.opts.eflag {
+            let _ = write!(out, "{:<3} ", pkttype_name(pkttype as u8));
+            if halen == 6 {
+                let _ = write!(out, "{} ", mac(&data[6..12]));
+            }
+            if !self.opts.qflag {
+                sll_type(out, et);
+                let _ = write!(out, ", length {len}: ");
+            }
+        }
+        self.ethertype(out, et, &data[16..], len.saturating_sub(16), n, None, len);
+        16
+    }
+
+    fn arp(&mut self, out: &mut String, b: &[u8], len: u32, n: &mut dyn Namer) -> R {
+        const P: &str = "arp";
+        let hrd = be16(b, 0, P)?;
+        let pro = be16(b, 2, P)?;
+        let hln = get(b, 4, P)? as usize;
+        let pln = get(b, 5, P)? as usize;
+        let op = be16(b, 6, P)?;
+        let sha = 8;
+        let spa = sha + hln;
+        let tha = spa + pln;
+        let tpa = tha + hln;
+        if b.len() < tpa + pln {
+            return Err(Trunc(P));
+        }
+        if !self.opts.eflag {
+            out.push_str("ARP, ");
+        }
+        let v = self.opts.vflag > 0;
+        if pro != 0x0800 || pln != 4 || hln == 0 || v {
+            let hw = if hrd == 1 {
+                "Ethernet".to_string()
+            } else {
+                format!("Unknown Hardware ({hrd})")
+            };
+            let pr = match ethertype_name(pro) {
+                Some(s) => s.to_string(),
+                None => format!("Unknown Protocol (0x{pro:04x})"),
+            };
+            let _ = write!(out, "{hw} (len {hln}), {pr} (len {pln})");
+            if !v {
+                let _ = write!(out, ", length {len}");
+                return Ok(());
+            }
+        }
+        let opname = match op {
+            1 => "Request".to_string(),
+            2 => "Reply".to_string(),
+            3 => "Reverse Request".to_string(),
+            4 => "Reverse Reply".to_string(),
+            8 => "Inverse Request".to_string(),
+            9 => "Inverse Reply".to_string(),
+            10 => "NACK Reply".to_string(),
+            _ => format!("Unknown ({op})"),
+        };
+        let _ = write!(out, "{}{opname} ", if v { ", " } else { "" });
+        let ip_at = |n: &mut dyn Namer, at: usize| -> String {
+            if pln == 4 {
+                n.host(IpAddr::V4(Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3])))
+            } else {
+                "<wrong proto type>".to_string()
+            }
+        };
+        match op {
+            1 => {
+                let _ = write!(out, "who-has {}", ip_at(n, tpa));
+                if b[tha..tha + hln].iter().any(|x| *x != 0) {
+                    let _ = write!(out, " ({})", mac(&b[tha..tha + hln]));
+                }
+                let _ = write!(out, " tell {}", ip_at(n, spa));
+            }
+            2 => {
+                let _ = write!(out, "{} is-at {}", ip_at(n, spa), mac(&b[sha..sha + hln]));
+            }
+            3 | 8 => {
+                let _ = write!(out, "who-is {} tell {}", mac(&b[tha..tha + hln]), mac(&b[sha..sha + hln]));
+            }
+            4 => {
+                let _ = write!(out, "{} at {}", mac(&b[tha..tha + hln]), ip_at(n, tpa));
+            }
+            9 => {
+                let _ = write!(out, "{} at {}", mac(&b[sha..sha + hln]), ip_at(n, spa));
+            }
+            _ => {
+                hex(out, "\n\t", b);
+                return Ok(());
+            }
+        }
+        let _ = write!(out, ", length {len}");
+        Ok(())
+    }
+
+    fn ip4(&mut self, out: &mut String, b: &[u8], length: u32, n: &mut dyn Namer) -> R {
+        const P: &str = "ip";
+        let vhl = get(b, 0, P)?;
+        if vhl >> 4 != 4 {
+            if vhl >> 4 == 6 {
+                out.push_str("IP6, wrong link-layer encapsulation (invalid)");
+            } else {
+                let _ = write!(out, "IP{} (invalid)", vhl >> 4);
+            }
+            return Ok(());
+        }
+        if !self.opts.eflag {
+            out.push_str("IP ");
+        }
+        if b.len() < 20 {
+            return Err(Trunc(P));
+        }
+        if length < 20 {
+            let _ = write!(out, "truncated-ip {length}");
+            return Ok(());
+        }
+        let hlen = (vhl & 0xf) as usize * 4;
+        if hlen < 20 {
+            let _ = write!(out, "bad-hlen {hlen}");
+            return Ok(());
+        }
+        let total = be16(b, 2, P)? as u32;
+        if length < total {
+            let _ = write!(out, "truncated-ip - {} bytes missing! ", total - length);
+        }
+        if total < hlen as u32 {
+            let _ = write!(out, "bad-len {total}");
+            return Ok(());
+        }
+        // What follows is bounded by the IP length (Ethernet padding is not data).
+        let b = &b[..b.len().min(total as usize)];
+        let off = be16(b, 6, P)?;
+        let proto = b[9];
+        let src = IpAddr::V4(v4(b, 12, P)?);
+        let dst = IpAddr::V4(v4(b, 16, P)?);
+        if self.opts.vflag > 0 {
+            let tos = b[1];
+            let _ = write!(out, "(tos 0x{tos:x}");
+            match tos & 3 {
+                1 => out.push_str(",ECT(1)"),
+                2 => out.push_str(",ECT(0)"),
+                3 => out.push_str(",CE"),
+                _ => {}
+            }
+            if b[8] >= 1 {
+                let _ = write!(out, ", ttl {}", b[8]);
+            }
+            let mut flags = Vec::new();
+            if off & 0x8000 != 0 {
+                flags.push("rsvd");
+            }
+            if off & 0x4000 != 0 {
+                flags.push("DF");
+            }
+            if off & 0x2000 != 0 {
+                flags.push("+");
+            }
+            let _ = write!(
+                out,
+                ", id {}, offset {}, flags [{}], proto {} ({}), length {}",
+                be16(b, 4, P)?,
+                (off & 0x1fff) as u32 * 8,
+                if flags.is_empty() { "none".to_string() } else { flags.join(", ") },
+                ipproto_name(proto),
+                proto,
+                total
+            );
+            if hlen > 20 {
+                out.push_str(", options (");
+                ip_options(out, b.get(20..hlen).unwrap_or(&[]));
+                out.push(')');
+            }
+            if let Some(h) = b.get(..hlen)
+                && cksum(&[h]) != 0
+            {
+                let sum = be16(b, 10, P)?;
+                let _ = write!(out, ", bad cksum {:x} (->{:x})!", sum, shouldbe(sum, cksum(&[h])));
+            }
+            out.push_str(")\n    ");
+        }
+        let len = total - hlen as u32;
+        if off & 0x1fff == 0 {
+            if !matches!(proto, 6 | 17 | 132 | 33) {
+                let _ = write!(out, "{} > {}: ", n.host(src), n.host(dst));
+            }
+            let Some(payload) = b.get(hlen..) else {
+                let _ = write!(out, " [remaining caplen({}) < header length({hlen})]", b.len());
+                return Err(Trunc(P));
+            };
+            let ip = Ip {
+                src,
+                dst,
+                direct: true,
+                fragmented: off & 0x2000 != 0,
+            };
+            self.transport(out, proto, payload, len, ip, n)
+        } else {
+            let _ = write!(out, "{} > {}: ip-proto-{proto}", n.host(src), n.host(dst));
+            Ok(())
+        }
+    }
+
+    fn ip6(&mut self, out: &mut String, b: &[u8], length: u32, n: &mut dyn Namer) -> R {
+        const P: &str = "ip6";
+        let first = get(b, 0, P)?;
+        if first >> 4 != 6 {
+            let _ = write!(out, "IP6, wrong link-layer encapsulation (invalid)");
+            return Ok(());
+        }
+        if !self.opts.eflag {
+            out.push_str("IP6 ");
+        }
+        if b.len() < 40 {
+            return Err(Trunc(P));
+        }
+        if length < 40 {
+            let _ = write!(out, "truncated-ip6 {length}");
+            return Ok(());
+        }
+        let payload_len = be16(b, 4, P)? as u32;
+        let mut nh = b[6];
+        let len_all = payload_len + 40;
+        if length < len_all {
+            let _ = write!(out, "truncated-ip6 - {} bytes missing!", len_all - length);
+        }
+        if self.opts.vflag > 0 {
+            let flow = be32(b, 0, P)?;
+            out.push('(');
+            if flow & 0x0ff0_0000 != 0 {
+                let _ = write!(out, "class 0x{:02x}, ", (flow & 0x0ff0_0000) >> 20);
+            }
+            if flow & 0x000f_ffff != 0 {
+                let _ = write!(out, "flowlabel 0x{:05x}, ", flow & 0x000f_ffff);
+            }
+            let _ = write!(out, "hlim {}, next-header {} ({nh}) payload length: {payload_len}) ", b[7], ipproto_name(nh));
+        }
+        let b = &b[..b.len().min(len_all as usize)];
+        let src = IpAddr::V6(v6(b, 8, P)?);
+        let dst = IpAddr::V6(v6(b, 24, P)?);
+        let mut at = 40usize;
+        let mut fragmented = false;
+        if !matches!(nh, 6 | 17 | 132 | 33) {
+            let _ = write!(out, "{} > {}: ", n.host(src), n.host(dst));
+        }
+        loop {
+            match nh {
+                0 | 60 => {
+                    let next = get(b, at, P)?;
+                    let hl = (get(b, at + 1, P)? as usize + 1) * 8;
+                    let opts = b.get(at + 2..at + hl).ok_or(Trunc(if nh == 0 { "hbhopt" } else { "dstopt" }))?;
+                    out.push_str(if nh == 0 { "HBH " } else { "DSTOPT " });
+                    if self.opts.vflag > 0 {
+                        ip6_options(out, opts);
+                        out.push(' ');
+                    }
+                    nh = next;
+                    at += hl;
+                }
+                44 => {
+                    let next = get(b, at, "frag6")?;
+                    let off = be16(b, at + 2, "frag6")?;
+                    let id = be32(b, at + 4, "frag6")?;
+                    let flen = (len_all as usize).saturating_sub(at + 8);
+                    if self.opts.vflag > 0 {
+                        let _ = write!(out, "frag (0x{id:08x}:{}|{flen})", off & 0xfff8);
+                    } else {
+                        let _ = write!(out, "frag ({}|{flen})", off & 0xfff8);
+                    }
+                    at += 8;
+                    fragmented = true;
+                    nh = next;
+                    if off & 0xfff8 != 0 {
+                        // A later fragment: the rest is data.
+                        return Ok(());
+                    }
+                    out.push(' ');
+                }
+                _ => break,
+            }
+            if at >= b.len() {
+                return Ok(());
+            }
+        }
+        let len = len_all.saturating_sub(at as u32);
+        let payload = b.get(at..).unwrap_or(&[]);
+        let ip = Ip {
+            src,
+            dst,
+            direct: at == 40,
+            fragmented,
+        };
+        if matches!(nh, 6 | 17) && at != 40 {
+            // tcpdump prints addresses before the transport when extension headers came first.
+            let _ = write!(out, "{} > {}: ", n.host(src), n.host(dst));
+        }
+        self.transport(out, nh, payload, len, ip, n)
+    }
+
+    fn transport(&mut self, out: &mut String, proto: u8, b: &[u8], len: u32, ip: Ip, n: &mut dyn Namer) -> R {
+        match proto {
+            6 => self.tcp(out, b, len, ip, n),
+            17 => self.udp(out, b, len, ip, n),
+            1 if ip.src.is_ipv4() => self.icmp(out, b, len, ip, n),
+            58 => self.icmp6(out, b, len, ip, n),
+            _ => {
+                let _ = write!(out, " ip-proto-{proto} {len}");
+                Ok(())
+            }
+        }
+    }
+
+    fn addrs(&self, out: &mut String, ip: Ip, sport: &str, dport: &str, n: &mut dyn Namer) {
+        if ip.direct {
+            let _ = write!(out, "{}.{sport} > {}.{dport}: ", n.host(ip.src), n.host(ip.dst));
+        } else {
+            let _ = write!(out, "{sport} > {dport}: ");
+        }
+    }
+
+    fn udp(&mut self, out: &mut String, b: &[u8], length: u32, ip: Ip, n: &mut dyn Namer) -> R {
+        const P: &str = "udp";
+        if b.len() < 4 {
+            let _ = write!(out, "{} > {}: ", n.host(ip.src), n.host(ip.dst));
+            return Err(Trunc(P));
+        }
+        let sport = be16(b, 0, P)?;
+        let dport = be16(b, 2, P)?;
+        if length < 8 {
+            let (s, d) = (n.port(sport, true), n.port(dport, true));
+            self.addrs(out, ip, &s, &d, n);
+            let _ = write!(out, "truncated-udp {length}");
+            return Ok(());
+        }
+        let ulen = be16(b, 4, P)? as u32;
+        let (s, d) = (n.port(sport, true), n.port(dport, true));
+        if ulen < 8 {
+            self.addrs(out, ip, &s, &d, n);
+            let _ = write!(out, "truncated-udplength {ulen}");
+            return Ok(());
+        }
+        if ulen > length {
+            self.addrs(out, ip, &s, &d, n);
+            let _ = write!(out, "UDP, bad length {ulen} > {length}");
+            return Ok(());
+        }
+        let data_len = ulen - 8;
+        let data = b.get(8..(ulen as usize).min(b.len())).unwrap_or(&[]);
+        self.addrs(out, ip, &s, &d, n);
+        if self.opts.vflag > 0 && !ip.fragmented && b.len() >= ulen as usize {
+            let sum = be16(b, 6, P)?;
+            let check = ip.src.is_ipv6() || self.opts.vflag > 1;
+            if check {
+                if sum == 0 && ip.src.is_ipv4() {
+                    out.push_str("[no cksum] ");
+                } else {
+                    let ph = pseudo(ip.src, ip.dst, 17, ulen as usize);
+                    let c = cksum(&[&ph, &b[..ulen as usize]]);
+                    if c != 0 {
+                        let _ = write!(out, "[bad udp cksum 0x{sum:04x} -> 0x{:04x}!] ", shouldbe(sum, c));
+                    } else {
+                        out.push_str("[udp sum ok] ");
+                    }
+                }
+            }
+        }
+        if self.opts.qflag {
+            let _ = write!(out, "UDP, length {data_len}");
+            return Ok(());
+        }
+        if sport == 53 || dport == 53 {
+            return dns(out, data, data_len, false, self.opts.vflag, n);
+        }
+        let _ = write!(out, "UDP, length {data_len}");
+        Ok(())
+    }
+
+    fn tcp(&mut self, out: &mut String, b: &[u8], length: u32, ip: Ip, n: &mut dyn Namer) -> R {
+        const P: &str = "tcp";
+        if b.len() < 4 {
+            let _ = write!(out, "{} > {}:", n.host(ip.src), n.host(ip.dst));
+            return Err(Trunc(P));
+        }
+        let sport = be16(b, 0, P)?;
+        let dport = be16(b, 2, P)?;
+        let (s, d) = (n.port(sport, false), n.port(dport, false));
+        self.addrs(out, ip, &s, &d, n);
+        let hlen = (get(b, 12, P)? >> 4) as u32 * 4;
+        if hlen < 20 {
+            let _ = write!(out, " tcp {} [bad hdr length {hlen} - too short, < 20]", length.wrapping_sub(hlen));
+            return Ok(());
+        }
+        let mut seq = be32(b, 4, P)?;
+        let mut ack = be32(b, 8, P)?;
+        let win = be16(b, 14, P)?;
+        let urp = be16(b, 18, P)?;
+        if self.opts.qflag {
+            let _ = write!(out, "tcp {}", length.wrapping_sub(hlen));
+            if hlen > length {
+                let _ = write!(out, " [bad hdr length {hlen} - too long, > {length}]");
+            }
+            return Ok(());
+        }
+        let flags = (be16(b, 12, P)? & 0x0fff) as u8 as u16 | (((b[12] & 1) as u16) << 8);
+        let mut f = String::new();
+        for (bit, c) in [(0x01, 'F'), (0x02, 'S'), (0x04, 'R'), (0x08, 'P'), (0x10, '.'), (0x20, 'U'), (0x40, 'E'), (0x80, 'W')] {
+            if flags & bit != 0 {
+                f.push(c);
+            }
+        }
+        if flags & 0x100 != 0 {
+            f.push('e');
+        }
+        if f.is_empty() {
+            f.push_str("none");
+        }
+        let _ = write!(out, "Flags [{f}]");
+        let (syn, ackf, fin, rst, urg) = (flags & 2 != 0, flags & 0x10 != 0, flags & 1 != 0, flags & 4 != 0, flags & 0x20 != 0);
+        let (mut rev, mut thseq, mut thack) = (false, 0u32, 0u32);
+        if ackf && !self.opts.absolute {
+            rev = sport > dport || (sport == dport && addr_bytes(ip.src) > addr_bytes(ip.dst));
+            let key = if rev {
+                (ip.dst, ip.src, (dport as u32) << 16 | sport as u32)
+            } else {
+                (ip.src, ip.dst, (sport as u32) << 16 | dport as u32)
+            };
+            match self.tcp.get(&key) {
+                Some(&(s0, a0)) if !syn => {
+                    thseq = s0;
+                    thack = a0;
+                    if rev {
+                        seq = seq.wrapping_sub(a0);
+                        ack = ack.wrapping_sub(s0);
+                    } else {
+                        seq = seq.wrapping_sub(s0);
+                        ack = ack.wrapping_sub(a0);
+                    }
+                }
+                _ => {
+                    let (s0, a0) = if rev {
+                        (ack.wrapping_sub(1), seq)
+                    } else {
+                        (seq, ack.wrapping_sub(1))
+                    };
+                    thseq = s0;
+                    thack = a0;
+                    if self.tcp.len() < 1 << 20 {
+                        self.tcp.insert(key, (s0, a0));
+                    }
+                }
+            }
+        }
+        if hlen > length {
+            let _ = write!(out, " [bad hdr length {hlen} - too long, > {length}]");
+            return Ok(());
+        }
+        if self.opts.vflag > 0 && !ip.fragmented && b.len() >= length as usize {
+            let sum = be16(b, 16, P)?;
+            let ph = pseudo(ip.src, ip.dst, 6, length as usize);
+            let c = cksum(&[&ph, &b[..length as usize]]);
+            let _ = write!(out, ", cksum 0x{sum:04x}");
+            if c != 0 {
+                let _ = write!(out, " (incorrect -> 0x{:04x})", shouldbe(sum, c));
+            } else {
+                out.push_str(" (correct)");
+            }
+        }
+        let dlen = length - hlen;
+        if self.opts.vflag > 1 || dlen > 0 || syn || fin || rst {
+            let _ = write!(out, ", seq {seq}");
+            if dlen > 0 {
+                let _ = write!(out, ":{}", seq.wrapping_add(dlen));
+            }
+        }
+        if ackf {
+            let _ = write!(out, ", ack {ack}");
+        } else if self.opts.vflag > 1 && ack != 0 {
+            let _ = write!(out, ", [ack {ack} != 0 while ACK flag not set]");
+        }
+        let _ = write!(out, ", win {win}");
+        if urg {
+            let _ = write!(out, ", urg {urp}");
+        } else if self.opts.vflag > 1 && urp != 0 {
+            let _ = write!(out, ", [urg {urp} != 0 while URG flag not set]");
+        }
+        if hlen > 20 {
+            out.push_str(", options [");
+            let opts = b.get(20..hlen as usize);
+            let r = tcp_options(out, opts.unwrap_or(&b[20.min(b.len())..]), (hlen - 20) as usize, rev, thseq, thack);
+            match r {
+                Ok(()) => out.push(']'),
+                Err(Bad::Bad) => {
+                    out.push_str("[bad opt]");
+                    return Ok(());
+                }
+                Err(Bad::Trunc) => return Err(Trunc(P)),
+            }
+        }
+        let _ = write!(out, ", length {dlen}");
+        if dlen == 0 {
+            return Ok(());
+        }
+        let Some(data) = b.get(hlen as usize..) else {
+            let _ = write!(out, " [remaining caplen({}) < header length({hlen})]", b.len());
+            return Err(Trunc(P));
+        };
+        let data = &data[..data.len().min(dlen as usize)];
+        if rst && self.opts.vflag > 0 {
+            return Ok(());
+        }
+        if sport == 80 || dport == 80 || sport == 8080 || dport == 8080 {
+            out.push_str(": ");
+            http(out, data, dlen, self.opts.vflag > 0);
+        } else if sport == 53 || dport == 53 {
+            dns(out, data, dlen, true, self.opts.vflag, n)?;
+        }
+        Ok(())
+    }
+
+    fn icmp(&mut self, out: &mut String, b: &[u8], len: u32, ip: Ip, n: &mut dyn Namer) -> R {
+        const P: &str = "icmp";
+        let ty = get(b, 0, P)?;
+        let code = get(b, 1, P)?;
+        let quoted_dst = |n: &mut dyn Namer| -> Result<String, Trunc> { Ok(n.host(IpAddr::V4(v4(b, 24, P)?))) };
+        let text = match ty {
+            0 | 8 => format!(
+                "echo {}, id {}, seq {}",
+                if ty == 8 { "request" } else { "reply" },
+                be16(b, 4, P)?,
+                be16(b, 6, P)?
+            ),
+            3 => {
+                let d = quoted_dst(n)?;
+                match code {
+                    0 => format!("net {d} unreachable"),
+                    1 => format!("host {d} unreachable"),
+                    2 => format!("{d} protocol {} unreachable", get(b, 17, P)?),
+                    3 => {
+                        let ohl = (get(b, 8, P)? & 0xf) as usize * 4;
+                        let port = be16(b, 8 + ohl + 2, P)?;
+                        match get(b, 17, P)? {
+                            6 => format!("{d} tcp port {} unreachable", n.port(port, false)),
+                            17 => format!("{d} udp port {} unreachable", n.port(port, true)),
+                            p => format!("{d} protocol {p} port {port} unreachable"),
+                        }
+                    }
+                    4 => match be16(b, 6, P)? {
+                        0 => format!("{d} unreachable - need to frag"),
+                        mtu => format!("{d} unreachable - need to frag (mtu {mtu})"),
+                    },
+                    5 => format!("{d} unreachable - source route failed"),
+                    6 => format!("net {d} unreachable - unknown"),
+                    7 => format!("host {d} unreachable - unknown"),
+                    8 => format!("{d} unreachable - source host isolated"),
+                    9 => format!("net {d} unreachable - admin prohibited"),
+                    10 => format!("host {d} unreachable - admin prohibited"),
+                    11 => format!("net {d} unreachable - tos prohibited"),
+                    12 => format!("host {d} unreachable - tos prohibited"),
+                    13 => format!("host {d} unreachable - admin prohibited filter"),
+                    14 => format!("host {d} unreachable - host precedence violation"),
+                    15 => format!("host {d} unreachable - precedence cutoff"),
+                    c => format!("{d} unreachable - #{c}"),
+                }
+            }
+            5 => {
+                let d = quoted_dst(n)?;
+                let gw = n.host(IpAddr::V4(v4(b, 4, P)?));
+                match code {
+                    0 => format!("redirect {d} to net {gw}"),
+                    1 => format!("redirect {d} to host {gw}"),
+                    2 => format!("redirect-tos {d} to net {gw}"),
+                    3 => format!("redirect-tos {d} to host {gw}"),
+                    c => format!("redirect-#{c} {d} to {gw}"),
+                }
+            }
+            11 => {
+                v4(b, 24, P)?;
+                match code {
+                    0 => "time exceeded in-transit".to_string(),
+                    1 => "ip reassembly time exceeded".to_string(),
+                    c => format!("time exceeded-#{c}"),
+                }
+            }
+            12 => match code {
+                0 => format!("parameter problem - octet {}", get(b, 4, P)?),
+                c => format!("parameter problem - code {c}"),
+            },
+            13 => format!("time stamp query id {} seq {}", be16(b, 4, P)?, be16(b, 6, P)?),
+            18 => format!("address mask is 0x{:08x}", be32(b, 8, P)?),
+            4 => "source quench".to_string(),
+            10 => "router solicitation".to_string(),
+            14 => "time stamp reply".to_string(),
+            15 => "information request".to_string(),
+            16 => "information reply".to_string(),
+            17 => "address mask request".to_string(),
+            t => format!("type-#{t}"),
+        };
+        let _ = write!(out, "ICMP {text}, length {len}");
+        if self.opts.vflag > 0 && !ip.fragmented && b.len() >= len as usize {
+            let c = cksum(&[&b[..len as usize]]);
+            if c != 0 {
+                let sum = be16(b, 2, P)?;
+                let _ = write!(out, " (wrong icmp cksum {sum:x} (->{:x})!)", shouldbe(sum, c));
+            }
+        }
+        if self.opts.vflag > 0 && matches!(ty, 3 | 4 | 5 | 11 | 12) && b.len() > 8 {
+            out.push_str("\n\t");
+            let mut inner = Printer::new(Opts { vflag: self.opts.vflag, ..Opts::default() });
+            let quoted = &b[8..];
+            let qlen = quoted.get(2..4).map_or(0, |l| u16::from_be_bytes([l[0], l[1]]) as u32);
+            if let Err(Trunc(p)) = inner.ip4(out, quoted, qlen, n) {
+                let _ = write!(out, " [|{p}]");
+            }
+        }
+        Ok(())
+    }
+
+    fn icmp6(&mut self, out: &mut String, b: &[u8], len: u32, ip: Ip, n: &mut dyn Namer) -> R {
+        const P: &str = "icmp6";
+        if len == 0 {
+            out.push_str("ICMP6, length 0 (invalid)");
+            return Ok(());
+        }
+        let v = self.opts.vflag;
+        if v > 0 && !ip.fragmented && b.len() >= len as usize {
+            let ph = pseudo(ip.src, ip.dst, 58, len as usize);
+            let c = cksum(&[&ph, &b[..len as usize]]);
+            if c != 0 {
+                let sum = be16(b, 2, P)?;
+                let _ = write!(out, "[bad icmp6 cksum 0x{sum:04x} -> 0x{:04x}!] ", shouldbe(sum, c));
+            } else {
+                out.push_str("[icmp6 sum ok] ");
+            }
+        }
+        let ty = get(b, 0, P)?;
+        let name = match ty {
+            1 => "destination unreachable".to_string(),
+            2 => "packet too big".to_string(),
+            3 => "time exceeded in-transit".to_string(),
+            4 => "parameter problem".to_string(),
+            128 => "echo request".to_string(),
+            129 => "echo reply".to_string(),
+            130 => "multicast listener query".to_string(),
+            131 => "multicast listener report".to_string(),
+            132 => "multicast listener done".to_string(),
+            133 => "router solicitation".to_string(),
+            134 => "router advertisement".to_string(),
+            135 => "neighbor solicitation".to_string(),
+            136 => "neighbor advertisement".to_string(),
+            137 => "redirect".to_string(),
+            138 => "router renumbering".to_string(),
+            143 => "multicast listener report v2".to_string(),
+            t => format!("unknown icmp6 type ({t})"),
+        };
+        let _ = write!(out, "ICMP6, {name}");
+        if v > 0 && matches!(ty, 133..=137) {
+            let _ = write!(out, ", length {len}");
+        }
+        let code = get(b, 1, P)?;
+        let odst = |n: &mut dyn Namer| -> Result<String, Trunc> { Ok(n.host(IpAddr::V6(v6(b, 8 + 24, P)?))) };
+        match ty {
+            1 => {
+                let cname = match code {
+                    0 => "unreachable route".to_string(),
+                    1 => " unreachable prohibited".to_string(),
+                    2 => "beyond scope".to_string(),
+                    3 => "unreachable address".to_string(),
+                    4 => "unreachable port".to_string(),
+                    c => format!("unknown unreach code ({c})"),
+                };
+                let _ = write!(out, ", {cname}");
+                match code {
+                    0 | 1 | 3 => {
+                        let _ = write!(out, " {}", odst(n)?);
+                    }
+                    2 => {
+                        let d = odst(n)?;
+                        let s = n.host(IpAddr::V6(v6(b, 8 + 8, P)?));
+                        let _ = write!(out, " {d}, source address {s}");
+                    }
+                    4 => {
+                        let d = odst(n)?;
+                        let onh = get(b, 8 + 6, P)?;
+                        let port = be16(b, 8 + 40 + 2, P)?;
+                        match onh {
+                            6 => {
+                                let _ = write!(out, ", {d} tcp port {}", n.port(port, false));
+                            }
+                            17 => {
+                                let _ = write!(out, ", {d} udp port {}", n.port(port, true));
+                            }
+                            p => {
+                                let _ = write!(out, ", {d} protocol {p} port {port} unreachable");
+                            }
+                        }
+                    }
+                    _ => {
+                        if v <= 1 {
+                            hex(out, "\n\t", &b[..b.len().min(len as usize)]);
+                            return Ok(());
+                        }
+                    }
+                }
+            }
+            2 => {
+                let _ = write!(out, ", mtu {}", be32(b, 4, P)?);
+            }
+            3 => match code {
+                0 => {
+                    let _ = write!(out, " for {}", odst(n)?);
+                }
+                1 => out.push_str(" (reassembly)"),
+                c => {
+                    let _ = write!(out, ", unknown code ({c})");
+                }
+            },
+            4 => {
+                v6(b, 8 + 24, P)?;
+                let what = match code {
+                    0 => "erroneous",
+                    1 => "next header",
+                    2 => "option",
+                    3 => "incomplete header chain",
+                    _ => "",
+                };
+                if what.is_empty() {
+                    let _ = write!(out, ", code-#{code}");
+                } else {
+                    let _ = write!(out, ", {what} - octet {}", be32(b, 4, P)?);
+                }
+            }
+            128 | 129 => {
+                let _ = write!(out, ", id {}, seq {}", be16(b, 4, P)?, be16(b, 6, P)?);
+            }
+            130 if len == 24 => mld(out, b, v, n)?,
+            130 if len >= 28 => {
+                out.push_str(" v2");
+                if v > 0 {
+                    let _ = write!(out, " [max resp delay={}]", be16(b, 4, P)?);
+                    let _ = write!(out, " [gaddr {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
+                    let ns = be16(b, 26, P)?;
+                    let _ = write!(out, " {ns} source(s)]");
+                }
+            }
+            130 => {
+                let _ = write!(out, " unknown-version (len {len}) ");
+            }
+            131 | 132 => mld(out, b, v, n)?,
+            133 => {
+                if v > 0 {
+                    nd_options(out, b.get(8..).unwrap_or(&[]), (len as usize).saturating_sub(8))?;
+                }
+            }
+            134 => {
+                if v > 0 {
+                    let fl = get(b, 5, P)?;
+                    let mut names = Vec::new();
+                    for (bit, s) in [(0x80, "managed"), (0x40, "other stateful"), (0x20, "home agent"), (0x08, "proxy")] {
+                        if fl & bit != 0 {
+                            names.push(s);
+                        }
+                    }
+                    let pref = match (fl >> 3) & 3 {
+                        0 => "medium",
+                        1 => "high",
+                        3 => "low",
+                        _ => "reserved",
+                    };
+                    let _ = write!(
+                        out,
+                        "\n\thop limit {}, Flags [{}], pref {pref}, router lifetime {}s, reachable time {}ms, retrans timer {}ms",
+                        get(b, 4, P)?,
+                        if names.is_empty() { "none".to_string() } else { names.join(", ") },
+                        be16(b, 6, P)?,
+                        be32(b, 8, P)?,
+                        be32(b, 12, P)?
+                    );
+                    nd_options(out, b.get(16..).unwrap_or(&[]), (len as usize).saturating_sub(16))?;
+                }
+            }
+            135 => {
+                let _ = write!(out, ", who has {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
+                if v > 0 {
+                    nd_options(out, b.get(24..).unwrap_or(&[]), (len as usize).saturating_sub(24))?;
+                }
+            }
+            136 => {
+                let _ = write!(out, ", tgt is {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
+                if v > 0 {
+                    let fl = be32(b, 4, P)?;
+                    let mut names = Vec::new();
+                    for (bit, s) in [(0x8000_0000u32, "router"), (0x4000_0000, "solicited"), (0x2000_0000, "override")] {
+                        if fl & bit != 0 {
+                            names.push(s);
+                        }
+                    }
+                    let _ = write!(out, ", Flags [{}]", if names.is_empty() { "none".to_string() } else { names.join(", ") });
+                    nd_options(out, b.get(24..).unwrap_or(&[]), (len as usize).saturating_sub(24))?;
+                }
+            }
+            137 => {
+                let _ = write!(out, ", {}", n.host(IpAddr::V6(v6(b, 24, P)?)));
+                let _ = write!(out, " to {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
+                if v > 0 {
+                    nd_options(out, b.get(40..).unwrap_or(&[]), (len as usize).saturating_sub(40))?;
+                }
+            }
+            143 => {
+                let groups = be16(b, 6, P)?;
+                let _ = write!(out, ", {groups} group record(s)");
+                if v > 0 {
+                    let mut at = 8usize;
+                    for _ in 0..groups {
+                        let rtype = get(b, at, P)?;
+                        let aux = get(b, at + 1, P)? as usize;
+                        let nsrc = be16(b, at + 2, P)? as usize;
+                        let g = v6(b, at + 4, P)?;
+                        let kind = match rtype {
+                            1 => "is_in",
+                            2 => "is_ex",
+                            3 => "to_in",
+                            4 => "to_ex",
+                            5 => "allow",
+                            6 => "block",
+                            _ => "unknown",
+                        };
+                        let _ = write!(out, " [gaddr {} {kind}", n.host(IpAddr::V6(g)));
+                        if v == 1 {
+                            let _ = write!(out, ", {nsrc} source(s)");
+                        } else {
+                            out.push_str(" {");
+                            for k in 0..nsrc {
+                                let _ = write!(out, " {}", n.host(IpAddr::V6(v6(b, at + 20 + 16 * k, P)?)));
+                            }
+                            out.push_str(" }");
+                        }
+                        out.push(']');
+                        at += 20 + 16 * nsrc + 4 * aux;
+                    }
+                }
+            }
+            _ => {
+                let _ = write!(out, ", length {len}");
+                if v <= 1 {
+                    hex(out, "\n\t", &b[..b.len().min(len as usize)]);
+                }
+                return Ok(());
+            }
+        }
+        if v == 0 {
+            let _ = write!(out, ", length {len}");
+        }
+        Ok(())
+    }
+}
+
+fn addr_bytes(a: IpAddr) -> Vec<u8> {
+    match a {
+        IpAddr::V4(a) => a.octets().to_vec(),
+        IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
+fn type_text(out: &mut String, et: u16, q: bool) {
+    match (ethertype_name(et), q) {
+        (Some(s), false) => {
+            let _ = write!(out, "ethertype {s} (0x{et:04x})");
+        }
+        (None, false) => {
+            let _ = write!(out, "ethertype Unknown (0x{et:04x})");
+        }
+        (Some(s), true) => out.push_str(s),
+        (None, true) => {
+            let _ = write!(out, "Unknown Ethertype (0x{et:04x})");
+        }
+    }
+}
+
+fn sll_type(out: &mut String, et: u16) {
+    if et <= 1500 {
+        match et {
+            1 => out.push_str("802.3"),
+            4 => out.push_str("802.2"),
+            _ => {
+                let _ = write!(out, "ethertype Unknown (0x{et:04x})");
+            }
+        }
+    } else {
+        type_text(out, et, false);
+    }
+}
+
+pub fn pkttype_name(t: u8) -> &'static str {
+    match t {
+        0 => "In",
+        1 => "B",
+        2 => "M",
+        3 => "P",
+        4 => "Out",
+        _ => "?",
+    }
+}
+
+fn ip_options(out: &mut String, o: &[u8]) {
+    let mut i = 0;
+    let mut first = true;
+    while i < o.len() {
+        let t = o[i];
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        match t {
+            0 => {
+                out.push_str("EOL");
+                if o.len() - i > 1 {
+                    let _ = write!(out, " {}", o.len() - i);
+                }
+                return;
+            }
+            1 => {
+                out.push_str("NOP");
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
+        let Some(&l) = o.get(i + 1) else {
+            out.push_str(" [bad length]");
+            return;
+        };
+        let name = match t {
+            7 => "RR",
+            68 => "TS",
+            130 => "security",
+            131 => "LSRR",
+            137 => "SSRR",
+            148 => "RA",
+            _ => "",
+        };
+        if name.is_empty() {
+            let _ = write!(out, "unknown {t}");
+        } else {
+            out.push_str(name);
+        }
+        if t == 148 && l == 4 {
+            let v = o.get(i + 2..i + 4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+            if v != 0 {
+                let _ = write!(out, " value {v}");
+            }
+        }
+        if l < 2 {
+            let _ = write!(out, " [bad length {l}]");
+            return;
+        }
+        i += l as usize;
+    }
+}
+
+fn ip6_options(out: &mut String, o: &[u8]) {
+    let mut i = 0;
+    while i < o.len() {
+        match o[i] {
+            0 => {
+                out.push_str("(pad1)");
+                i += 1;
+            }
+            t => {
+                let Some(&l) = o.get(i + 1) else {
+                    out.push_str("[trunc]");
+                    return;
+                };
+                match t {
+                    1 => out.push_str("(padn)"),
+                    5 => {
+                        let v = o.get(i + 2..i + 4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+                        let _ = write!(out, "(rtalert: 0x{v:04x}) ");
+                    }
+                    _ => {
+                        let _ = write!(out, "(opt_type 0x{t:02x}: len={l})");
+                    }
+                }
+                i += 2 + l as usize;
+            }
+        }
+    }
+}
+
+enum Bad {
+    Bad,
+    Trunc,
+}
+
+fn tcp_options(out: &mut String, o: &[u8], mut hlen: usize, rev: bool, thseq: u32, thack: u32) -> Result<(), Bad> {
+    let mut i = 0;
+    let mut sep = false;
+    let byte = |i: usize| o.get(i).copied().ok_or(Bad::Trunc);
+    let word = |i: usize| -> Result<u32, Bad> {
+        o.get(i..i + 4)
+            .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
+            .ok_or(Bad::Trunc)
+    };
+    while hlen != 0 {
+        if sep {
+            out.push(',');
+        }
+        let opt = byte(i)?;
+        i += 1;
+        let len;
+        if opt == 0 || opt == 1 {
+            len = 1;
+        } else {
+            len = byte(i)? as usize;
+            i += 1;
+            if len < 2 || len > hlen {
+                return Err(Bad::Bad);
+            }
+            hlen -= 1;
+        }
+        hlen -= 1;
+        let name = match opt {
+            0 => "eol".to_string(),
+            1 => "nop".to_string(),
+            2 => "mss".to_string(),
+            3 => "wscale".to_string(),
+            4 => "sackOK".to_string(),
+            5 => "sack".to_string(),
+            6 => "echo".to_string(),
+            7 => "echoreply".to_string(),
+            8 => "TS".to_string(),
+            11 => "cc".to_string(),
+            12 => "ccnew".to_string(),
+            13 => String::new(),
+            19 => "md5".to_string(),
+            20 => "scps".to_string(),
+            28 => "uto".to_string(),
+            29 => "tcp-ao".to_string(),
+            30 => "mptcp".to_string(),
+            34 => "tfo".to_string(),
+            254 => "exp".to_string(),
+            _ => format!("unknown-{opt}"),
+        };
+        out.push_str(&name);
+        let check = |n: usize, hlen: usize| if n > hlen { Err(Bad::Bad) } else { Ok(()) };
+        let datalen = match opt {
+            2 => {
+                check(2, hlen)?;
+                let _ = write!(out, " {}", u16::from_be_bytes([byte(i)?, byte(i + 1)?]));
+                2
+            }
+            3 => {
+                check(1, hlen)?;
+                let _ = write!(out, " {}", byte(i)?);
+                1
+            }
+            5 => {
+                let d = len - 2;
+                if d % 8 != 0 {
+                    out.push_str(" invalid sack");
+                } else {
+                    let _ = write!(out, " {} ", d / 8);
+                    let mut k = 0;
+                    while k < d {
+                        check(k + 4, hlen)?;
+                        let mut s = word(i + k)?;
+                        check(k + 8, hlen)?;
+                        let mut e = word(i + k + 4)?;
+                        let base = if rev { thseq } else { thack };
+                        s = s.wrapping_sub(base);
+                        e = e.wrapping_sub(base);
+                        let _ = write!(out, "{{{s}:{e}}}");
+                        k += 8;
+                    }
+                }
+                d
+            }
+            6 | 7 | 11 | 12 | 13 => {
+                check(4, hlen)?;
+                let _ = write!(out, " {}", word(i)?);
+                4
+            }
+            8 => {
+                check(8, hlen)?;
+                let _ = write!(out, " val {} ecr {}", word(i)?, word(i + 4)?);
+                8
+            }
+            0 | 1 | 4 => 0,
+            28 => {
+                check(2, hlen)?;
+                let v = u16::from_be_bytes([byte(i)?, byte(i + 1)?]) as u32;
+                let secs = if v & 1 != 0 { (v >> 1) * 60 } else { v >> 1 };
+                let _ = write!(out, " 0x{v:x} {secs}");
+                2
+            }
+            _ => {
+                let d = len - 2;
+                if d > 0 {
+                    out.push_str(" 0x");
+                }
+                for k in 0..d {
+                    check(k + 1, hlen)?;
+                    let _ = write!(out, "{:02x}", byte(i + k)?);
+                }
+                d
+            }
+        };
+        i += datalen;
+        hlen -= datalen;
+        let mut seen = datalen + 1;
+        if opt > 1 {
+            seen += 1;
+        }
+        if seen != len {
+            let _ = write!(out, "[len {len}]");
+        }
+        sep = true;
+        if opt == 0 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn mld(out: &mut String, b: &[u8], v: u8, n: &mut dyn Namer) -> R {
+    const P: &str = "icmp6";
+    let delay = be16(b, 4, P)?;
+    let g = v6(b, 8, P)?;
+    let _ = write!(out, "max resp delay: {delay} addr: {}", n.host(IpAddr::V6(g)));
+    let _ = v;
+    Ok(())
+}
+
+fn nd_options(out: &mut String, b: &[u8], len: usize) -> R {
+    const P: &str = "icmp6";
+    let b = &b[..b.len().min(len)];
+    let mut at = 0;
+    while at < b.len() {
+        let t = get(b, at, P)?;
+        let l = get(b, at + 1, P)? as usize;
+        if l == 0 {
+            out.push_str(" [invalid]");
+            return Ok(());
+        }
+        let body = b.get(at + 2..at + l * 8).ok_or(Trunc(P))?;
+        let name = match t {
+            1 => "source link-address option",
+            2 => "destination link-address option",
+            3 => "prefix info option",
+            4 => "redirected header option",
+            5 => "mtu option",
+            25 => "rdnss option",
+            31 => "dnssl option",
+            _ => "unknown option",
+        };
+        let _ = write!(out, "\n\t  {name} ({t}), length {} ({l}): ", l * 8);
+        match t {
+            1 | 2 => {
+                let m = &body[..body.len().min(6)];
+                out.push_str(&mac(m));
+            }
+            5 => {
+                let mtu = body.get(2..6).map_or(0, |s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]));
+                let _ = write!(out, " {mtu}");
+            }
+            3 => {
+                let plen = body.first().copied().unwrap_or(0);
+                let prefix = body.get(14..30).map(|s| {
+                    let mut o = [0u8; 16];
+                    o.copy_from_slice(s);
+                    Ipv6Addr::from(o)
+                });
+                if let Some(p) = prefix {
+                    let _ = write!(out, "{p}/{plen}");
+                }
+            }
+            _ => {
+                hex(out, "\n\t  ", body);
+            }
+        }
+        at += l * 8;
+    }
+    Ok(())
+}
+
+/// tcpdump's first line of an HTTP request or response (the whole text under -v).
+fn http(out: &mut String, data: &[u8], len: u32, verbose: bool) {
+    const CMDS: [&str; 38] = [
+        "GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL", "POST", "BCOPY", "BMOVE", "MKCOL", "TRACE", "LABEL",
+        "MERGE", "DELETE", "SEARCH", "UNLOCK", "REPORT", "UPDATE", "NOTIFY", "BDELETE", "CONNECT", "OPTIONS",
+        "CHECKIN", "PROPFIND", "CHECKOUT", "CCM_POST", "SUBSCRIBE", "PROPPATCH", "BPROPFIND", "BPROPPATCH",
+        "UNCHECKOUT", "MKACTIVITY", "MKWORKSPACE", "UNSUBSCRIBE", "RPC_CONNECT", "VERSION-CONTROL",
+        "BASELINE-CONTROL",
+    ];
+    let len = (len as usize).min(data.len());
+    let d = &data[..len];
+    let mut print = false;
+    if let Some((tok, idx)) = token(d, 0) {
+        if CMDS.iter().any(|c| c.eq_ignore_ascii_case(&tok)) {
+            print = true;
+        }
+        if let Some((tok2, _)) = token(d, idx) {
+            let t = tok2.as_bytes();
+            if t.len() == 3 && t.iter().all(u8::is_ascii_digit) {
+                print = true;
+            }
+        }
+    }
+    out.push_str("HTTP");
+    if !print {
+        return;
+    }
+    if verbose {
+        let _ = write!(out, ", length: {len}");
+        let mut idx = 0;
+        while idx < len {
+            match txt_line(out, "\n\t", d, idx) {
+                Some(e) => idx = e,
+                None => break,
+            }
+        }
+    } else {
+        txt_line(out, ": ", d, 0);
+    }
+}
+
+fn token(d: &[u8], mut idx: usize) -> Option<(String, usize)> {
+    let mut tok = String::new();
+    while idx < d.len() {
+        let c = d[idx];
+        if !c.is_ascii() {
+            return None;
+        }
+        if matches!(c, b' ' | b'\t' | b'\r' | b'\n') {
+            break;
+        }
+        if !(0x20..0x7f).contains(&c) || tok.len() + 2 > 128 {
+            return None;
+        }
+        tok.push(c as char);
+        idx += 1;
+    }
+    if tok.is_empty() {
+        return None;
+    }
+    while idx < d.len() {
+        let c = d[idx];
+        if c == b'\r' || c == b'\n' || !(0x20..0x7f).contains(&c) || (c != b' ' && c != b'\t') {
+            break;
+        }
+        idx += 1;
+    }
+    Some((tok, idx))
+}
+
+fn txt_line(out: &mut String, prefix: &str, d: &[u8], start: usize) -> Option<usize> {
+    let mut idx = start;
+    while idx < d.len() {
+        let c = d[idx];
+        if c == b'\n' {
+            let _ = write!(out, "{prefix}{}", String::from_utf8_lossy(&d[start..idx]));
+            return Some(idx + 1);
+        } else if c == b'\r' {
+            if idx + 1 >= d.len() {
+                return None;
+            }
+            if d[idx + 1] == b'\n' {
+                let _ = write!(out, "{prefix}{}", String::from_utf8_lossy(&d[start..idx]));
+                return Some(idx + 2);
+            }
+            return None;
+        } else if !(0x20..0x7f).contains(&c) && c != b'\t' {
+            return None;
+        }
+        idx += 1;
+    }
+    let _ = write!(out, "{prefix}{} [|http]", String::from_utf8_lossy(&d[start..idx]));
+    None
+}
+
+// ---- DNS ----
+
+const DNS_TRUNC: &str = "domain";
+
+/// Skip a name; the offset after it.
+fn skip_name(m: &[u8], mut at: usize) -> Option<usize> {
+    loop {
+        let l = *m.get(at)?;
+        if l & 0xc0 == 0xc0 {
+            m.get(at + 1)?;
+            return Some(at + 2);
+        }
+        if l & 0xc0 != 0 {
+            // EDNS0 extended label types: tcpdump stops here too.
+            return None;
+        }
+        at += 1;
+        if l == 0 {
+            return Some(at);
+        }
+        at += l as usize;
+        if at > m.len() {
+            return None;
+        }
+    }
+}
+
+/// A name as tcpdump prints it (`web.lab.`, `.` for the root), following compression.
+fn name(m: &[u8], start: usize) -> Option<(String, usize)> {
+    let mut s = String::new();
+    let mut at = start;
+    let mut end = None;
+    let mut hops = 0;
+    loop {
+        let l = *m.get(at)?;
+        if l & 0xc0 == 0xc0 {
+            let p = (((l & 0x3f) as usize) << 8) | *m.get(at + 1)? as usize;
+            if end.is_none() {
+                end = Some(at + 2);
+            }
+            hops += 1;
+            if hops > 64 || p >= m.len() {
+                return None;
+            }
+            at = p;
+            continue;
+        }
+        if l & 0xc0 != 0 {
+            return None;
+        }
+        if l == 0 {
+            if s.is_empty() {
+                s.push('.');
+            }
+            return Some((s, end.unwrap_or(at + 1)));
+        }
+        let label = m.get(at + 1..at + 1 + l as usize)?;
+        for &c in label {
+            if c.is_ascii_graphic() || c == b' ' {
+                s.push(c as char);
+            } else {
+                // tcpdump's fn_print_char: M- for the high bit, ^ for controls.
+                let mut c = c;
+                if !c.is_ascii() {
+                    c &= 0x7f;
+                    s.push_str("M-");
+                }
+                if !(c.is_ascii_graphic() || c == b' ') {
+                    s.push('^');
+                    s.push(if c == 0x7f { '?' } else { (c + b'@') as char });
+                } else {
+                    s.push(c as char);
+                }
+            }
+        }
+        s.push('.');
+        if s.len() > 1024 {
+            return None;
+        }
+        at += 1 + l as usize;
+    }
+}
+
+pub fn rr_type_name(t: u16) -> String {
+    let s = match t {
+        1 => "A",
+        2 => "NS",
+        5 => "CNAME",
+        6 => "SOA",
+        12 => "PTR",
+        13 => "HINFO",
+        15 => "MX",
+        16 => "TXT",
+        28 => "AAAA",
+        33 => "SRV",
+        35 => "NAPTR",
+        39 => "DNAME",
+        41 => "OPT",
+        43 => "DS",
+        46 => "RRSIG",
+        47 => "NSEC",
+        48 => "DNSKEY",
+        50 => "NSEC3",
+        64 => "SVCB",
+        65 => "HTTPS",
+        99 => "SPF",
+        251 => "IXFR",
+        252 => "AXFR",
+        255 => "ANY",
+        256 => "URI",
+        257 => "CAA",
+        _ => return format!("Type{t}"),
+    };
+    s.to_string()
+}
+
+fn class_name(c: u16) -> String {
+    match c {
+        1 => "C_IN".into(),
+        3 => "C_CHAOS".into(),
+        4 => "C_HS".into(),
+        255 => "C_ANY".into(),
+        _ => format!("(Class {c})"),
+    }
+}
+
+/// One answer record as tcpdump prints it in the summary (` A 10.0.0.1`); None when the
+/// record is cut.
+fn rr(out: &mut String, m: &[u8], at: usize, v: u8, n: &mut dyn Namer) -> Option<usize> {
+    let after = if v > 0 {
+        let (nm, e) = name(m, at)?;
+        let _ = write!(out, " {nm}");
+        e
+    } else {
+        skip_name(m, at)?
+    };
+    let f = m.get(after..after + 10)?;
+    let typ = u16::from_be_bytes([f[0], f[1]]);
+    let class = u16::from_be_bytes([f[2], f[3]]);
+    if class != 1 && typ != 41 {
+        let _ = write!(out, " {}", class_name(class));
+    }
+    let rdlen = u16::from_be_bytes([f[8], f[9]]) as usize;
+    let cp = after + 10;
+    let rp = cp + rdlen;
+    let _ = write!(out, " {}", rr_type_name(typ));
+    if rp > m.len() {
+        return None;
+    }
+    let d = &m[cp..rp];
+    match typ {
+        1 => {
+            let a = d.get(..4)?;
+            let _ = write!(out, " {}", n.host(IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]))));
+        }
+        28 => {
+            let mut o = [0u8; 16];
+            o.copy_from_slice(d.get(..16)?);
+            let _ = write!(out, " {}", Ipv6Addr::from(o));
+        }
+        2 | 5 | 12 | 39 => {
+            let (nm, _) = name(m, cp)?;
+            let _ = write!(out, " {nm}");
+        }
+        15 => {
+            let pref = u16::from_be_bytes([*d.first()?, *d.get(1)?]);
+            let (nm, _) = name(m, cp + 2)?;
+            let _ = write!(out, " {nm} {pref}");
+        }
+        33 => {
+            let g = d.get(..6)?;
+            let (nm, _) = name(m, cp + 6)?;
+            let _ = write!(
+                out,
+                " {nm}:{} {} {}",
+                u16::from_be_bytes([g[4], g[5]]),
+                u16::from_be_bytes([g[0], g[1]]),
+                u16::from_be_bytes([g[2], g[3]])
+            );
+        }
+        16 => {
+            let mut i = 0;
+            while i < d.len() {
+                let l = d[i] as usize;
+                let s = d.get(i + 1..i + 1 + l)?;
+                let _ = write!(out, " \"{}\"", String::from_utf8_lossy(s));
+                i += 1 + l;
+            }
+        }
+        41 => {
+            let _ = write!(out, " UDPsize={class}");
+            if f[6] & 0x80 != 0 {
+                out.push_str(" DO");
+            }
+        }
+        _ => {}
+    }
+    Some(rp)
+}
+
+/// tcpdump's DNS summary: `42610+ [1au] A? web.lab. (48)`, `42610* 1/0/1 A 10.9.0.2 (52)`.
+fn dns(out: &mut String, m: &[u8], length: u32, over_tcp: bool, v: u8, n: &mut dyn Namer) -> R {
+    let mut m = m;
+    let mut length = length;
+    if over_tcp {
+        if length < 2 {
+            let _ = write!(out, " [DNS over TCP: length {length} < 2] (invalid)");
+            return Ok(());
+        }
+        length -= 2;
+        let prefix = be16(m, 0, DNS_TRUNC)? as u32;
+        if prefix != length {
+            let _ = write!(out, " [prefix length({prefix}) != length({length})] (invalid)");
+            return Ok(());
+        }
+        m = &m[2..];
+        out.push(' ');
+    }
+    if length < 12 {
+        let _ = write!(out, "domain [length {length} < 12] (invalid)");
+        return Ok(());
+    }
+    if m.len() < 12 {
+        return Err(Trunc(DNS_TRUNC));
+    }
+    let id = u16::from_be_bytes([m[0], m[1]]);
+    let flags = u16::from_be_bytes([m[2], m[3]]);
+    let qd = u16::from_be_bytes([m[4], m[5]]) as u32;
+    let an = u16::from_be_bytes([m[6], m[7]]) as u32;
+    let ns = u16::from_be_bytes([m[8], m[9]]) as u32;
+    let ar = u16::from_be_bytes([m[10], m[11]]) as u32;
+    let opcode = ((flags >> 11) & 0xf) as usize;
+    const OPS: [&str; 16] = [
+        "", " inv_q", " stat", " op3", " notify", " update", " op6", " op7", " op8", " updateA", " updateD",
+        " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef",
+    ];
+    // The extended rcode from an OPT record, as tcpdump finds it.
+    let mut rcode = (flags & 0xf) as u32;
+    (|| -> Option<()> {
+        let mut cp = 12;
+        for _ in 0..qd {
+            cp = skip_name(m, cp)? + 4;
+            if cp >= m.len() {
+                return None;
+            }
+        }
+        for _ in 0..an + ns {
+            cp = skip_name(m, cp)? + 8;
+            let rd = u16::from_be_bytes([*m.get(cp)?, *m.get(cp + 1)?]) as usize;
+            cp += 2 + rd;
+            if cp >= m.len() {
+                return None;
+            }
+        }
+        for _ in 0..ar {
+            cp = skip_name(m, cp)?;
+            let t = u16::from_be_bytes([*m.get(cp)?, *m.get(cp + 1)?]);
+            cp += 4;
+            if t == 41 {
+                rcode |= (*m.get(cp)? as u32) << 4;
+                return None;
+            }
+            cp += 4;
+            let rd = u16::from_be_bytes([*m.get(cp)?, *m.get(cp + 1)?]) as usize;
+            cp += 2 + rd;
+            if cp >= m.len() {
+                return None;
+            }
+        }
+        None
+    })();
+    if flags & 0x8000 != 0 {
+        const RESP: [&str; 24] = [
+            "", " FormErr", " ServFail", " NXDomain", " NotImp", " Refused", " YXDomain", " YXRRSet", " NXRRSet",
+            " NotAuth", " NotZone", " Resp11", " Resp12", " Resp13", " Resp14", " NoChange", " BadVers", "Resp17",
+            " Resp18", " Resp19", " Resp20", "Resp21", " Resp22", " BadCookie",
+        ];
+        let rc = match RESP.get(rcode as usize) {
+            Some(s) => s.to_string(),
+            None => format!(" Resp{}", rcode & 0xfff),
+        };
+        let _ = write!(
+            out,
+            "{id}{}{rc}{}{}{}{}",
+            OPS[opcode],
+            if flags & 0x0400 != 0 { "*" } else { "" },
+            if flags & 0x0080 != 0 { "" } else { "-" },
+            if flags & 0x0200 != 0 { "|" } else { "" },
+            if flags & 0x0020 != 0 { "$" } else { "" }
+        );
+        if qd != 1 {
+            let _ = write!(out, " [{qd}q]");
+        }
+        let mut cp = 12;
+        for _ in 0..qd {
+            cp = match skip_name(m, cp) {
+                Some(c) => c + 4,
+                None => return Err(Trunc(DNS_TRUNC)),
+            };
+        }
+        let _ = write!(out, " {an}/{ns}/{ar}");
+        let mut left = an;
+        if left > 0 {
+            cp = rr(out, m, cp, v, n).ok_or(Trunc(DNS_TRUNC))?;
+            left -= 1;
+            while cp < m.len() && left > 0 {
+                out.push(',');
+                cp = rr(out, m, cp, v, n).ok_or(Trunc(DNS_TRUNC))?;
+                left -= 1;
+            }
+        }
+        if left > 0 {
+            return Err(Trunc(DNS_TRUNC));
+        }
+    } else {
+        let _ = write!(
+            out,
+            "{id}{}{}{}",
+            OPS[opcode],
+            if flags & 0x0100 != 0 { "+" } else { "" },
+            if flags & 0x0010 != 0 { "%" } else { "" }
+        );
+        if flags & 0x6cf != 0 {
+            let _ = write!(out, " [b2&3=0x{flags:x}]");
+        }
+        if opcode == 1 {
+            if qd > 0 {
+                let _ = write!(out, " [{qd}q]");
+            }
+            if an != 1 {
+                let _ = write!(out, " [{an}a]");
+            }
+        } else {
+            if an > 0 {
+                let _ = write!(out, " [{an}a]");
+            }
+            if qd != 1 {
+                let _ = write!(out, " [{qd}q]");
+            }
+        }
+        if ns > 0 {
+            let _ = write!(out, " [{ns}n]");
+        }
+        if ar > 0 {
+            let _ = write!(out, " [{ar}au]");
+        }
+        let mut cp = 12;
+        let mut left = qd;
+        while left > 0 && (left == qd || cp < m.len()) {
+            let after = skip_name(m, cp).ok_or(Trunc(DNS_TRUNC))?;
+            let q = m.get(after..after + 4).ok_or(Trunc(DNS_TRUNC))?;
+            let t = u16::from_be_bytes([q[0], q[1]]);
+            let c = u16::from_be_bytes([q[2], q[3]]);
+            let _ = write!(out, " {}", rr_type_name(t));
+            if c != 1 {
+                let _ = write!(out, " {}", class_name(c));
+            }
+            out.push_str("? ");
+            let (nm, _) = name(m, cp).ok_or(Trunc(DNS_TRUNC))?;
+            out.push_str(&nm);
+            cp = after + 4;
+            left -= 1;
+        }
+        if left > 0 {
+            return Err(Trunc(DNS_TRUNC));
+        }
+    }
+    let _ = write!(out, " ({length})");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(bytes: &[u8], opts: Opts) -> String {
+        let mut p = Printer::new(opts);
+        let mut n = Numeric(|i: u32| format!("if{i}"));
+        p.packet(LINKTYPE_ETHERNET, bytes, bytes.len() as u32, &mut n).0
+    }
+
+    fn hexbytes(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+
+    // An echo request and a TCP SYN taken from a capture, with tcpdump 4.99.3's lines.
+    const ECHO: &str = "16 97 e1 f3 bf 5d 5a 6d 9a 1b 11 9b 08 00 45 00 00 54 79 c3 40 00 40 01 ac e1 0a 09 00 01 0a 09 00 02 08 00 a8 4f 79 c3 00 01 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00";
+    const SYN: &str = "16 97 e1 f3 bf 5d 5a 6d 9a 1b 11 9b 08 00 45 00 00 3c a1 42 40 00 40 06 85 6e 0a 09 00 01 0a 09 00 02 8c 88 1f 40 0c 47 1e 1c 00 00 00 00 a0 02 fa f0 14 43 00 00 02 04 05 b4 04 02 08 0a 6e 4c 1b 54 00 00 00 00 01 03 03 0a";
+
+    #[test]
+    fn lines_as_tcpdump_prints_them() {
+        assert_eq!(
+            line(&hexbytes(ECHO), Opts::default()),
+            "IP 10.9.0.1 > 10.9.0.2: ICMP echo request, id 31171, seq 1, length 64"
+        );
+        assert_eq!(
+            line(&hexbytes(SYN), Opts::default()),
+            "IP 10.9.0.1.35976 > 10.9.0.2.8000: Flags [S], seq 205987356, win 64240, options [mss 1460,sackOK,TS val 1850481492 ecr 0,nop,wscale 10], length 0"
+        );
+        assert_eq!(
+            line(&hexbytes(SYN), Opts { eflag: true, ..Opts::default() }),
+            "5a:6d:9a:1b:11:9b > 16:97:e1:f3:bf:5d, ethertype IPv4 (0x0800), length 74: 10.9.0.1.35976 > 10.9.0.2.8000: Flags [S], seq 205987356, win 64240, options [mss 1460,sackOK,TS val 1850481492 ecr 0,nop,wscale 10], length 0"
+        );
+        // Cut inside the options: tcpdump's [|tcp].
+        let cut = &hexbytes(SYN)[..60];
+        let mut p = Printer::new(Opts::default());
+        let mut n = Numeric(|i: u32| format!("if{i}"));
+        let (text, _) = p.packet(LINKTYPE_ETHERNET, cut, 74, &mut n);
+        assert!(text.ends_with("options [mss 1460,sackOK, [|tcp]"), "{text}");
+    }
+
+    #[test]
+    fn dns_summary() {
+        // 42610+ [1au] A? web.lab. (48)
+        let q = hexbytes("a672 0120 0001 0000 0000 0001 03 776562 03 6c6162 00 0001 0001 0000 2910 0000 0000 0000 0c 000a 0008 0102030405060708");
+        let mut out = String::new();
+        let mut n = Numeric(|_| String::new());
+        dns(&mut out, &q, q.len() as u32, false, 0, &mut n).ok();
+        assert_eq!(out, format!("42610+ [1au] A? web.lab. ({})", q.len()));
+        // 42610* 1/0/1 A 10.9.0.2
+        let a = hexbytes("a672 8580 0001 0001 0000 0001 03776562 036c6162 00 0001 0001 c00c 0001 0001 00000000 0004 0a090002 0000 2904 d000 0000 0000 00");
+        let mut out = String::new();
+        dns(&mut out, &a, a.len() as u32, false, 0, &mut n).ok();
+        assert_eq!(out, format!("42610* 1/0/1 A 10.9.0.2 ({})", a.len()));
+    }
+
+    #[test]
+    fn random_and_mutated_packets_never_panic() {
+        let samples = [hexbytes(ECHO), hexbytes(SYN)];
+        let refs: Vec<&[u8]> = samples.iter().map(|v| v.as_slice()).collect();
+        for lt in [LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2, LINKTYPE_LINUX_SLL, LINKTYPE_RAW] {
+            let mut p = Printer::new(Opts { eflag: true, vflag: 2, ..Opts::default() });
+            let mut q = Printer::new(Opts::default());
+            crate::testing::check(&refs, 4000, |b| {
+                let mut n = Numeric(|i: u32| i.to_string());
+                p.packet(lt, b, b.len() as u32 + 7, &mut n);
+                q.packet(lt, b, b.len() as u32, &mut n);
+                q.packet(lt, b.get(14..).unwrap_or(&[]), b.len() as u32, &mut n);
+            });
+        }
+    }
+}
