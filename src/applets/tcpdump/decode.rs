@@ -66,6 +66,8 @@ type Key = (IpAddr, IpAddr, u32);
 pub struct Printer {
     pub opts: Opts,
     tcp: HashMap<Key, (u32, u32)>,
+    /// The packet ended before a printer was done (tcpdump then dumps `-x` from byte 0).
+    cut: bool,
 }
 
 /// Data that ended before a field: the protocol it belongs to, for ` [|proto]`.
@@ -283,6 +285,7 @@ impl Printer {
         Printer {
             opts,
             tcp: HashMap::new(),
+            cut: false,
         }
     }
 
@@ -290,6 +293,7 @@ impl Printer {
     /// (what `-x` skips).
     pub fn packet(&mut self, linktype: u32, data: &[u8], wire_len: u32, n: &mut dyn Namer) -> (String, usize) {
         let mut out = String::new();
+        self.cut = false;
         let hdr = match linktype {
             LINKTYPE_ETHERNET => self.ether(&mut out, data, wire_len, n),
             LINKTYPE_LINUX_SLL2 => self.sll2(&mut out, data, wire_len, n),
@@ -301,6 +305,7 @@ impl Printer {
                 };
                 if let Err(Trunc(p)) = r {
                     let _ = write!(out, " [|{p}]");
+                    self.cut = true;
                 }
                 0
             }
@@ -309,7 +314,7 @@ impl Printer {
                 0
             }
         };
-        (out, hdr)
+        (out, if self.cut { 0 } else { hdr })
     }
 
     fn ether(&mut self, out: &mut String, data: &[u8], len: u32, n: &mut dyn Namer) -> usize {
@@ -395,6 +400,7 @@ impl Printer {
         };
         if let Err(Trunc(p)) = r {
             let _ = write!(out, " [|{p}]");
+            self.cut = true;
         }
     }
 
@@ -800,7 +806,12 @@ impl Printer {
             return Ok(());
         }
         if sport == 53 || dport == 53 {
-            return dns(out, data, data_len, false, self.opts.vflag, n);
+            {
+                let r = dns(out, data, data_len, false, self.opts.vflag, n);
+                // tcpdump's DNS printer marks a cut message itself; the packet is not abandoned.
+                mark(out, r);
+                return Ok(());
+            }
         }
         let _ = write!(out, "UDP, length {data_len}");
         Ok(())
@@ -941,9 +952,10 @@ impl Printer {
         }
         if sport == 80 || dport == 80 || sport == 8080 || dport == 8080 {
             out.push_str(": ");
-            http(out, data, dlen, self.opts.vflag > 0);
+            http(out, data, dlen, self.opts.vflag > 0)?;
         } else if sport == 53 || dport == 53 {
-            dns(out, data, dlen, true, self.opts.vflag, n)?;
+            let r = dns(out, data, dlen, true, self.opts.vflag, n);
+            mark(out, r);
         }
         Ok(())
     }
@@ -1285,6 +1297,13 @@ impl Printer {
     }
 }
 
+/// tcpdump's ` [|proto]` for a printer that stops at a cut without abandoning the packet.
+fn mark(out: &mut String, r: R) {
+    if let Err(Trunc(p)) = r {
+        let _ = write!(out, " [|{p}]");
+    }
+}
+
 fn addr_bytes(a: IpAddr) -> Vec<u8> {
     match a {
         IpAddr::V4(a) => a.octets().to_vec(),
@@ -1613,8 +1632,9 @@ fn nd_options(out: &mut String, b: &[u8], len: usize) -> R {
     Ok(())
 }
 
-/// tcpdump's first line of an HTTP request or response (the whole text under -v).
-fn http(out: &mut String, data: &[u8], len: u32, verbose: bool) {
+/// tcpdump's first line of an HTTP request or response (the whole text under -v). `len` is
+/// the segment's length, `data` what was captured of it.
+fn http(out: &mut String, data: &[u8], len: u32, verbose: bool) -> R {
     const CMDS: [&str; 38] = [
         "GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL", "POST", "BCOPY", "BMOVE", "MKCOL", "TRACE", "LABEL",
         "MERGE", "DELETE", "SEARCH", "UNLOCK", "REPORT", "UPDATE", "NOTIFY", "BDELETE", "CONNECT", "OPTIONS",
@@ -1622,14 +1642,13 @@ fn http(out: &mut String, data: &[u8], len: u32, verbose: bool) {
         "UNCHECKOUT", "MKACTIVITY", "MKWORKSPACE", "UNSUBSCRIBE", "RPC_CONNECT", "VERSION-CONTROL",
         "BASELINE-CONTROL",
     ];
-    let len = (len as usize).min(data.len());
-    let d = &data[..len];
+    let len = len as usize;
     let mut print = false;
-    if let Some((tok, idx)) = token(d, 0) {
+    if let Some((tok, idx)) = token(data, 0, len) {
         if CMDS.iter().any(|c| c.eq_ignore_ascii_case(&tok)) {
             print = true;
         }
-        if let Some((tok2, _)) = token(d, idx) {
+        if let Some((tok2, _)) = token(data, idx, len) {
             let t = tok2.as_bytes();
             if t.len() == 3 && t.iter().all(u8::is_ascii_digit) {
                 print = true;
@@ -1638,26 +1657,42 @@ fn http(out: &mut String, data: &[u8], len: u32, verbose: bool) {
     }
     out.push_str("HTTP");
     if !print {
-        return;
+        return Ok(());
     }
-    if verbose {
+    let result = if verbose {
         let _ = write!(out, ", length: {len}");
         let mut idx = 0;
-        while idx < len {
-            match txt_line(out, "\n\t", d, idx) {
-                Some(e) => idx = e,
-                None => break,
+        loop {
+            if idx >= len {
+                break Ok(());
+            }
+            match txt_line(out, "\n\t", data, len, idx) {
+                Ok(Some(e)) => idx = e,
+                Ok(None) => break Ok(()),
+                Err(t) => break Err(t),
             }
         }
     } else {
-        txt_line(out, ": ", d, 0);
+        txt_line(out, ": ", data, len, 0).map(|_| ())
+    };
+    match result {
+        Ok(()) => Ok(()),
+        // The data ended without a line end: marked, the packet goes on.
+        Err(false) => {
+            out.push_str(" [|http]");
+            Ok(())
+        }
+        // The capture ended inside the line: nothing of it is printed.
+        Err(true) => Err(Trunc("http")),
     }
 }
 
-fn token(d: &[u8], mut idx: usize) -> Option<(String, usize)> {
+/// tcpdump's fetch_token: a word of printable ASCII and the index after the blanks that
+/// follow it; None when there is none or the capture ends inside it.
+fn token(d: &[u8], mut idx: usize, len: usize) -> Option<(String, usize)> {
     let mut tok = String::new();
-    while idx < d.len() {
-        let c = d[idx];
+    while idx < len {
+        let c = *d.get(idx)?;
         if !c.is_ascii() {
             return None;
         }
@@ -1673,8 +1708,8 @@ fn token(d: &[u8], mut idx: usize) -> Option<(String, usize)> {
     if tok.is_empty() {
         return None;
     }
-    while idx < d.len() {
-        let c = d[idx];
+    while idx < len {
+        let Some(&c) = d.get(idx) else { break };
         if c == b'\r' || c == b'\n' || !(0x20..0x7f).contains(&c) || (c != b' ' && c != b'\t') {
             break;
         }
@@ -1683,29 +1718,32 @@ fn token(d: &[u8], mut idx: usize) -> Option<(String, usize)> {
     Some((tok, idx))
 }
 
-fn txt_line(out: &mut String, prefix: &str, d: &[u8], start: usize) -> Option<usize> {
+/// tcpdump's print_txt_line: the line at `start` after `prefix`; Some(next line) after a line
+/// end, None when the text stops being text; Err when the capture ends first (nothing printed)
+/// or the data ends without a line end (printed).
+fn txt_line(out: &mut String, prefix: &str, d: &[u8], len: usize, start: usize) -> Result<Option<usize>, bool> {
     let mut idx = start;
-    while idx < d.len() {
-        let c = d[idx];
+    while idx < len {
+        let c = *d.get(idx).ok_or(true)?;
         if c == b'\n' {
             let _ = write!(out, "{prefix}{}", String::from_utf8_lossy(&d[start..idx]));
-            return Some(idx + 1);
+            return Ok(Some(idx + 1));
         } else if c == b'\r' {
-            if idx + 1 >= d.len() {
-                return None;
+            if idx + 1 >= len {
+                return Ok(None);
             }
-            if d[idx + 1] == b'\n' {
+            if *d.get(idx + 1).ok_or(true)? == b'\n' {
                 let _ = write!(out, "{prefix}{}", String::from_utf8_lossy(&d[start..idx]));
-                return Some(idx + 2);
+                return Ok(Some(idx + 2));
             }
-            return None;
+            return Ok(None);
         } else if !(0x20..0x7f).contains(&c) && c != b'\t' {
-            return None;
+            return Ok(None);
         }
         idx += 1;
     }
-    let _ = write!(out, "{prefix}{} [|http]", String::from_utf8_lossy(&d[start..idx]));
-    None
+    let _ = write!(out, "{prefix}{}", String::from_utf8_lossy(&d[start..idx]));
+    Err(false)
 }
 
 // ---- DNS ----

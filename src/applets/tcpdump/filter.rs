@@ -98,7 +98,7 @@ fn lex(text: &str) -> Result<Vec<Tok>, Error> {
                 || (depth == 0 && matches!(x, b':' | b'/'))
         };
         if !word_byte(c) {
-            return Err("syntax error".into());
+            return Err(syntax());
         }
         let start = i;
         while i < b.len() && word_byte(b[i]) {
@@ -218,7 +218,7 @@ struct Parser<'a, 'n> {
 }
 
 fn syntax() -> Error {
-    "syntax error".into()
+    "can't parse filter expression: syntax error".into()
 }
 
 impl Parser<'_, '_> {
@@ -282,6 +282,12 @@ impl Parser<'_, '_> {
                 }
                 self.at = save;
                 self.relation()
+            }
+            // `port 80 or 443`: a bare number repeats the last qualifiers; else arithmetic.
+            Some(Tok::Num(_))
+                if self.last.is_some() && !matches!(self.toks.get(self.at + 1), Some(Tok::Op(op)) if !matches!(*op, "&&" | "||" | "!")) =>
+            {
+                self.primitive()
             }
             Some(Tok::Num(_)) => self.relation(),
             Some(Tok::Word(w)) if w == "len" => self.relation(),
@@ -1396,8 +1402,19 @@ impl Gen {
     }
 }
 
-/// Compile `text` for `link`; an empty expression takes every packet.
+/// Compile `text` for `link`; an empty expression takes every packet. The expression is
+/// checked whole before any host name is looked up (a typo costs no DNS query).
 pub fn compile(text: &str, link: Link, snaplen: u32, names: &mut Names) -> Result<Vec<Insn>, Error> {
+    let mut placeholder = |_: &str| Some(vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)]);
+    let mut dry = Names {
+        host: &mut placeholder,
+        port: names.port,
+    };
+    compile_with(text, link, snaplen, &mut dry)?;
+    compile_with(text, link, snaplen, names)
+}
+
+fn compile_with(text: &str, link: Link, snaplen: u32, names: &mut Names) -> Result<Vec<Insn>, Error> {
     let toks = lex(text)?;
     let mut g = Gen {
         items: Vec::new(),

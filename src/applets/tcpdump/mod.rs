@@ -572,6 +572,10 @@ fn live(cfg: &Config) -> Result<i32> {
             break;
         }
     }
+    // As tcpdump: stopped by a signal, a line may have been cut short, so one more newline.
+    if crate::sys::process::interrupted() && cfg.write.is_none() && !cfg.json {
+        let _ = sink.out.write_all(b"\n");
+    }
     if let Err(e) = sink.flush() {
         quiet_pipe(e)?;
     }
