@@ -331,6 +331,42 @@ fn host_network_pod_sees_the_hosts_interfaces() {
     assert_eq!(seen, host_ifaces, "{logs}");
 }
 
+/// The capture pod (root, NET_RAW only, host network) opens a capture socket; the restricted
+/// pod cannot, and says which capability it lacks. Both only listen on lo for a second.
+#[test]
+fn capture_pod_manifest_captures() {
+    let yaml = std::fs::read_to_string(repo().join("image/k8s/capture.yaml")).unwrap();
+    for needle in [
+        "hostNetwork: true",
+        "runAsUser: 0",
+        "- NET_RAW",
+        "- ALL",
+        "allowPrivilegeEscalation: false",
+        "--pod-ip",
+    ] {
+        assert!(yaml.contains(needle), "capture.yaml lacks {needle}");
+    }
+    let args = [
+        "tcpdump",
+        "-i",
+        "lo",
+        "-n",
+        "--duration",
+        "1",
+        "udp",
+        "port",
+        "9",
+    ];
+    let logs = kube_play("capture", &for_test(&yaml, &args), false);
+    assert!(
+        logs.contains("listening on lo") && logs.contains("packets captured"),
+        "{logs}"
+    );
+    let restricted = std::fs::read_to_string(repo().join("image/k8s/pod.yaml")).unwrap();
+    let logs = kube_play("nocap", &for_test(&restricted, &args), true);
+    assert!(logs.contains("CAP_NET_RAW"), "{logs}");
+}
+
 #[test]
 fn plugin_manifests_run() {
     image();

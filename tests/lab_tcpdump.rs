@@ -21,7 +21,10 @@ impl Net {
     fn new(tag: &str) -> Net {
         let node = Scratch::new(&format!("{tag}n"));
         let pod = Scratch::new(&format!("{tag}p"));
-        node.ip(&format!("link add veth-pod type veth peer name eth0 netns {}", pod.0));
+        node.ip(&format!(
+            "link add veth-pod type veth peer name eth0 netns {}",
+            pod.0
+        ));
         node.ip("addr add 10.77.0.1/24 dev veth-pod");
         node.ip("addr add fd77::1/64 dev veth-pod nodad");
         node.ip("link set veth-pod up");
@@ -48,7 +51,15 @@ impl Net {
             .map(std::ffi::OsStr::new),
         );
         assert_eq!(r.code, 0, "dnsmasq: {}", r.stderr);
-        let banner = pod.spawn(&["python3", "-u", "-m", "http.server", "8080", "--bind", "10.77.0.2"]);
+        let banner = pod.spawn(&[
+            "python3",
+            "-u",
+            "-m",
+            "http.server",
+            "8080",
+            "--bind",
+            "10.77.0.2",
+        ]);
         assert!(banner.starts_with("Serving"), "{banner}");
         Net { node, pod, dir }
     }
@@ -97,7 +108,9 @@ fn start(ns: &str, prog: &str, args: &[&str], out: &str) -> Child {
 /// SIGINT every capture and wait for it.
 fn stop(children: Vec<Child>) {
     for c in &children {
-        let _ = Command::new("kill").args(["-INT", &c.id().to_string()]).output();
+        let _ = Command::new("kill")
+            .args(["-INT", &c.id().to_string()])
+            .output();
     }
     for mut c in children {
         let status = c.wait().unwrap();
@@ -110,7 +123,8 @@ fn unstamped(text: &str) -> String {
     text.lines()
         .map(|l| {
             let b = l.as_bytes();
-            let stamped = b.len() > 16 && b[2] == b':' && b[5] == b':' && b[8] == b'.' && b[15] == b' ';
+            let stamped =
+                b.len() > 16 && b[2] == b':' && b[5] == b':' && b[8] == b'.' && b[15] == b' ';
             if stamped { &l[16..] } else { l }
         })
         .collect::<Vec<_>>()
@@ -148,7 +162,9 @@ fn same_text(ours: &str, reference: &str, what: &str) {
         return;
     }
     let (o, r): (Vec<&str>, Vec<&str>) = (ours.lines().collect(), reference.lines().collect());
-    let i = (0..o.len().max(r.len())).find(|i| o.get(*i) != r.get(*i)).unwrap_or(0);
+    let i = (0..o.len().max(r.len()))
+        .find(|i| o.get(*i) != r.get(*i))
+        .unwrap_or(0);
     panic!(
         "{what}: line {} differs ({} lines against tcpdump's {}):\n  ours:    {:?}\n  tcpdump: {:?}",
         i + 1,
@@ -200,14 +216,44 @@ fn live_capture_prints_what_tcpdump_prints() {
     let mut children = Vec::new();
     for (i, form) in LIVE.iter().enumerate() {
         let args: Vec<&str> = form.split_whitespace().collect();
-        children.push(start(&net.node.0, "tcpdump", &args, &net.path(&format!("ref{i}"))));
-        children.push(start(&net.node.0, ours.to_str().unwrap(), &args, &net.path(&format!("our{i}"))));
+        children.push(start(
+            &net.node.0,
+            "tcpdump",
+            &args,
+            &net.path(&format!("ref{i}")),
+        ));
+        children.push(start(
+            &net.node.0,
+            ours.to_str().unwrap(),
+            &args,
+            &net.path(&format!("our{i}")),
+        ));
     }
     // Both pcap writers, for the file test below.
-    children.push(start(&net.node.0, "tcpdump", &["-i", "veth-pod", "-w", &net.path("ref.pcap")], &net.path("w-ref")));
-    children.push(start(&net.node.0, ours.to_str().unwrap(), &["-i", "veth-pod", "-w", &net.path("our.pcap")], &net.path("w-our")));
-    children.push(start(&net.node.0, ours.to_str().unwrap(), &["-i", "veth-pod", "-s", "80", "-w", &net.path("snap.pcap")], &net.path("w-snap")));
-    children.push(start(&net.node.0, ours.to_str().unwrap(), &["-i", "veth-pod", "-n", "-j"], &net.path("json")));
+    children.push(start(
+        &net.node.0,
+        "tcpdump",
+        &["-i", "veth-pod", "-w", &net.path("ref.pcap")],
+        &net.path("w-ref"),
+    ));
+    children.push(start(
+        &net.node.0,
+        ours.to_str().unwrap(),
+        &["-i", "veth-pod", "-w", &net.path("our.pcap")],
+        &net.path("w-our"),
+    ));
+    children.push(start(
+        &net.node.0,
+        ours.to_str().unwrap(),
+        &["-i", "veth-pod", "-s", "80", "-w", &net.path("snap.pcap")],
+        &net.path("w-snap"),
+    ));
+    children.push(start(
+        &net.node.0,
+        ours.to_str().unwrap(),
+        &["-i", "veth-pod", "-n", "-j"],
+        &net.path("json"),
+    ));
     // Captures open their sockets; then the traffic; then tcpdump's ring hands over its last
     // block (libpcap waits up to a second before it does).
     std::thread::sleep(std::time::Duration::from_millis(1500));
@@ -220,34 +266,72 @@ fn live_capture_prints_what_tcpdump_prints() {
     for (i, form) in LIVE.iter().enumerate() {
         let reference = std::fs::read_to_string(net.path(&format!("ref{i}"))).unwrap();
         let got = std::fs::read_to_string(net.path(&format!("our{i}"))).unwrap();
-        let (r, o) = (unstamped(&window(&reference, &from, &to)), unstamped(&window(&got, &from, &to)));
+        let (r, o) = (
+            unstamped(&window(&reference, &from, &to)),
+            unstamped(&window(&got, &from, &to)),
+        );
         same_text(&o, &r, &format!("live `tcpdump {form}`"));
         compared += r.lines().count();
         let err = std::fs::read_to_string(net.path(&format!("our{i}.err"))).unwrap();
-        assert!(err.contains(" captured\n") && err.contains(" dropped by kernel"), "{form}: {err}");
+        assert!(
+            err.contains(" captured\n") && err.contains(" dropped by kernel"),
+            "{form}: {err}"
+        );
     }
     // Most forms saw traffic (a filter that matches nothing proves little).
     let base = std::fs::read_to_string(net.path("ref0")).unwrap();
-    for what in ["ARP, Request who-has", "ICMP echo request", "ICMP6, echo request", "A? web.lab.", "AAAA? web.lab.", "HTTP: GET / HTTP/1.1", "Flags [R.]", "udp port 7777 unreachable", "ICMP6, neighbor solicitation"] {
+    for what in [
+        "ARP, Request who-has",
+        "ICMP echo request",
+        "ICMP6, echo request",
+        "A? web.lab.",
+        "AAAA? web.lab.",
+        "HTTP: GET / HTTP/1.1",
+        "Flags [R.]",
+        "udp port 7777 unreachable",
+        "ICMP6, neighbor solicitation",
+    ] {
         assert!(base.contains(what), "the traffic has no `{what}`:\n{base}");
     }
     assert!(compared > 300, "only {compared} lines compared");
     // -j: one object a packet, its fields from the packet.
     let json = std::fs::read_to_string(net.path("json")).unwrap();
-    let objects: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let objects: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     // Its own capture, stopped a moment apart from tcpdump's: the same packets give or take
     // one at either end, each summary one of tcpdump's lines.
-    let lines: Vec<&str> = base.lines().filter(|l| l.len() > 16).map(|l| &l[16..]).collect();
-    assert!(objects.len() + 2 >= lines.len(), "{} objects for {} packets", objects.len(), lines.len());
+    let lines: Vec<&str> = base
+        .lines()
+        .filter(|l| l.len() > 16)
+        .map(|l| &l[16..])
+        .collect();
+    assert!(
+        objects.len() + 2 >= lines.len(),
+        "{} objects for {} packets",
+        objects.len(),
+        lines.len()
+    );
     for o in &objects {
         let summary = o["summary"].as_str().unwrap_or_default();
-        assert!(lines.contains(&summary), "-j summary {summary:?} is no line of tcpdump's");
+        assert!(
+            lines.contains(&summary),
+            "-j summary {summary:?} is no line of tcpdump's"
+        );
     }
     let syn = objects
         .iter()
         .find(|o| o["tcp_flags"] == "S" && o["dport"] == 8080)
         .expect("the SYN to 8080");
-    assert_eq!((syn["src"].as_str(), syn["dst"].as_str(), syn["protocol"].as_str()), (Some("10.77.0.1"), Some("10.77.0.2"), Some("tcp")));
+    assert_eq!(
+        (
+            syn["src"].as_str(),
+            syn["dst"].as_str(),
+            syn["protocol"].as_str()
+        ),
+        (Some("10.77.0.1"), Some("10.77.0.2"), Some("tcp"))
+    );
     assert!(syn["summary"].as_str().unwrap().contains("Flags [S]"));
     assert_eq!(syn["interface"], "veth-pod");
 
@@ -259,11 +343,32 @@ fn live_capture_prints_what_tcpdump_prints() {
 fn files_read_back_the_same(net: &Net) {
     let ours = applet("tcpdump");
     let forms = [
-        "-n", "-n -e", "-n -v", "-n -q", "-n -x", "-n -xx", "-n -X", "-n -XX", "-n -A", "-n -tt", "-n -ttt", "-n -tttt", "-n -ttttt", "-n -t", "-n -#",
-        "-n -S", "-n -c 5", "-n tcp", "-n udp and port 53", "-n icmp6", "-n not arp and not icmp6", "-n -e tcp[13] = 18",
+        "-n",
+        "-n -e",
+        "-n -v",
+        "-n -q",
+        "-n -x",
+        "-n -xx",
+        "-n -X",
+        "-n -XX",
+        "-n -A",
+        "-n -tt",
+        "-n -ttt",
+        "-n -tttt",
+        "-n -ttttt",
+        "-n -t",
+        "-n -#",
+        "-n -S",
+        "-n -c 5",
+        "-n tcp",
+        "-n udp and port 53",
+        "-n icmp6",
+        "-n not arp and not icmp6",
+        "-n -e tcp[13] = 18",
     ];
     let read = |prog: &std::ffi::OsStr, file: &str, form: &str| -> Run {
-        let mut argv: Vec<&std::ffi::OsStr> = vec![prog, std::ffi::OsStr::new("-r"), std::ffi::OsStr::new(file)];
+        let mut argv: Vec<&std::ffi::OsStr> =
+            vec![prog, std::ffi::OsStr::new("-r"), std::ffi::OsStr::new(file)];
         argv.extend(form.split_whitespace().map(std::ffi::OsStr::new));
         in_netns(&net.node.0, &argv)
     };
@@ -276,7 +381,10 @@ fn files_read_back_the_same(net: &Net) {
             assert_eq!(o.code, 0, "debugbox tcpdump -r {file} {form}: {}", o.stderr);
             assert!(!r.stdout.is_empty(), "{file} {form}: nothing read");
             same_text(&o.stdout, &r.stdout, &format!("`tcpdump -r {file} {form}`"));
-            assert_eq!(o.stderr, r.stderr, "`tcpdump -r {file} {form}`: other stderr");
+            assert_eq!(
+                o.stderr, r.stderr,
+                "`tcpdump -r {file} {form}`: other stderr"
+            );
         }
     }
     // The two captures saw the same packets.
@@ -284,20 +392,41 @@ fn files_read_back_the_same(net: &Net) {
     let o = read(std::ffi::OsStr::new("tcpdump"), &net.path("our.pcap"), "-n");
     assert_eq!(unstamped(&o.stdout), unstamped(&r.stdout));
     // The snapped file: cut packets and tcpdump's marks where data ends.
-    let snap = read(std::ffi::OsStr::new("tcpdump"), &net.path("snap.pcap"), "-n");
-    assert!(snap.stdout.contains("[|"), "nothing was cut at -s 80:\n{}", snap.stdout);
+    let snap = read(
+        std::ffi::OsStr::new("tcpdump"),
+        &net.path("snap.pcap"),
+        "-n",
+    );
+    assert!(
+        snap.stdout.contains("[|"),
+        "nothing was cut at -s 80:\n{}",
+        snap.stdout
+    );
     // tshark reads our file: as many frames as tcpdump reads.
-    let t = run(Command::new("tshark").args(["-r", &net.path("our.pcap"), "-T", "fields", "-e", "frame.number"]));
+    let t = run(Command::new("tshark").args([
+        "-r",
+        &net.path("our.pcap"),
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+    ]));
     assert_eq!(t.code, 0, "tshark: {}", t.stderr);
     assert_eq!(t.stdout.lines().count(), o.stdout.lines().count());
     // -w - into a pipe: tcpdump reads the stream.
-    let ours_out = Command::new(&ours)
+    let mut ours_out = Command::new(&ours)
         .args(["-r", &net.path("ref.pcap"), "-w", "-", "-U"])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let back = run(Command::new("tcpdump").args(["-n", "-r", "-"]).stdin(ours_out.stdout.unwrap()));
-    assert_eq!(back.stdout, r.stdout, "a pcap stream through -w - reads back differently");
+    let back = run(Command::new("tcpdump")
+        .args(["-n", "-r", "-"])
+        .stdin(ours_out.stdout.take().unwrap()));
+    assert!(ours_out.wait().unwrap().success());
+    assert_eq!(
+        back.stdout, r.stdout,
+        "a pcap stream through -w - reads back differently"
+    );
 }
 
 #[test]
@@ -305,7 +434,12 @@ fn pod_ip_captures_on_the_pods_veth() {
     let net = Net::new("pi");
     let ours = applet("tcpdump");
     let out = net.path("pod");
-    let child = start(&net.node.0, ours.to_str().unwrap(), &["--pod-ip", "10.77.0.2", "-n", "-c", "2", "icmp"], &out);
+    let child = start(
+        &net.node.0,
+        ours.to_str().unwrap(),
+        &["--pod-ip", "10.77.0.2", "-n", "-c", "2", "icmp"],
+        &out,
+    );
     std::thread::sleep(std::time::Duration::from_millis(800));
     let r = net.sh(&net.node.0, "ping -c 1 10.77.0.2");
     assert_eq!(r.code, 0);
@@ -326,9 +460,16 @@ fn pod_ip_captures_on_the_pods_veth() {
     let err = std::fs::read_to_string(format!("{out}.err")).unwrap();
     assert!(err.contains("capturing on veth-pod"), "{err}");
     let text = std::fs::read_to_string(&out).unwrap();
-    assert!(text.contains("IP 10.77.0.1 > 10.77.0.2: ICMP echo request") && text.contains("ICMP echo reply"), "{text}");
+    assert!(
+        text.contains("IP 10.77.0.1 > 10.77.0.2: ICMP echo request")
+            && text.contains("ICMP echo reply"),
+        "{text}"
+    );
     // An address nothing routes to is one line, exit 2.
-    let r = run(Command::new("ip").args(["netns", "exec", &net.pod.0]).arg(&ours).args(["--pod-ip", "192.0.2.9"]));
+    let r = run(Command::new("ip")
+        .args(["netns", "exec", &net.pod.0])
+        .arg(&ours)
+        .args(["--pod-ip", "192.0.2.9"]));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
 }
@@ -338,12 +479,20 @@ fn without_cap_net_raw_the_error_names_it() {
     let net = Net::new("np");
     let ours = applet("tcpdump");
     let as_nobody = |prog: &std::ffi::OsStr, args: &[&str]| -> Run {
-        run(Command::new("ip").args(["netns", "exec", &net.node.0]).args(NOBODY).arg(prog).args(args))
+        run(Command::new("ip")
+            .args(["netns", "exec", &net.node.0])
+            .args(NOBODY)
+            .arg(prog)
+            .args(args))
     };
     let r = as_nobody(ours.as_os_str(), &["-i", "veth-pod", "-c", "1"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let line = r.stderr.lines().last().unwrap_or_default();
-    assert!(line.contains("CAP_NET_RAW") && line.contains("NET_RAW"), "{}", r.stderr);
+    assert!(
+        line.contains("CAP_NET_RAW") && line.contains("NET_RAW"),
+        "{}",
+        r.stderr
+    );
     assert!(!r.stderr.contains("panicked"));
     // The reference refuses too (the same situation, its words).
     let t = as_nobody("tcpdump".as_ref(), &["-i", "veth-pod", "-c", "1"]);
@@ -352,8 +501,18 @@ fn without_cap_net_raw_the_error_names_it() {
     let file = net.path("empty.pcap");
     let w = run(Command::new(&ours).args(["-r", "/dev/null"]));
     assert_eq!(w.code, 2, "{}", w.stderr);
-    std::fs::write(&file, [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]).unwrap();
-    std::fs::set_permissions(&net.dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    std::fs::write(
+        &file,
+        [
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
+        ],
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &net.dir,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let r = as_nobody(ours.as_os_str(), &["-r", &file]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
@@ -364,7 +523,13 @@ fn bad_filters_and_flags_are_one_line() {
     let dir = std::env::temp_dir().join(format!("dbx-tcpdump-bad-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("one.pcap");
-    std::fs::write(&file, [0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]).unwrap();
+    std::fs::write(
+        &file,
+        [
+            0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0,
+        ],
+    )
+    .unwrap();
     for (filter, says) in [
         ("port", "syntax error"),
         ("tcp port 99999", "illegal port number 99999 > 65535"),
@@ -373,18 +538,101 @@ fn bad_filters_and_flags_are_one_line() {
         ("host 10.0.0.1 and", "syntax error"),
         ("foo bar", "syntax error"),
     ] {
-        let r = run(Command::new(&ours).arg("-r").arg(&file).args(filter.split_whitespace()));
+        let r = run(Command::new(&ours)
+            .arg("-r")
+            .arg(&file)
+            .args(filter.split_whitespace()));
         assert_eq!(r.code, 2, "{filter}: {}", r.stderr);
         assert_eq!(r.stderr.lines().count(), 1, "{filter}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{filter}: {}", r.stderr);
-        let t = run(Command::new("tcpdump").arg("-r").arg(&file).args(filter.split_whitespace()));
+        let t = run(Command::new("tcpdump")
+            .arg("-r")
+            .arg(&file)
+            .args(filter.split_whitespace()));
         assert_ne!(t.code, 0, "tcpdump took `{filter}`");
         assert!(t.stderr.contains(says), "tcpdump on {filter}: {}", t.stderr);
     }
-    for flags in ["-c 0", "-s x", "-Q sideways", "--pod-ip nope", "-i nosuchif0 -c 1"] {
+    for flags in [
+        "-c 0",
+        "-s x",
+        "-Q sideways",
+        "--pod-ip nope",
+        "-i nosuchif0 -c 1",
+    ] {
         let r = run(Command::new(&ours).args(flags.split_whitespace()));
         assert_eq!(r.code, 2, "{flags}: {}", r.stderr);
         assert_eq!(r.stderr.lines().count(), 1, "{flags}: {}", r.stderr);
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `kubectl debugbox capture POD` with a stand-in kubectl on PATH: `get pod` answers the pod's
+/// node and address, `run` starts what the capture pod would run (debugbox with the overrides'
+/// arguments) in the node namespace, `delete` is logged. The pcap comes out on stdout and
+/// tcpdump reads the pod's ping in it; the capture pod is deleted at the end.
+#[test]
+fn kubectl_plugin_captures_a_pod_from_its_node() {
+    let net = Net::new("kp");
+    let fake = net.dir.join("kubectl");
+    std::fs::write(
+        &fake,
+        r#"#!/usr/bin/python3
+import json, os, sys
+a = sys.argv[1:]
+with open(os.environ["FAKE_LOG"], "a") as log:
+    log.write(" ".join(a[:3]) + "\n")
+if a[0] == "get":
+    print("node-1 10.77.0.2", end="")
+elif a[0] == "run":
+    o = json.loads(next(x for x in a if x.startswith("--overrides="))[len("--overrides="):])
+    assert o["spec"]["nodeName"] == "node-1" and o["spec"]["hostNetwork"] and "--quiet" in a
+    os.execv(os.environ["FAKE_DEBUGBOX"], ["debugbox"] + o["spec"]["containers"][0]["args"])
+elif a[0] == "delete":
+    pass
+else:
+    sys.exit(2)
+"#,
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let log = net.path("log");
+    let pcap = net.path("plugin.pcap");
+    let plugin = applet("kubectl-debugbox");
+    let child = Command::new("ip")
+        .args(["netns", "exec", &net.node.0, "env"])
+        .arg(format!("PATH={}:/usr/bin:/bin", net.dir.display()))
+        .arg(format!("FAKE_LOG={log}"))
+        .arg(format!("FAKE_DEBUGBOX={}", common::bin()))
+        .arg(&plugin)
+        .args(["capture", "web-1", "-n", "shop", "--", "-c", "2", "icmp"])
+        .stdout(std::fs::File::create(&pcap).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1000));
+    let r = net.sh(&net.node.0, "ping -c 1 10.77.0.2");
+    assert_eq!(r.code, 0);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        err.contains("capturing web-1 (10.77.0.2) from a pod on node node-1"),
+        "{err}"
+    );
+    let read = run(Command::new("tcpdump").args(["-n", "-r", &pcap]));
+    assert!(
+        read.stdout
+            .contains("IP 10.77.0.1 > 10.77.0.2: ICMP echo request")
+            && read.stdout.contains("echo reply"),
+        "{}{}",
+        read.stdout,
+        read.stderr
+    );
+    let calls = std::fs::read_to_string(&log).unwrap();
+    let calls: Vec<&str> = calls.lines().collect();
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    assert!(calls[0].starts_with("get pod web-1"), "{calls:?}");
+    assert!(calls[1].starts_with("run debugbox-"), "{calls:?}");
+    assert!(calls[2].starts_with("delete pod debugbox-"), "{calls:?}");
 }

@@ -71,8 +71,17 @@ fn setopt<T>(fd: &OwnedFd, level: libc::c_int, name: libc::c_int, value: &T) -> 
 impl Capture {
     /// A capture socket on interface `ifindex` (None: every interface), `cooked` for
     /// SOCK_DGRAM, the program `filter` attached first, then bound.
-    pub fn open(ifindex: Option<u32>, cooked: bool, filter: &[Insn], rcvbuf: usize) -> io::Result<Capture> {
-        let ty = if cooked { libc::SOCK_DGRAM } else { libc::SOCK_RAW };
+    pub fn open(
+        ifindex: Option<u32>,
+        cooked: bool,
+        filter: &[Insn],
+        rcvbuf: usize,
+    ) -> io::Result<Capture> {
+        let ty = if cooked {
+            libc::SOCK_DGRAM
+        } else {
+            libc::SOCK_RAW
+        };
         // Protocol 0: the socket receives nothing until bind names ETH_P_ALL, after the filter.
         // SAFETY: plain socket(2) call.
         let raw = unsafe { libc::socket(libc::AF_PACKET, ty | libc::SOCK_CLOEXEC, 0) };
@@ -174,7 +183,13 @@ impl Capture {
         msg.msg_control = control.as_mut_ptr() as *mut libc::c_void;
         msg.msg_controllen = std::mem::size_of_val(&control);
         // SAFETY: every pointer in msg refers to a live buffer of the length given.
-        let n = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, libc::MSG_TRUNC | libc::MSG_DONTWAIT) };
+        let n = unsafe {
+            libc::recvmsg(
+                self.fd.as_raw_fd(),
+                &mut msg,
+                libc::MSG_TRUNC | libc::MSG_DONTWAIT,
+            )
+        };
         if n < 0 {
             let e = io::Error::last_os_error();
             return match e.kind() {
@@ -201,12 +216,14 @@ impl Capture {
                 let data = libc::CMSG_DATA(c);
                 match ((*c).cmsg_level, (*c).cmsg_type) {
                     (libc::SOL_SOCKET, libc::SCM_TIMESTAMPNS) => {
-                        let ts: libc::timespec = std::ptr::read_unaligned(data as *const libc::timespec);
+                        let ts: libc::timespec =
+                            std::ptr::read_unaligned(data as *const libc::timespec);
                         m.sec = ts.tv_sec as u64;
                         m.nsec = ts.tv_nsec as u32;
                     }
                     (libc::SOL_PACKET, libc::PACKET_AUXDATA) => {
-                        let aux: libc::tpacket_auxdata = std::ptr::read_unaligned(data as *const libc::tpacket_auxdata);
+                        let aux: libc::tpacket_auxdata =
+                            std::ptr::read_unaligned(data as *const libc::tpacket_auxdata);
                         m.wire_len = aux.tp_len;
                         if aux.tp_status & libc::TP_STATUS_VLAN_VALID != 0 {
                             let tpid = if aux.tp_status & libc::TP_STATUS_VLAN_TPID_VALID != 0 {

@@ -13,6 +13,11 @@
 //! come from (a new pod, an ephemeral container next to a client pod with `--from`, or a node
 //! with `--node`), passes the objects on its stdin (`diagnose --objects -`), and streams the
 //! report back; the pod it made is deleted at the end (`kubectl run --rm`).
+//!
+//! `kubectl debugbox capture POD` finds the pod's node and address, starts a capture pod on
+//! that node (root with NET_RAW only, the node's network), runs `tcpdump --pod-ip ADDR -U -w -`
+//! there, streams the pcap to stdout (`| wireshark -k -i -`, or `> pod.pcap`), and deletes the
+//! capture pod when the capture ends or is interrupted.
 
 use crate::error::{ClapEnd, Error, Result};
 use crate::output;
@@ -50,6 +55,9 @@ pub struct Plan {
     pub command: Vec<String>,
     /// The command reads its stdin to the end (diagnose's objects), without a terminal.
     pub feed_stdin: bool,
+    /// A packet capture: root with NET_RAW (raw sockets need both; a non-root container's
+    /// added capabilities are not effective).
+    pub capture: bool,
 }
 
 /// The Pod manifest for the run modes.
@@ -67,6 +75,11 @@ pub fn manifest(p: &Plan) -> Value {
             "capabilities": if host { json!({"drop": ["ALL"], "add": ["NET_RAW"]}) } else { json!({"drop": ["ALL"]}) },
         },
     });
+    if p.capture {
+        container["securityContext"]["runAsNonRoot"] = json!(false);
+        container["securityContext"]["runAsUser"] = json!(0);
+        container["securityContext"]["capabilities"] = json!({"drop": ["ALL"], "add": ["NET_RAW"]});
+    }
     if !p.command.is_empty() {
         container["args"] = json!(p.command);
     }
@@ -79,6 +92,14 @@ pub fn manifest(p: &Plan) -> Value {
         "runAsGroup": 65532,
         "seccompProfile": {"type": "RuntimeDefault"},
     });
+    if p.capture {
+        pod_security = json!({
+            "runAsNonRoot": false,
+            "runAsUser": 0,
+            "runAsGroup": 0,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        });
+    }
     if !host {
         // A safe, namespaced sysctl: lets the unprivileged user open ICMP sockets.
         pod_security["sysctls"] =
@@ -86,7 +107,7 @@ pub fn manifest(p: &Plan) -> Value {
     }
     let mut spec = json!({
         "restartPolicy": "Never",
-        "automountServiceAccountToken": true,
+        "automountServiceAccountToken": !p.capture,
         "securityContext": pod_security,
         "containers": [container],
     });
@@ -141,6 +162,10 @@ pub fn kubectl_args(p: &Plan, interactive: bool) -> Vec<String> {
                 "-i".into()
             });
             a.push("--restart=Never".into());
+            if p.capture {
+                // No "pod deleted" line after the pcap on stdout.
+                a.push("--quiet".into());
+            }
             a.push(format!("--image={}", p.image));
             let m = manifest(p);
             let overrides = json!({"apiVersion": "v1", "spec": m["spec"]});
@@ -300,6 +325,7 @@ pub fn diagnose_plan(
         name: pod_name(),
         command,
         feed_stdin: true,
+        capture: false,
     }
 }
 
@@ -398,9 +424,168 @@ fn run_diagnose(args: &[OsString]) -> Result<i32> {
     Ok(status.code().unwrap_or(crate::error::EXIT_USAGE))
 }
 
+/// `kubectl debugbox capture`'s flags.
+pub fn capture_command() -> Command {
+    Command::new("kubectl-debugbox capture")
+        .about("capture a pod's packets from its node: a root NET_RAW pod on the host network runs tcpdump --pod-ip, pcap comes to stdout")
+        .override_usage("kubectl debugbox capture POD [-n NS] [--in NS] [--image IMG] [--dry-run] [-- TCPDUMP-ARGS...] > pod.pcap")
+        .arg(Arg::new("pod").value_name("POD").required(true).help("the pod whose traffic to capture"))
+        .arg(Arg::new("namespace").short('n').long("namespace").value_name("NS").help("the pod's namespace (default: kubectl's)"))
+        .arg(Arg::new("in").long("in").value_name("NS").help("namespace for the capture pod, which needs the privileged Pod Security level (default: the pod's)"))
+        .arg(Arg::new("image").long("image").value_name("IMG").default_value(DEFAULT_IMAGE).help("debugbox image"))
+        .arg(Arg::new("dry-run").long("dry-run").action(ArgAction::SetTrue).help("print the kubectl commands instead of running them"))
+        .arg(Arg::new("extra").num_args(0..).last(true).value_name("TCPDUMP-ARGS").help("tcpdump flags and filter (-c, -s, port 8080 …)"))
+}
+
+/// The capture pod for a pod on `node` with address `ip`.
+pub fn capture_plan(
+    node: &str,
+    ip: &str,
+    namespace: Option<&str>,
+    image: &str,
+    extra: &[String],
+) -> Plan {
+    let mut command: Vec<String> = ["tcpdump", "--pod-ip", ip, "-U", "-w", "-"]
+        .map(String::from)
+        .to_vec();
+    command.extend(extra.iter().cloned());
+    Plan {
+        pod: None,
+        node: Some(node.into()),
+        host_network: true,
+        namespace: namespace.map(String::from),
+        image: image.into(),
+        target: None,
+        name: pod_name(),
+        command,
+        feed_stdin: false,
+        capture: true,
+    }
+}
+
+/// The read of the pod's node and address.
+pub fn pod_read(pod: &str, namespace: Option<&str>) -> Vec<String> {
+    let mut a: Vec<String> = vec!["get".into(), "pod".into(), pod.into()];
+    if let Some(ns) = namespace {
+        a.extend(["-n".into(), ns.into()]);
+    }
+    a.extend([
+        "-o".into(),
+        "jsonpath={.spec.nodeName} {.status.podIP}".into(),
+    ]);
+    a
+}
+
+fn kubectl(args: &[String]) -> Result<std::process::Output> {
+    std::process::Command::new("kubectl")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| {
+            Error::local(format!("cannot run kubectl: {}", crate::error::os_text(&e)))
+                .hint("install kubectl, or use --dry-run to see the commands")
+        })
+}
+
+fn run_capture(args: &[OsString]) -> Result<i32> {
+    let argv =
+        std::iter::once(OsString::from("kubectl-debugbox capture")).chain(args.iter().cloned());
+    let m = match capture_command().try_get_matches_from(argv) {
+        Ok(m) => m,
+        Err(e) => {
+            return match ClapEnd::of(&e) {
+                ClapEnd::Help(text) => {
+                    output::print(&text)?;
+                    Ok(0)
+                }
+                ClapEnd::Usage(line) => {
+                    Err(Error::usage(line).hint("kubectl debugbox capture --help"))
+                }
+            };
+        }
+    };
+    let text = |id: &str| m.get_one::<String>(id).map(String::as_str);
+    let extra: Vec<String> = m
+        .get_many::<String>("extra")
+        .map(|v| v.cloned().collect())
+        .unwrap_or_default();
+    let pod = text("pod").unwrap_or_default();
+    let target_ns = text("namespace");
+    let capture_ns = text("in").or(target_ns);
+    let image = text("image").unwrap_or(DEFAULT_IMAGE);
+    let read = pod_read(pod, target_ns);
+    if m.get_flag("dry-run") {
+        // A script that runs as printed: the read fills NODE and POD_IP.
+        let plan = capture_plan("$NODE", "$POD_IP", capture_ns, image, &extra);
+        let kargs = kubectl_args(&plan, false);
+        let mut lines = String::from("# the pod's node and address:\n");
+        lines.push_str(&format!("read NODE POD_IP < <({})\n", shell_line(&read)));
+        lines.push_str("# a capture pod on that node (root, NET_RAW only, host network), pcap on stdout, deleted at the end:\n");
+        let run = shell_line(&kargs);
+        lines.push_str(
+            &run.replace("$NODE", "'\"$NODE\"'")
+                .replace("$POD_IP", "'\"$POD_IP\"'"),
+        );
+        lines.push('\n');
+        output::print(&lines)?;
+        return Ok(0);
+    }
+    let out = kubectl(&read)?;
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut words = said.split_whitespace();
+    let (Some(node), Some(ip)) = (words.next(), words.next()) else {
+        let why = String::from_utf8_lossy(&out.stderr);
+        let why = why.lines().next().unwrap_or("").trim();
+        return Err(Error::local(if why.is_empty() {
+            format!(
+                "pod {pod} has no node or no address yet (kubectl said {:?})",
+                said.trim()
+            )
+        } else {
+            format!("{} failed: {why}", shell_line(&read))
+        })
+        .hint("kubectl get pod -o wide shows where it runs"));
+    };
+    let plan = capture_plan(node, ip, capture_ns, image, &extra);
+    eprintln!("kubectl debugbox: capturing {pod} ({ip}) from a pod on node {node}; Ctrl-C ends it");
+    let kargs = kubectl_args(&plan, false);
+    // Ctrl-C ends kubectl's stream; the capture pod is deleted below in every case.
+    crate::sys::process::catch_interrupt_and_term();
+    let status = std::process::Command::new("kubectl")
+        .args(&kargs)
+        .stdin(std::process::Stdio::null())
+        .status()
+        .map_err(|e| Error::local(format!("cannot run kubectl: {}", crate::error::os_text(&e))))?;
+    let mut delete: Vec<String> = vec![
+        "delete".into(),
+        "pod".into(),
+        plan.name.clone(),
+        "--ignore-not-found".into(),
+        "--wait=false".into(),
+    ];
+    if let Some(ns) = capture_ns {
+        delete.extend(["-n".into(), ns.into()]);
+    }
+    let gone = std::process::Command::new("kubectl")
+        .args(&delete)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status();
+    if !gone.is_ok_and(|s| s.success()) {
+        eprintln!(
+            "kubectl debugbox: could not delete the capture pod: {}",
+            shell_line(&delete)
+        );
+    }
+    Ok(status.code().unwrap_or(0))
+}
+
 pub fn run(args: &[OsString]) -> Result<i32> {
     if args.first().is_some_and(|a| a == "diagnose") {
         return run_diagnose(&args[1..]);
+    }
+    if args.first().is_some_and(|a| a == "capture") {
+        return run_capture(&args[1..]);
     }
     let argv = std::iter::once(OsString::from("kubectl-debugbox")).chain(args.iter().cloned());
     let m = match command().try_get_matches_from(argv) {
@@ -434,6 +619,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             .map(|v| v.cloned().collect())
             .unwrap_or_default(),
         feed_stdin: false,
+        capture: false,
     };
     if plan.pod.is_some() && (plan.node.is_some() || plan.host_network) {
         return Err(
@@ -482,6 +668,7 @@ mod tests {
             name: "debugbox-x".into(),
             command: vec![],
             feed_stdin: false,
+            capture: false,
         }
     }
 
@@ -618,6 +805,66 @@ mod tests {
         );
         let node = diagnose_plan("web", None, None, Some("n1"), "img", &[]);
         assert_eq!(manifest(&node)["spec"]["nodeName"], "n1");
+    }
+
+    #[test]
+    fn capture_pod_is_root_with_net_raw_on_the_pods_node() {
+        let p = capture_plan(
+            "node-7",
+            "10.244.3.9",
+            Some("shop"),
+            "img:1",
+            &["-c".into(), "10".into(), "port".into(), "80".into()],
+        );
+        let m = manifest(&p);
+        assert_eq!(m["spec"]["nodeName"], "node-7");
+        assert_eq!(m["spec"]["hostNetwork"], true);
+        assert_eq!(m["spec"]["securityContext"]["runAsUser"], 0);
+        assert_eq!(m["spec"]["automountServiceAccountToken"], false);
+        let c = &m["spec"]["containers"][0];
+        assert_eq!(
+            c["securityContext"]["capabilities"]["add"],
+            json!(["NET_RAW"])
+        );
+        assert_eq!(c["securityContext"]["capabilities"]["drop"], json!(["ALL"]));
+        assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+        assert_eq!(
+            c["args"],
+            json!([
+                "tcpdump",
+                "--pod-ip",
+                "10.244.3.9",
+                "-U",
+                "-w",
+                "-",
+                "-c",
+                "10",
+                "port",
+                "80"
+            ])
+        );
+        let a = kubectl_args(&p, false);
+        assert!(
+            a.contains(&"--rm".to_string())
+                && a.contains(&"--quiet".to_string())
+                && a.contains(&"-i".to_string())
+        );
+        assert!(
+            !a.contains(&"-it".to_string()),
+            "a terminal would mangle the pcap: {a:?}"
+        );
+        assert_eq!(
+            pod_read("web-1", Some("shop")),
+            [
+                "get",
+                "pod",
+                "web-1",
+                "-n",
+                "shop",
+                "-o",
+                "jsonpath={.spec.nodeName} {.status.podIP}"
+            ]
+        );
     }
 
     #[test]

@@ -132,11 +132,7 @@ pub fn run(prog: &[Insn], pkt: &[u8], wire_len: u32, meta: Meta) -> u32 {
                     },
                     _ => return 0,
                 };
-                if class == LD {
-                    a = v
-                } else {
-                    x = v
-                }
+                if class == LD { a = v } else { x = v }
             }
             ST => mem[i.k as usize % MEMWORDS] = a,
             0x03 => mem[i.k as usize % MEMWORDS] = x,

@@ -49,8 +49,18 @@ pub struct Config {
 }
 
 pub fn command() -> Command {
-    let flag = |name: &'static str, short: char, help: &'static str| Arg::new(name).short(short).action(ArgAction::SetTrue).help(help);
-    let count = |name: &'static str, short: char, help: &'static str| Arg::new(name).short(short).action(ArgAction::Count).help(help);
+    let flag = |name: &'static str, short: char, help: &'static str| {
+        Arg::new(name)
+            .short(short)
+            .action(ArgAction::SetTrue)
+            .help(help)
+    };
+    let count = |name: &'static str, short: char, help: &'static str| {
+        Arg::new(name)
+            .short(short)
+            .action(ArgAction::Count)
+            .help(help)
+    };
     Command::new("tcpdump")
         .about("capture and print packets, tcpdump compatible: filters compiled to BPF in the kernel, pcap in and out")
         .override_usage("tcpdump [-AdDeflLnNOpqStuUvxX#] [-B size] [-c count] [-i interface] [-Q in|out|inout]\n               [-r file] [-s snaplen] [-w file] [--pod-ip IP] [--duration SECONDS] [-j] [expression]")
@@ -124,7 +134,10 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
         None | Some("inout") => Direction::InOut,
         Some("in") => Direction::In,
         Some("out") => Direction::Out,
-        Some(other) => return Err(Error::usage(format!("unknown capture direction '{other}'")).hint("-Q in, out or inout")),
+        Some(other) => {
+            return Err(Error::usage(format!("unknown capture direction '{other}'"))
+                .hint("-Q in, out or inout"));
+        }
     };
     let buffer_kib = match m.get_one::<String>("buffer") {
         Some(v) => Some(number(v, "buffer size", 1 << 22)? as u32),
@@ -140,7 +153,11 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     let duration = match m.get_one::<String>("duration") {
         Some(v) => match v.parse::<f64>() {
             Ok(d) if d > 0.0 && d <= 31_536_000.0 => Some(d),
-            _ => return Err(Error::usage(format!("--duration {v}: not a number of seconds"))),
+            _ => {
+                return Err(Error::usage(format!(
+                    "--duration {v}: not a number of seconds"
+                )));
+            }
         },
         None => None,
     };
@@ -154,7 +171,9 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     }
     let read = m.get_one::<String>("read").cloned();
     if read.is_some() && (pod_ip.is_some() || interface.is_some()) {
-        return Err(Error::usage("-r reads a file; -i and --pod-ip capture live").hint("use one of them"));
+        return Err(
+            Error::usage("-r reads a file; -i and --pod-ip capture live").hint("use one of them"),
+        );
     }
     Ok(Parsed::Run(Config {
         interface,
@@ -197,18 +216,38 @@ mod tests {
 
     #[test]
     fn flags_as_tcpdump_reads_them() {
-        let Parsed::Run(c) = parse_str("-i any -nn -c 5 -s 96 -tttt -vv -XX tcp port 80 and not host 10.0.0.1").unwrap() else {
+        let Parsed::Run(c) =
+            parse_str("-i any -nn -c 5 -s 96 -tttt -vv -XX tcp port 80 and not host 10.0.0.1")
+                .unwrap()
+        else {
             panic!()
         };
         assert_eq!(c.interface.as_deref(), Some("any"));
         assert!(c.numeric);
-        assert_eq!((c.count, c.snaplen, c.tflag, c.vflag, c.big_x), (Some(5), 96, 4, 2, 2));
+        assert_eq!(
+            (c.count, c.snaplen, c.tflag, c.vflag, c.big_x),
+            (Some(5), 96, 4, 2, 2)
+        );
         assert_eq!(c.filter, "tcp port 80 and not host 10.0.0.1");
-        let Parsed::Run(c) = parse_str("-Q in --pod-ip 10.244.1.5 --duration 2.5 -w - icmp").unwrap() else {
+        let Parsed::Run(c) =
+            parse_str("-Q in --pod-ip 10.244.1.5 --duration 2.5 -w - icmp").unwrap()
+        else {
             panic!()
         };
-        assert_eq!((c.direction, c.duration, c.write.as_deref()), (Direction::In, Some(2.5), Some("-")));
-        for bad in ["-c 0", "-c x", "-s 300000", "-Q sideways", "--pod-ip nope", "-i a --pod-ip 10.0.0.1", "--duration -1", "-r f -i eth0"] {
+        assert_eq!(
+            (c.direction, c.duration, c.write.as_deref()),
+            (Direction::In, Some(2.5), Some("-"))
+        );
+        for bad in [
+            "-c 0",
+            "-c x",
+            "-s 300000",
+            "-Q sideways",
+            "--pod-ip nope",
+            "-i a --pod-ip 10.0.0.1",
+            "--duration -1",
+            "-r f -i eth0",
+        ] {
             assert_eq!(parse_str(bad).unwrap_err().code, 2, "{bad}");
         }
     }

@@ -291,7 +291,13 @@ impl Printer {
 
     /// The line for one packet (without the time stamp) and the link-layer header's length
     /// (what `-x` skips).
-    pub fn packet(&mut self, linktype: u32, data: &[u8], wire_len: u32, n: &mut dyn Namer) -> (String, usize) {
+    pub fn packet(
+        &mut self,
+        linktype: u32,
+        data: &[u8],
+        wire_len: u32,
+        n: &mut dyn Namer,
+    ) -> (String, usize) {
         let mut out = String::new();
         self.cut = false;
         let hdr = match linktype {
@@ -381,7 +387,16 @@ impl Printer {
 
     /// The payload of one EtherType; unknown ones as tcpdump prints them.
     #[allow(clippy::too_many_arguments)]
-    fn ethertype(&mut self, out: &mut String, et: u16, rest: &[u8], rest_len: u32, n: &mut dyn Namer, macs: Option<&[u8]>, frame_len: u32) {
+    fn ethertype(
+        &mut self,
+        out: &mut String,
+        et: u16,
+        rest: &[u8],
+        rest_len: u32,
+        n: &mut dyn Namer,
+        macs: Option<&[u8]>,
+        frame_len: u32,
+    ) {
         let r = match et {
             0x0800 => self.ip4(out, rest, rest_len, n),
             0x86dd => self.ip6(out, rest, rest_len, n),
@@ -497,7 +512,12 @@ impl Printer {
         let _ = write!(out, "{}{opname} ", if v { ", " } else { "" });
         let ip_at = |n: &mut dyn Namer, at: usize| -> String {
             if pln == 4 {
-                n.host(IpAddr::V4(Ipv4Addr::new(b[at], b[at + 1], b[at + 2], b[at + 3])))
+                n.host(IpAddr::V4(Ipv4Addr::new(
+                    b[at],
+                    b[at + 1],
+                    b[at + 2],
+                    b[at + 3],
+                )))
             } else {
                 "<wrong proto type>".to_string()
             }
@@ -514,7 +534,12 @@ impl Printer {
                 let _ = write!(out, "{} is-at {}", ip_at(n, spa), mac(&b[sha..sha + hln]));
             }
             3 | 8 => {
-                let _ = write!(out, "who-is {} tell {}", mac(&b[tha..tha + hln]), mac(&b[sha..sha + hln]));
+                let _ = write!(
+                    out,
+                    "who-is {} tell {}",
+                    mac(&b[tha..tha + hln]),
+                    mac(&b[sha..sha + hln])
+                );
             }
             4 => {
                 let _ = write!(out, "{} at {}", mac(&b[tha..tha + hln]), ip_at(n, tpa));
@@ -598,7 +623,11 @@ impl Printer {
                 ", id {}, offset {}, flags [{}], proto {} ({}), length {}",
                 be16(b, 4, P)?,
                 (off & 0x1fff) as u32 * 8,
-                if flags.is_empty() { "none".to_string() } else { flags.join(", ") },
+                if flags.is_empty() {
+                    "none".to_string()
+                } else {
+                    flags.join(", ")
+                },
                 ipproto_name(proto),
                 proto,
                 total
@@ -612,7 +641,12 @@ impl Printer {
                 && cksum(&[h]) != 0
             {
                 let sum = be16(b, 10, P)?;
-                let _ = write!(out, ", bad cksum {:x} (->{:x})!", sum, shouldbe(sum, cksum(&[h])));
+                let _ = write!(
+                    out,
+                    ", bad cksum {:x} (->{:x})!",
+                    sum,
+                    shouldbe(sum, cksum(&[h]))
+                );
             }
             out.push_str(")\n    ");
         }
@@ -622,7 +656,11 @@ impl Printer {
                 let _ = write!(out, "{} > {}: ", n.host(src), n.host(dst));
             }
             let Some(payload) = b.get(hlen..) else {
-                let _ = write!(out, " [remaining caplen({}) < header length({hlen})]", b.len());
+                let _ = write!(
+                    out,
+                    " [remaining caplen({}) < header length({hlen})]",
+                    b.len()
+                );
                 return Err(Trunc(P));
             };
             let ip = Ip {
@@ -670,7 +708,12 @@ impl Printer {
             if flow & 0x000f_ffff != 0 {
                 let _ = write!(out, "flowlabel 0x{:05x}, ", flow & 0x000f_ffff);
             }
-            let _ = write!(out, "hlim {}, next-header {} ({nh}) payload length: {payload_len}) ", b[7], ipproto_name(nh));
+            let _ = write!(
+                out,
+                "hlim {}, next-header {} ({nh}) payload length: {payload_len}) ",
+                b[7],
+                ipproto_name(nh)
+            );
         }
         let b = &b[..b.len().min(len_all as usize)];
         let src = IpAddr::V6(v6(b, 8, P)?);
@@ -685,7 +728,11 @@ impl Printer {
                 0 | 60 => {
                     let next = get(b, at, P)?;
                     let hl = (get(b, at + 1, P)? as usize + 1) * 8;
-                    let opts = b.get(at + 2..at + hl).ok_or(Trunc(if nh == 0 { "hbhopt" } else { "dstopt" }))?;
+                    let opts = b.get(at + 2..at + hl).ok_or(Trunc(if nh == 0 {
+                        "hbhopt"
+                    } else {
+                        "dstopt"
+                    }))?;
                     out.push_str(if nh == 0 { "HBH " } else { "DSTOPT " });
                     if self.opts.vflag > 0 {
                         ip6_options(out, opts);
@@ -734,7 +781,15 @@ impl Printer {
         self.transport(out, nh, payload, len, ip, n)
     }
 
-    fn transport(&mut self, out: &mut String, proto: u8, b: &[u8], len: u32, ip: Ip, n: &mut dyn Namer) -> R {
+    fn transport(
+        &mut self,
+        out: &mut String,
+        proto: u8,
+        b: &[u8],
+        len: u32,
+        ip: Ip,
+        n: &mut dyn Namer,
+    ) -> R {
         match proto {
             6 => self.tcp(out, b, len, ip, n),
             17 => self.udp(out, b, len, ip, n),
@@ -749,7 +804,12 @@ impl Printer {
 
     fn addrs(&self, out: &mut String, ip: Ip, sport: &str, dport: &str, n: &mut dyn Namer) {
         if ip.direct {
-            let _ = write!(out, "{}.{sport} > {}.{dport}: ", n.host(ip.src), n.host(ip.dst));
+            let _ = write!(
+                out,
+                "{}.{sport} > {}.{dport}: ",
+                n.host(ip.src),
+                n.host(ip.dst)
+            );
         } else {
             let _ = write!(out, "{sport} > {dport}: ");
         }
@@ -794,7 +854,11 @@ impl Printer {
                     let ph = pseudo(ip.src, ip.dst, 17, ulen as usize);
                     let c = cksum(&[&ph, &b[..ulen as usize]]);
                     if c != 0 {
-                        let _ = write!(out, "[bad udp cksum 0x{sum:04x} -> 0x{:04x}!] ", shouldbe(sum, c));
+                        let _ = write!(
+                            out,
+                            "[bad udp cksum 0x{sum:04x} -> 0x{:04x}!] ",
+                            shouldbe(sum, c)
+                        );
                     } else {
                         out.push_str("[udp sum ok] ");
                     }
@@ -829,7 +893,11 @@ impl Printer {
         self.addrs(out, ip, &s, &d, n);
         let hlen = (get(b, 12, P)? >> 4) as u32 * 4;
         if hlen < 20 {
-            let _ = write!(out, " tcp {} [bad hdr length {hlen} - too short, < 20]", length.wrapping_sub(hlen));
+            let _ = write!(
+                out,
+                " tcp {} [bad hdr length {hlen} - too short, < 20]",
+                length.wrapping_sub(hlen)
+            );
             return Ok(());
         }
         let mut seq = be32(b, 4, P)?;
@@ -845,7 +913,16 @@ impl Printer {
         }
         let flags = (be16(b, 12, P)? & 0x0fff) as u8 as u16 | (((b[12] & 1) as u16) << 8);
         let mut f = String::new();
-        for (bit, c) in [(0x01, 'F'), (0x02, 'S'), (0x04, 'R'), (0x08, 'P'), (0x10, '.'), (0x20, 'U'), (0x40, 'E'), (0x80, 'W')] {
+        for (bit, c) in [
+            (0x01, 'F'),
+            (0x02, 'S'),
+            (0x04, 'R'),
+            (0x08, 'P'),
+            (0x10, '.'),
+            (0x20, 'U'),
+            (0x40, 'E'),
+            (0x80, 'W'),
+        ] {
             if flags & bit != 0 {
                 f.push(c);
             }
@@ -857,7 +934,13 @@ impl Printer {
             f.push_str("none");
         }
         let _ = write!(out, "Flags [{f}]");
-        let (syn, ackf, fin, rst, urg) = (flags & 2 != 0, flags & 0x10 != 0, flags & 1 != 0, flags & 4 != 0, flags & 0x20 != 0);
+        let (syn, ackf, fin, rst, urg) = (
+            flags & 2 != 0,
+            flags & 0x10 != 0,
+            flags & 1 != 0,
+            flags & 4 != 0,
+            flags & 0x20 != 0,
+        );
         let (mut rev, mut thseq, mut thack) = (false, 0u32, 0u32);
         if ackf && !self.opts.absolute {
             rev = sport > dport || (sport == dport && addr_bytes(ip.src) > addr_bytes(ip.dst));
@@ -928,7 +1011,14 @@ impl Printer {
         if hlen > 20 {
             out.push_str(", options [");
             let opts = b.get(20..hlen as usize);
-            let r = tcp_options(out, opts.unwrap_or(&b[20.min(b.len())..]), (hlen - 20) as usize, rev, thseq, thack);
+            let r = tcp_options(
+                out,
+                opts.unwrap_or(&b[20.min(b.len())..]),
+                (hlen - 20) as usize,
+                rev,
+                thseq,
+                thack,
+            );
             match r {
                 Ok(()) => out.push(']'),
                 Err(Bad::Bad) => {
@@ -943,7 +1033,11 @@ impl Printer {
             return Ok(());
         }
         let Some(data) = b.get(hlen as usize..) else {
-            let _ = write!(out, " [remaining caplen({}) < header length({hlen})]", b.len());
+            let _ = write!(
+                out,
+                " [remaining caplen({}) < header length({hlen})]",
+                b.len()
+            );
             return Err(Trunc(P));
         };
         let data = &data[..data.len().min(dlen as usize)];
@@ -964,7 +1058,8 @@ impl Printer {
         const P: &str = "icmp";
         let ty = get(b, 0, P)?;
         let code = get(b, 1, P)?;
-        let quoted_dst = |n: &mut dyn Namer| -> Result<String, Trunc> { Ok(n.host(IpAddr::V4(v4(b, 24, P)?))) };
+        let quoted_dst =
+            |n: &mut dyn Namer| -> Result<String, Trunc> { Ok(n.host(IpAddr::V4(v4(b, 24, P)?))) };
         let text = match ty {
             0 | 8 => format!(
                 "echo {}, id {}, seq {}",
@@ -1028,7 +1123,11 @@ impl Printer {
                 0 => format!("parameter problem - octet {}", get(b, 4, P)?),
                 c => format!("parameter problem - code {c}"),
             },
-            13 => format!("time stamp query id {} seq {}", be16(b, 4, P)?, be16(b, 6, P)?),
+            13 => format!(
+                "time stamp query id {} seq {}",
+                be16(b, 4, P)?,
+                be16(b, 6, P)?
+            ),
             18 => format!("address mask is 0x{:08x}", be32(b, 8, P)?),
             4 => "source quench".to_string(),
             10 => "router solicitation".to_string(),
@@ -1043,14 +1142,23 @@ impl Printer {
             let c = cksum(&[&b[..len as usize]]);
             if c != 0 {
                 let sum = be16(b, 2, P)?;
-                let _ = write!(out, " (wrong icmp cksum {sum:x} (->{:x})!)", shouldbe(sum, c));
+                let _ = write!(
+                    out,
+                    " (wrong icmp cksum {sum:x} (->{:x})!)",
+                    shouldbe(sum, c)
+                );
             }
         }
         if self.opts.vflag > 0 && matches!(ty, 3 | 4 | 5 | 11 | 12) && b.len() > 8 {
             out.push_str("\n\t");
-            let mut inner = Printer::new(Opts { vflag: self.opts.vflag, ..Opts::default() });
+            let mut inner = Printer::new(Opts {
+                vflag: self.opts.vflag,
+                ..Opts::default()
+            });
             let quoted = &b[8..];
-            let qlen = quoted.get(2..4).map_or(0, |l| u16::from_be_bytes([l[0], l[1]]) as u32);
+            let qlen = quoted
+                .get(2..4)
+                .map_or(0, |l| u16::from_be_bytes([l[0], l[1]]) as u32);
             if let Err(Trunc(p)) = inner.ip4(out, quoted, qlen, n) {
                 let _ = write!(out, " [|{p}]");
             }
@@ -1070,7 +1178,11 @@ impl Printer {
             let c = cksum(&[&ph, &b[..len as usize]]);
             if c != 0 {
                 let sum = be16(b, 2, P)?;
-                let _ = write!(out, "[bad icmp6 cksum 0x{sum:04x} -> 0x{:04x}!] ", shouldbe(sum, c));
+                let _ = write!(
+                    out,
+                    "[bad icmp6 cksum 0x{sum:04x} -> 0x{:04x}!] ",
+                    shouldbe(sum, c)
+                );
             } else {
                 out.push_str("[icmp6 sum ok] ");
             }
@@ -1100,7 +1212,9 @@ impl Printer {
             let _ = write!(out, ", length {len}");
         }
         let code = get(b, 1, P)?;
-        let odst = |n: &mut dyn Namer| -> Result<String, Trunc> { Ok(n.host(IpAddr::V6(v6(b, 8 + 24, P)?))) };
+        let odst = |n: &mut dyn Namer| -> Result<String, Trunc> {
+            Ok(n.host(IpAddr::V6(v6(b, 8 + 24, P)?)))
+        };
         match ty {
             1 => {
                 let cname = match code {
@@ -1191,14 +1305,23 @@ impl Printer {
             131 | 132 => mld(out, b, v, n)?,
             133 => {
                 if v > 0 {
-                    nd_options(out, b.get(8..).unwrap_or(&[]), (len as usize).saturating_sub(8))?;
+                    nd_options(
+                        out,
+                        b.get(8..).unwrap_or(&[]),
+                        (len as usize).saturating_sub(8),
+                    )?;
                 }
             }
             134 => {
                 if v > 0 {
                     let fl = get(b, 5, P)?;
                     let mut names = Vec::new();
-                    for (bit, s) in [(0x80, "managed"), (0x40, "other stateful"), (0x20, "home agent"), (0x08, "proxy")] {
+                    for (bit, s) in [
+                        (0x80, "managed"),
+                        (0x40, "other stateful"),
+                        (0x20, "home agent"),
+                        (0x08, "proxy"),
+                    ] {
                         if fl & bit != 0 {
                             names.push(s);
                         }
@@ -1213,18 +1336,30 @@ impl Printer {
                         out,
                         "\n\thop limit {}, Flags [{}], pref {pref}, router lifetime {}s, reachable time {}ms, retrans timer {}ms",
                         get(b, 4, P)?,
-                        if names.is_empty() { "none".to_string() } else { names.join(", ") },
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        },
                         be16(b, 6, P)?,
                         be32(b, 8, P)?,
                         be32(b, 12, P)?
                     );
-                    nd_options(out, b.get(16..).unwrap_or(&[]), (len as usize).saturating_sub(16))?;
+                    nd_options(
+                        out,
+                        b.get(16..).unwrap_or(&[]),
+                        (len as usize).saturating_sub(16),
+                    )?;
                 }
             }
             135 => {
                 let _ = write!(out, ", who has {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
                 if v > 0 {
-                    nd_options(out, b.get(24..).unwrap_or(&[]), (len as usize).saturating_sub(24))?;
+                    nd_options(
+                        out,
+                        b.get(24..).unwrap_or(&[]),
+                        (len as usize).saturating_sub(24),
+                    )?;
                 }
             }
             136 => {
@@ -1232,20 +1367,40 @@ impl Printer {
                 if v > 0 {
                     let fl = be32(b, 4, P)?;
                     let mut names = Vec::new();
-                    for (bit, s) in [(0x8000_0000u32, "router"), (0x4000_0000, "solicited"), (0x2000_0000, "override")] {
+                    for (bit, s) in [
+                        (0x8000_0000u32, "router"),
+                        (0x4000_0000, "solicited"),
+                        (0x2000_0000, "override"),
+                    ] {
                         if fl & bit != 0 {
                             names.push(s);
                         }
                     }
-                    let _ = write!(out, ", Flags [{}]", if names.is_empty() { "none".to_string() } else { names.join(", ") });
-                    nd_options(out, b.get(24..).unwrap_or(&[]), (len as usize).saturating_sub(24))?;
+                    let _ = write!(
+                        out,
+                        ", Flags [{}]",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    );
+                    nd_options(
+                        out,
+                        b.get(24..).unwrap_or(&[]),
+                        (len as usize).saturating_sub(24),
+                    )?;
                 }
             }
             137 => {
                 let _ = write!(out, ", {}", n.host(IpAddr::V6(v6(b, 24, P)?)));
                 let _ = write!(out, " to {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
                 if v > 0 {
-                    nd_options(out, b.get(40..).unwrap_or(&[]), (len as usize).saturating_sub(40))?;
+                    nd_options(
+                        out,
+                        b.get(40..).unwrap_or(&[]),
+                        (len as usize).saturating_sub(40),
+                    )?;
                 }
             }
             143 => {
@@ -1273,7 +1428,11 @@ impl Printer {
                         } else {
                             out.push_str(" {");
                             for k in 0..nsrc {
-                                let _ = write!(out, " {}", n.host(IpAddr::V6(v6(b, at + 20 + 16 * k, P)?)));
+                                let _ = write!(
+                                    out,
+                                    " {}",
+                                    n.host(IpAddr::V6(v6(b, at + 20 + 16 * k, P)?))
+                                );
                             }
                             out.push_str(" }");
                         }
@@ -1394,7 +1553,9 @@ fn ip_options(out: &mut String, o: &[u8]) {
             out.push_str(name);
         }
         if t == 148 && l == 4 {
-            let v = o.get(i + 2..i + 4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+            let v = o
+                .get(i + 2..i + 4)
+                .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
             if v != 0 {
                 let _ = write!(out, " value {v}");
             }
@@ -1423,7 +1584,9 @@ fn ip6_options(out: &mut String, o: &[u8]) {
                 match t {
                     1 => out.push_str("(padn)"),
                     5 => {
-                        let v = o.get(i + 2..i + 4).map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
+                        let v = o
+                            .get(i + 2..i + 4)
+                            .map_or(0, |b| u16::from_be_bytes([b[0], b[1]]));
                         let _ = write!(out, "(rtalert: 0x{v:04x}) ");
                     }
                     _ => {
@@ -1441,7 +1604,14 @@ enum Bad {
     Trunc,
 }
 
-fn tcp_options(out: &mut String, o: &[u8], mut hlen: usize, rev: bool, thseq: u32, thack: u32) -> Result<(), Bad> {
+fn tcp_options(
+    out: &mut String,
+    o: &[u8],
+    mut hlen: usize,
+    rev: bool,
+    thseq: u32,
+    thack: u32,
+) -> Result<(), Bad> {
     let mut i = 0;
     let mut sep = false;
     let byte = |i: usize| o.get(i).copied().ok_or(Bad::Trunc);
@@ -1575,7 +1745,11 @@ fn mld(out: &mut String, b: &[u8], v: u8, n: &mut dyn Namer) -> R {
     const P: &str = "icmp6";
     let delay = be16(b, 4, P)?;
     let g = v6(b, 8, P)?;
-    let _ = write!(out, "max resp delay: {delay} addr: {}", n.host(IpAddr::V6(g)));
+    let _ = write!(
+        out,
+        "max resp delay: {delay} addr: {}",
+        n.host(IpAddr::V6(g))
+    );
     let _ = v;
     Ok(())
 }
@@ -1609,7 +1783,9 @@ fn nd_options(out: &mut String, b: &[u8], len: usize) -> R {
                 out.push_str(&mac(m));
             }
             5 => {
-                let mtu = body.get(2..6).map_or(0, |s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]));
+                let mtu = body
+                    .get(2..6)
+                    .map_or(0, |s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]));
                 let _ = write!(out, " {mtu}");
             }
             3 => {
@@ -1636,10 +1812,43 @@ fn nd_options(out: &mut String, b: &[u8], len: usize) -> R {
 /// the segment's length, `data` what was captured of it.
 fn http(out: &mut String, data: &[u8], len: u32, verbose: bool) -> R {
     const CMDS: [&str; 38] = [
-        "GET", "PUT", "COPY", "HEAD", "LOCK", "MOVE", "POLL", "POST", "BCOPY", "BMOVE", "MKCOL", "TRACE", "LABEL",
-        "MERGE", "DELETE", "SEARCH", "UNLOCK", "REPORT", "UPDATE", "NOTIFY", "BDELETE", "CONNECT", "OPTIONS",
-        "CHECKIN", "PROPFIND", "CHECKOUT", "CCM_POST", "SUBSCRIBE", "PROPPATCH", "BPROPFIND", "BPROPPATCH",
-        "UNCHECKOUT", "MKACTIVITY", "MKWORKSPACE", "UNSUBSCRIBE", "RPC_CONNECT", "VERSION-CONTROL",
+        "GET",
+        "PUT",
+        "COPY",
+        "HEAD",
+        "LOCK",
+        "MOVE",
+        "POLL",
+        "POST",
+        "BCOPY",
+        "BMOVE",
+        "MKCOL",
+        "TRACE",
+        "LABEL",
+        "MERGE",
+        "DELETE",
+        "SEARCH",
+        "UNLOCK",
+        "REPORT",
+        "UPDATE",
+        "NOTIFY",
+        "BDELETE",
+        "CONNECT",
+        "OPTIONS",
+        "CHECKIN",
+        "PROPFIND",
+        "CHECKOUT",
+        "CCM_POST",
+        "SUBSCRIBE",
+        "PROPPATCH",
+        "BPROPFIND",
+        "BPROPPATCH",
+        "UNCHECKOUT",
+        "MKACTIVITY",
+        "MKWORKSPACE",
+        "UNSUBSCRIBE",
+        "RPC_CONNECT",
+        "VERSION-CONTROL",
         "BASELINE-CONTROL",
     ];
     let len = len as usize;
@@ -1721,7 +1930,13 @@ fn token(d: &[u8], mut idx: usize, len: usize) -> Option<(String, usize)> {
 /// tcpdump's print_txt_line: the line at `start` after `prefix`; Some(next line) after a line
 /// end, None when the text stops being text; Err when the capture ends first (nothing printed)
 /// or the data ends without a line end (printed).
-fn txt_line(out: &mut String, prefix: &str, d: &[u8], len: usize, start: usize) -> Result<Option<usize>, bool> {
+fn txt_line(
+    out: &mut String,
+    prefix: &str,
+    d: &[u8],
+    len: usize,
+    start: usize,
+) -> Result<Option<usize>, bool> {
     let mut idx = start;
     while idx < len {
         let c = *d.get(idx).ok_or(true)?;
@@ -1899,7 +2114,11 @@ fn rr(out: &mut String, m: &[u8], at: usize, v: u8, n: &mut dyn Namer) -> Option
     match typ {
         1 => {
             let a = d.get(..4)?;
-            let _ = write!(out, " {}", n.host(IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3]))));
+            let _ = write!(
+                out,
+                " {}",
+                n.host(IpAddr::V4(Ipv4Addr::new(a[0], a[1], a[2], a[3])))
+            );
         }
         28 => {
             let mut o = [0u8; 16];
@@ -1958,7 +2177,10 @@ fn dns(out: &mut String, m: &[u8], length: u32, over_tcp: bool, v: u8, n: &mut d
         length -= 2;
         let prefix = be16(m, 0, DNS_TRUNC)? as u32;
         if prefix != length {
-            let _ = write!(out, " [prefix length({prefix}) != length({length})] (invalid)");
+            let _ = write!(
+                out,
+                " [prefix length({prefix}) != length({length})] (invalid)"
+            );
             return Ok(());
         }
         m = &m[2..];
@@ -1979,8 +2201,22 @@ fn dns(out: &mut String, m: &[u8], length: u32, over_tcp: bool, v: u8, n: &mut d
     let ar = u16::from_be_bytes([m[10], m[11]]) as u32;
     let opcode = ((flags >> 11) & 0xf) as usize;
     const OPS: [&str; 16] = [
-        "", " inv_q", " stat", " op3", " notify", " update", " op6", " op7", " op8", " updateA", " updateD",
-        " updateDA", " updateM", " updateMA", " zoneInit", " zoneRef",
+        "",
+        " inv_q",
+        " stat",
+        " op3",
+        " notify",
+        " update",
+        " op6",
+        " op7",
+        " op8",
+        " updateA",
+        " updateD",
+        " updateDA",
+        " updateM",
+        " updateMA",
+        " zoneInit",
+        " zoneRef",
     ];
     // The extended rcode from an OPT record, as tcpdump finds it.
     let mut rcode = (flags & 0xf) as u32;
@@ -2019,9 +2255,30 @@ fn dns(out: &mut String, m: &[u8], length: u32, over_tcp: bool, v: u8, n: &mut d
     })();
     if flags & 0x8000 != 0 {
         const RESP: [&str; 24] = [
-            "", " FormErr", " ServFail", " NXDomain", " NotImp", " Refused", " YXDomain", " YXRRSet", " NXRRSet",
-            " NotAuth", " NotZone", " Resp11", " Resp12", " Resp13", " Resp14", " NoChange", " BadVers", "Resp17",
-            " Resp18", " Resp19", " Resp20", "Resp21", " Resp22", " BadCookie",
+            "",
+            " FormErr",
+            " ServFail",
+            " NXDomain",
+            " NotImp",
+            " Refused",
+            " YXDomain",
+            " YXRRSet",
+            " NXRRSet",
+            " NotAuth",
+            " NotZone",
+            " Resp11",
+            " Resp12",
+            " Resp13",
+            " Resp14",
+            " NoChange",
+            " BadVers",
+            "Resp17",
+            " Resp18",
+            " Resp19",
+            " Resp20",
+            "Resp21",
+            " Resp22",
+            " BadCookie",
         ];
         let rc = match RESP.get(rcode as usize) {
             Some(s) => s.to_string(),
@@ -2124,7 +2381,8 @@ mod tests {
     fn line(bytes: &[u8], opts: Opts) -> String {
         let mut p = Printer::new(opts);
         let mut n = Numeric(|i: u32| format!("if{i}"));
-        p.packet(LINKTYPE_ETHERNET, bytes, bytes.len() as u32, &mut n).0
+        p.packet(LINKTYPE_ETHERNET, bytes, bytes.len() as u32, &mut n)
+            .0
     }
 
     fn hexbytes(s: &str) -> Vec<u8> {
@@ -2149,7 +2407,13 @@ mod tests {
             "IP 10.9.0.1.35976 > 10.9.0.2.8000: Flags [S], seq 205987356, win 64240, options [mss 1460,sackOK,TS val 1850481492 ecr 0,nop,wscale 10], length 0"
         );
         assert_eq!(
-            line(&hexbytes(SYN), Opts { eflag: true, ..Opts::default() }),
+            line(
+                &hexbytes(SYN),
+                Opts {
+                    eflag: true,
+                    ..Opts::default()
+                }
+            ),
             "5a:6d:9a:1b:11:9b > 16:97:e1:f3:bf:5d, ethertype IPv4 (0x0800), length 74: 10.9.0.1.35976 > 10.9.0.2.8000: Flags [S], seq 205987356, win 64240, options [mss 1460,sackOK,TS val 1850481492 ecr 0,nop,wscale 10], length 0"
         );
         // Cut inside the options: tcpdump's [|tcp].
@@ -2163,13 +2427,17 @@ mod tests {
     #[test]
     fn dns_summary() {
         // 42610+ [1au] A? web.lab. (48)
-        let q = hexbytes("a672 0120 0001 0000 0000 0001 03 776562 03 6c6162 00 0001 0001 0000 2910 0000 0000 0000 0c 000a 0008 0102030405060708");
+        let q = hexbytes(
+            "a672 0120 0001 0000 0000 0001 03 776562 03 6c6162 00 0001 0001 0000 2910 0000 0000 0000 0c 000a 0008 0102030405060708",
+        );
         let mut out = String::new();
         let mut n = Numeric(|_| String::new());
         dns(&mut out, &q, q.len() as u32, false, 0, &mut n).ok();
         assert_eq!(out, format!("42610+ [1au] A? web.lab. ({})", q.len()));
         // 42610* 1/0/1 A 10.9.0.2
-        let a = hexbytes("a672 8580 0001 0001 0000 0001 03776562 036c6162 00 0001 0001 c00c 0001 0001 00000000 0004 0a090002 0000 2904 d000 0000 0000 00");
+        let a = hexbytes(
+            "a672 8580 0001 0001 0000 0001 03776562 036c6162 00 0001 0001 c00c 0001 0001 00000000 0004 0a090002 0000 2904 d000 0000 0000 00",
+        );
         let mut out = String::new();
         dns(&mut out, &a, a.len() as u32, false, 0, &mut n).ok();
         assert_eq!(out, format!("42610* 1/0/1 A 10.9.0.2 ({})", a.len()));
@@ -2179,8 +2447,17 @@ mod tests {
     fn random_and_mutated_packets_never_panic() {
         let samples = [hexbytes(ECHO), hexbytes(SYN)];
         let refs: Vec<&[u8]> = samples.iter().map(|v| v.as_slice()).collect();
-        for lt in [LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL2, LINKTYPE_LINUX_SLL, LINKTYPE_RAW] {
-            let mut p = Printer::new(Opts { eflag: true, vflag: 2, ..Opts::default() });
+        for lt in [
+            LINKTYPE_ETHERNET,
+            LINKTYPE_LINUX_SLL2,
+            LINKTYPE_LINUX_SLL,
+            LINKTYPE_RAW,
+        ] {
+            let mut p = Printer::new(Opts {
+                eflag: true,
+                vflag: 2,
+                ..Opts::default()
+            });
             let mut q = Printer::new(Opts::default());
             crate::testing::check(&refs, 4000, |b| {
                 let mut n = Numeric(|i: u32| i.to_string());

@@ -285,15 +285,15 @@ impl Parser<'_, '_> {
             }
             // `port 80 or 443`: a bare number repeats the last qualifiers; else arithmetic.
             Some(Tok::Num(_))
-                if self.last.is_some() && !matches!(self.toks.get(self.at + 1), Some(Tok::Op(op)) if !matches!(*op, "&&" | "||" | "!")) =>
+                if self.last.is_some()
+                    && !matches!(self.toks.get(self.at + 1), Some(Tok::Op(op)) if !matches!(*op, "&&" | "||" | "!")) =>
             {
                 self.primitive()
             }
             Some(Tok::Num(_)) => self.relation(),
             Some(Tok::Word(w)) if w == "len" => self.relation(),
             Some(Tok::Word(w))
-                if Proto::of(w).is_some()
-                    && self.toks.get(self.at + 1) == Some(&Tok::LBracket) =>
+                if Proto::of(w).is_some() && self.toks.get(self.at + 1) == Some(&Tok::LBracket) =>
             {
                 self.relation()
             }
@@ -486,12 +486,10 @@ impl Parser<'_, '_> {
     fn ip_proto(&mut self, proto: Proto) -> Result<Node, Error> {
         let n = match self.next() {
             Some(Tok::Num(n)) if n < 256 => n as u8,
-            Some(Tok::Word(w)) => {
-                match Proto::of(&w).and_then(Proto::ip_number) {
-                    Some(n) => n,
-                    None => return Err(format!("unknown ip proto '{w}'")),
-                }
-            }
+            Some(Tok::Word(w)) => match Proto::of(&w).and_then(Proto::ip_number) {
+                Some(n) => n,
+                None => return Err(format!("unknown ip proto '{w}'")),
+            },
             _ => return Err(syntax()),
         };
         Ok(Node::IpProto(proto, n))
@@ -523,7 +521,7 @@ impl Parser<'_, '_> {
                             return self.range(proto, dir, &a, &b);
                         }
                     };
-                    return self.range(proto, dir, &a.to_string(), &b.to_string());
+                    return self.range(proto, dir, a, b);
                 } else {
                     let p = self.port(&text, proto)?;
                     (p, p)
@@ -542,7 +540,7 @@ impl Parser<'_, '_> {
                     proto,
                     Proto::Default | Proto::Ip | Proto::Ip6 | Proto::Arp | Proto::Rarp
                 ) {
-                    return Err(format!("illegal qualifier of 'host'"));
+                    return Err("illegal qualifier of 'host'".into());
                 }
                 if text.contains('/') {
                     return Err(format!("'{text}' is not a host; use 'net'"));
@@ -637,7 +635,11 @@ impl Parser<'_, '_> {
                 IpAddr::V4(a)
             }
             IpAddr::V6(a) => {
-                let m = if len == 0 { 0 } else { u128::MAX << (128 - len) };
+                let m = if len == 0 {
+                    0
+                } else {
+                    u128::MAX << (128 - len)
+                };
                 if u128::from(a) & !m != 0 {
                     return Err("non-network bits set in \"".to_string() + text + "\"");
                 }
@@ -745,6 +747,10 @@ impl Frame {
     }
 }
 
+/// A piece of code that jumps to its first target when its test holds, else to the second.
+type Test<'a> = &'a dyn Fn(&mut Gen, Target, Target);
+type OwnedTest = Box<dyn Fn(&mut Gen, Target, Target)>;
+
 struct Gen {
     items: Vec<Item>,
     labels: usize,
@@ -809,7 +815,7 @@ impl Gen {
     }
 
     /// Both of `a` then `b` (each given its own targets by the closures).
-    fn all(&mut self, parts: &[&dyn Fn(&mut Gen, Target, Target)], t: Target, f: Target) {
+    fn all(&mut self, parts: &[Test], t: Target, f: Target) {
         for (i, p) in parts.iter().enumerate() {
             if i + 1 == parts.len() {
                 p(self, t, f);
@@ -821,7 +827,7 @@ impl Gen {
         }
     }
 
-    fn any(&mut self, parts: &[&dyn Fn(&mut Gen, Target, Target)], t: Target, f: Target) {
+    fn any(&mut self, parts: &[Test], t: Target, f: Target) {
         for (i, p) in parts.iter().enumerate() {
             if i + 1 == parts.len() {
                 p(self, t, f);
@@ -945,7 +951,14 @@ impl Gen {
         self.ethertype(fr, 0x86dd, Target::Label(mid), f);
         self.here(mid);
         let frag = self.label();
-        self.field(bpf::B, fr.net() + 6, u32::MAX, n as u32, t, Target::Label(frag));
+        self.field(
+            bpf::B,
+            fr.net() + 6,
+            u32::MAX,
+            n as u32,
+            t,
+            Target::Label(frag),
+        );
         self.here(frag);
         let next = self.label();
         self.jump(bpf::JEQ, 44, Target::Label(next), f);
@@ -954,14 +967,7 @@ impl Gen {
     }
 
     /// Source test, destination test, combined as `dir` says.
-    fn dir(
-        &mut self,
-        d: Dir,
-        src: &dyn Fn(&mut Gen, Target, Target),
-        dst: &dyn Fn(&mut Gen, Target, Target),
-        t: Target,
-        f: Target,
-    ) {
+    fn dir(&mut self, d: Dir, src: Test, dst: Test, t: Target, f: Target) {
         match d {
             Dir::Src => src(self, t, f),
             Dir::Dst => dst(self, t, f),
@@ -980,8 +986,17 @@ impl Gen {
         }
         for (k, &i) in used.iter().enumerate() {
             let bits = (len - 32 * i as u32).min(32);
-            let mask = if bits == 32 { u32::MAX } else { !(u32::MAX >> bits) };
-            let v = u32::from_be_bytes([addr[4 * i], addr[4 * i + 1], addr[4 * i + 2], addr[4 * i + 3]]);
+            let mask = if bits == 32 {
+                u32::MAX
+            } else {
+                !(u32::MAX >> bits)
+            };
+            let v = u32::from_be_bytes([
+                addr[4 * i],
+                addr[4 * i + 1],
+                addr[4 * i + 2],
+                addr[4 * i + 3],
+            ]);
             let last = k + 1 == used.len();
             let next = if last { t } else { Target::Label(self.label()) };
             self.field(bpf::W, off + 4 * i as u32, mask, v, next, f);
@@ -993,13 +1008,30 @@ impl Gen {
         }
     }
 
-    fn host(&mut self, p: Proto, d: Dir, a: IpAddr, fr: Frame, t: Target, f: Target) -> Result<(), Error> {
+    fn host(
+        &mut self,
+        p: Proto,
+        d: Dir,
+        a: IpAddr,
+        fr: Frame,
+        t: Target,
+        f: Target,
+    ) -> Result<(), Error> {
         let len = if a.is_ipv4() { 32 } else { 128 };
         self.net(p, d, a, len, fr, t, f)
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn net(&mut self, p: Proto, d: Dir, a: IpAddr, len: u8, fr: Frame, t: Target, f: Target) -> Result<(), Error> {
+    fn net(
+        &mut self,
+        p: Proto,
+        d: Dir,
+        a: IpAddr,
+        len: u8,
+        fr: Frame,
+        t: Target,
+        f: Target,
+    ) -> Result<(), Error> {
         let net = fr.net();
         let len = len as u32;
         match a {
@@ -1066,7 +1098,16 @@ impl Gen {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn port(&mut self, p: Proto, d: Dir, lo: u16, hi: u16, fr: Frame, t: Target, f: Target) -> Result<(), Error> {
+    fn port(
+        &mut self,
+        p: Proto,
+        d: Dir,
+        lo: u16,
+        hi: u16,
+        fr: Frame,
+        t: Target,
+        f: Target,
+    ) -> Result<(), Error> {
         let protos: Vec<u8> = match p {
             Proto::Tcp | Proto::Udp | Proto::Sctp => vec![p.ip_number().unwrap_or(0)],
             _ => vec![6, 17, 132],
@@ -1151,7 +1192,14 @@ impl Gen {
 
     /// `vlan [ID] and REST`: the tag the kernel took off (ancillary data), with REST at the
     /// usual offsets, or a tag still in the frame, with REST four bytes further on.
-    fn vlan(&mut self, id: Option<u16>, rest: Option<&Node>, fr: Frame, t: Target, f: Target) -> Result<(), Error> {
+    fn vlan(
+        &mut self,
+        id: Option<u16>,
+        rest: Option<&Node>,
+        fr: Frame,
+        t: Target,
+        f: Target,
+    ) -> Result<(), Error> {
         let inband_ok = fr.link == Link::Ether;
         // Live sockets answer the ancillary words (a file's packets never have them set); a
         // tag inside a tag is in the frame.
@@ -1159,8 +1207,16 @@ impl Gen {
         let next_inband = self.label();
         if ancillary_ok {
             let tagged = self.label();
-            self.put(Insn::stmt(bpf::LD | bpf::B | bpf::ABS, bpf::AD_VLAN_TAG_PRESENT));
-            self.jump(bpf::JEQ, 1, Target::Label(tagged), Target::Label(next_inband));
+            self.put(Insn::stmt(
+                bpf::LD | bpf::B | bpf::ABS,
+                bpf::AD_VLAN_TAG_PRESENT,
+            ));
+            self.jump(
+                bpf::JEQ,
+                1,
+                Target::Label(tagged),
+                Target::Label(next_inband),
+            );
             self.here(tagged);
             let after = self.label();
             match id {
@@ -1186,10 +1242,20 @@ impl Gen {
         let off = 12 + fr.shift;
         self.put(Insn::stmt(bpf::LD | bpf::H | bpf::ABS, off));
         let try2 = self.label();
-        self.jump(bpf::JEQ, 0x8100, Target::Label(tpid_ok), Target::Label(try2));
+        self.jump(
+            bpf::JEQ,
+            0x8100,
+            Target::Label(tpid_ok),
+            Target::Label(try2),
+        );
         self.here(try2);
         let try3 = self.label();
-        self.jump(bpf::JEQ, 0x88a8, Target::Label(tpid_ok), Target::Label(try3));
+        self.jump(
+            bpf::JEQ,
+            0x88a8,
+            Target::Label(tpid_ok),
+            Target::Label(try3),
+        );
         self.here(try3);
         self.jump(bpf::JEQ, 0x9100, Target::Label(tpid_ok), f);
         self.here(tpid_ok);
@@ -1233,10 +1299,11 @@ impl Gen {
             }
             Arith::Load(p, index, size) => {
                 let net = fr.net();
-                let link_base = net - match fr.link {
-                    Link::Ether => 14 + fr.shift,
-                    _ => 0,
-                };
+                let link_base = net
+                    - match fr.link {
+                        Link::Ether => 14 + fr.shift,
+                        _ => 0,
+                    };
                 // The index into X, plus the header's start when that is not fixed.
                 let (base, variable) = match p {
                     Proto::Ether => {
@@ -1297,14 +1364,24 @@ impl Gen {
         }
         walk(a, &mut protos);
         protos.dedup();
-        let mut checks: Vec<Box<dyn Fn(&mut Gen, Target, Target)>> = Vec::new();
+        let mut checks: Vec<OwnedTest> = Vec::new();
         for p in protos {
             match p {
-                Proto::Ip => checks.push(Box::new(move |g: &mut Gen, t, f| g.ethertype(fr, 0x0800, t, f))),
-                Proto::Ip6 => checks.push(Box::new(move |g: &mut Gen, t, f| g.ethertype(fr, 0x86dd, t, f))),
-                Proto::Arp => checks.push(Box::new(move |g: &mut Gen, t, f| g.ethertype(fr, 0x0806, t, f))),
-                Proto::Rarp => checks.push(Box::new(move |g: &mut Gen, t, f| g.ethertype(fr, 0x8035, t, f))),
-                Proto::Icmp6 => checks.push(Box::new(move |g: &mut Gen, t, f| g.ip6_proto(fr, 58, t, f))),
+                Proto::Ip => checks.push(Box::new(move |g: &mut Gen, t, f| {
+                    g.ethertype(fr, 0x0800, t, f)
+                })),
+                Proto::Ip6 => checks.push(Box::new(move |g: &mut Gen, t, f| {
+                    g.ethertype(fr, 0x86dd, t, f)
+                })),
+                Proto::Arp => checks.push(Box::new(move |g: &mut Gen, t, f| {
+                    g.ethertype(fr, 0x0806, t, f)
+                })),
+                Proto::Rarp => checks.push(Box::new(move |g: &mut Gen, t, f| {
+                    g.ethertype(fr, 0x8035, t, f)
+                })),
+                Proto::Icmp6 => {
+                    checks.push(Box::new(move |g: &mut Gen, t, f| g.ip6_proto(fr, 58, t, f)))
+                }
                 Proto::Tcp | Proto::Udp | Proto::Sctp | Proto::Icmp => {
                     let n = p.ip_number().unwrap_or(0);
                     let net = fr.net();
@@ -1323,12 +1400,20 @@ impl Gen {
             self.goto(t);
             return Ok(());
         }
-        let refs: Vec<&dyn Fn(&mut Gen, Target, Target)> = checks.iter().map(|c| c.as_ref()).collect();
+        let refs: Vec<Test> = checks.iter().map(|c| c.as_ref()).collect();
         self.all(&refs, t, f);
         Ok(())
     }
 
-    fn relation(&mut self, op: &str, l: &Arith, r: &Arith, fr: Frame, t: Target, f: Target) -> Result<(), Error> {
+    fn relation(
+        &mut self,
+        op: &str,
+        l: &Arith,
+        r: &Arith,
+        fr: Frame,
+        t: Target,
+        f: Target,
+    ) -> Result<(), Error> {
         let checked = self.label();
         let both = Arith::Bin(bpf::ADD, Box::new(l.clone()), Box::new(r.clone()));
         self.load_guards(&both, fr, Target::Label(checked), f)?;
@@ -1404,7 +1489,12 @@ impl Gen {
 
 /// Compile `text` for `link`; an empty expression takes every packet. The expression is
 /// checked whole before any host name is looked up (a typo costs no DNS query).
-pub fn compile(text: &str, link: Link, snaplen: u32, names: &mut Names) -> Result<Vec<Insn>, Error> {
+pub fn compile(
+    text: &str,
+    link: Link,
+    snaplen: u32,
+    names: &mut Names,
+) -> Result<Vec<Insn>, Error> {
     let mut placeholder = |_: &str| Some(vec![IpAddr::V4(Ipv4Addr::UNSPECIFIED)]);
     let mut dry = Names {
         host: &mut placeholder,
@@ -1414,7 +1504,12 @@ pub fn compile(text: &str, link: Link, snaplen: u32, names: &mut Names) -> Resul
     compile_with(text, link, snaplen, names)
 }
 
-fn compile_with(text: &str, link: Link, snaplen: u32, names: &mut Names) -> Result<Vec<Insn>, Error> {
+fn compile_with(
+    text: &str,
+    link: Link,
+    snaplen: u32,
+    names: &mut Names,
+) -> Result<Vec<Insn>, Error> {
     let toks = lex(text)?;
     let mut g = Gen {
         items: Vec::new(),

@@ -17,7 +17,9 @@ use crate::output;
 use crate::services::Services;
 use crate::sys::capture::{self, Capture, Meta, PACKET_OUTGOING};
 use cli::{Config, Direction};
-use decode::{LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, Namer, Opts, Printer};
+use decode::{
+    LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, LINKTYPE_RAW, Namer, Opts, Printer,
+};
 use filter::Link;
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -81,7 +83,10 @@ fn compile(cfg: &Config, link: Link) -> Result<Vec<bpf::Insn>> {
     let services = Services::system();
     let mut host = |name: &str| -> Option<Vec<IpAddr>> {
         let r = resolver.get_or_insert_with(crate::dns::system);
-        r.lookup_ip(name, crate::dns::Family::Any).result.ok().map(|l| l.addrs)
+        r.lookup_ip(name, crate::dns::Family::Any)
+            .result
+            .ok()
+            .map(|l| l.addrs)
     };
     let port = |name: &str, proto: &str| services.port(name, proto);
     let mut names = filter::Names {
@@ -126,7 +131,8 @@ impl Sink {
                 let target: Box<dyn Write> = if path == "-" {
                     Box::new(BufWriter::with_capacity(1 << 16, io::stdout()))
                 } else {
-                    let f = std::fs::File::create(path).map_err(|e| Error::local(format!("{path}: {}", os_text(&e))))?;
+                    let f = std::fs::File::create(path)
+                        .map_err(|e| Error::local(format!("{path}: {}", os_text(&e))))?;
                     Box::new(BufWriter::with_capacity(1 << 16, f))
                 };
                 Some(
@@ -177,14 +183,26 @@ impl Sink {
             1 => String::new(),
             2 => format!("{sec}.{us:06} "),
             3 | 5 => {
-                let base = if self.cfg.tflag == 3 { self.prev } else { self.first };
+                let base = if self.cfg.tflag == 3 {
+                    self.prev
+                } else {
+                    self.first
+                };
                 let (s, ns) = base.map_or((0, 0), |b| delta(b, (sec, nsec)));
                 format!(" {}.{:06} ", hms(s as i64), ns / 1000)
             }
             4 => {
                 let (days, t) = self.time_of_day(sec);
-                let c = output::Civil::utc(std::time::UNIX_EPOCH + Duration::from_secs((days * 86400).max(0) as u64));
-                format!("{:04}-{:02}-{:02} {}.{us:06} ", c.year, c.month, c.day, hms(t))
+                let c = output::Civil::utc(
+                    std::time::UNIX_EPOCH + Duration::from_secs((days * 86400).max(0) as u64),
+                );
+                format!(
+                    "{:04}-{:02}-{:02} {}.{us:06} ",
+                    c.year,
+                    c.month,
+                    c.day,
+                    hms(t)
+                )
             }
             _ => {
                 let (_, t) = self.time_of_day(sec);
@@ -194,7 +212,15 @@ impl Sink {
     }
 
     /// One packet that passed the filter.
-    fn packet(&mut self, sec: u64, nsec: u32, wire_len: u32, data: &[u8], iface: Option<String>, dir: Option<&'static str>) -> io::Result<()> {
+    fn packet(
+        &mut self,
+        sec: u64,
+        nsec: u32,
+        wire_len: u32,
+        data: &[u8],
+        iface: Option<String>,
+        dir: Option<&'static str>,
+    ) -> io::Result<()> {
         self.captured += 1;
         if let Some(w) = &mut self.pcap {
             w.write(sec as u32, nsec, wire_len, data)?;
@@ -203,7 +229,9 @@ impl Sink {
             }
             return Ok(());
         }
-        let (line, hdr) = self.printer.packet(self.linktype, data, wire_len, &mut self.names);
+        let (line, hdr) = self
+            .printer
+            .packet(self.linktype, data, wire_len, &mut self.names);
         let stamp = self.stamp(sec, nsec);
         self.first.get_or_insert((sec, nsec));
         self.prev = Some((sec, nsec));
@@ -236,9 +264,17 @@ impl Sink {
             text.push_str(&line);
             let body = data.get(hdr..).unwrap_or(&[]);
             if self.cfg.big_x > 0 {
-                decode::hex_ascii(&mut text, "\n\t", if self.cfg.big_x > 1 { data } else { body });
+                decode::hex_ascii(
+                    &mut text,
+                    "\n\t",
+                    if self.cfg.big_x > 1 { data } else { body },
+                );
             } else if self.cfg.xflag > 0 {
-                decode::hex(&mut text, "\n\t", if self.cfg.xflag > 1 { data } else { body });
+                decode::hex(
+                    &mut text,
+                    "\n\t",
+                    if self.cfg.xflag > 1 { data } else { body },
+                );
             } else if self.cfg.aflag {
                 decode::ascii(&mut text, body);
             }
@@ -275,7 +311,10 @@ pub fn run(args: &[OsString]) -> Result<i32> {
             return Ok(0);
         }
         Parsed::Version => {
-            output::print(&format!("tcpdump version {VERSION} (debugbox {})\n", env!("CARGO_PKG_VERSION")))?;
+            output::print(&format!(
+                "tcpdump version {VERSION} (debugbox {})\n",
+                env!("CARGO_PKG_VERSION")
+            ))?;
             return Ok(0);
         }
     };
@@ -312,7 +351,10 @@ fn list_interfaces() -> Result<i32> {
         };
         rank.push((order, format!("{name} {state}")));
     }
-    rank.push((1, "any (Pseudo-device that captures on all interfaces) [Up, Running]".into()));
+    rank.push((
+        1,
+        "any (Pseudo-device that captures on all interfaces) [Up, Running]".into(),
+    ));
     rank.sort_by_key(|r| r.0);
     for (i, (_, text)) in rank.iter().enumerate() {
         lines.push(format!("{}.{text}\n", i + 1));
@@ -335,7 +377,8 @@ fn read_file(cfg: &Config, path: &str) -> Result<i32> {
     let input: Box<dyn Read> = if path == "-" {
         Box::new(io::BufReader::with_capacity(1 << 16, io::stdin()))
     } else {
-        let f = std::fs::File::open(path).map_err(|e| Error::local(format!("{path}: {}", os_text(&e))))?;
+        let f = std::fs::File::open(path)
+            .map_err(|e| Error::local(format!("{path}: {}", os_text(&e))))?;
         Box::new(io::BufReader::with_capacity(1 << 16, f))
     };
     let format_error = |e: pcap::ReadError| match e {
@@ -348,14 +391,21 @@ fn read_file(cfg: &Config, path: &str) -> Result<i32> {
     let prog = match link {
         Some(l) => compile(cfg, l)?,
         None if cfg.filter.trim().is_empty() => Vec::new(),
-        None => return Err(Error::usage(format!("unsupported data link type {lt} for a filter"))),
+        None => {
+            return Err(Error::usage(format!(
+                "unsupported data link type {lt} for a filter"
+            )));
+        }
     };
     if cfg.dump_program {
         output::print(&bpf::listing(&prog))?;
         return Ok(0);
     }
     let (short, long) = decode::linktype_name(lt);
-    eprintln!("reading from file {path}, link-type {short} ({long}), snapshot length {}", reader.header.snaplen);
+    eprintln!(
+        "reading from file {path}, link-type {short} ({long}), snapshot length {}",
+        reader.header.snaplen
+    );
     let mut sink = Sink::new(cfg, lt)?;
     loop {
         let rec = match reader.next_record() {
@@ -369,7 +419,14 @@ fn read_file(cfg: &Config, path: &str) -> Result<i32> {
         if !prog.is_empty() && bpf::run(&prog, &rec.data, rec.wire_len, bpf::Meta::default()) == 0 {
             continue;
         }
-        if let Err(e) = sink.packet(rec.sec as u64, rec.nsec, rec.wire_len, &rec.data, None, None) {
+        if let Err(e) = sink.packet(
+            rec.sec as u64,
+            rec.nsec,
+            rec.wire_len,
+            &rec.data,
+            None,
+            None,
+        ) {
             return quiet_pipe(e).map(|_| 0);
         }
         if cfg.count.is_some_and(|c| sink.captured >= c) {
@@ -395,9 +452,13 @@ fn source(cfg: &Config) -> Result<Source> {
         (None, Some(ip)) => {
             let index = crate::sys::route::device_for(ip)
                 .map_err(|e| Error::local(format!("--pod-ip {ip}: no route ({})", os_text(&e))))?
-                .ok_or_else(|| Error::local(format!("--pod-ip {ip}: the route names no interface")))?;
+                .ok_or_else(|| {
+                    Error::local(format!("--pod-ip {ip}: the route names no interface"))
+                })?;
             let name = crate::sys::netdev::name_of(index).unwrap_or_default();
-            eprintln!("tcpdump: --pod-ip {ip}: capturing on {name}, the interface that routes to it");
+            eprintln!(
+                "tcpdump: --pod-ip {ip}: capturing on {name}, the interface that routes to it"
+            );
             name
         }
         (None, None) => capture::interfaces()
@@ -415,8 +476,10 @@ fn source(cfg: &Config) -> Result<Source> {
             linktype: LINKTYPE_LINUX_SLL2,
         });
     }
-    let index = crate::sys::netdev::index_of_name(name.as_bytes())
-        .ok_or_else(|| Error::local(format!("{name}: No such device exists")).hint("tcpdump -D lists the interfaces"))?;
+    let index = crate::sys::netdev::index_of_name(name.as_bytes()).ok_or_else(|| {
+        Error::local(format!("{name}: No such device exists"))
+            .hint("tcpdump -D lists the interfaces")
+    })?;
     let hatype = capture::hardware_type(&name).unwrap_or(1);
     let (cooked, link, linktype) = match hatype {
         // Ethernet and loopback frames carry an Ethernet header.
@@ -493,7 +556,9 @@ fn live(cfg: &Config) -> Result<i32> {
     let rcvbuf = cfg.buffer_kib.map_or(8 << 20, |k| (k as usize) << 10);
     let mut sock = match Capture::open(src.index, src.cooked, &kernel, rcvbuf) {
         Ok(s) => s,
-        Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => return Err(permission_error(&src.name, &e)),
+        Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
+            return Err(permission_error(&src.name, &e));
+        }
         Err(e) => return Err(Error::local(format!("{}: {}", src.name, os_text(&e)))),
     };
     if cfg.promiscuous
@@ -506,17 +571,25 @@ fn live(cfg: &Config) -> Result<i32> {
         eprintln!("tcpdump: data link type {short}");
     }
     if cfg.write.is_some() {
-        eprintln!("tcpdump: listening on {}, link-type {short} ({long}), snapshot length {} bytes", src.name, cfg.snaplen);
+        eprintln!(
+            "tcpdump: listening on {}, link-type {short} ({long}), snapshot length {} bytes",
+            src.name, cfg.snaplen
+        );
     } else {
         if cfg.vflag == 0 && !cfg.json {
             eprintln!("tcpdump: verbose output suppressed, use -v[v]... for full protocol decode");
         }
-        eprintln!("listening on {}, link-type {short} ({long}), snapshot length {} bytes", src.name, cfg.snaplen);
+        eprintln!(
+            "listening on {}, link-type {short} ({long}), snapshot length {} bytes",
+            src.name, cfg.snaplen
+        );
     }
     let mut sink = Sink::new(cfg, src.linktype)?;
     crate::sys::process::catch_interrupt_and_term();
     let lo = crate::sys::netdev::index_of_name(b"lo");
-    let deadline = cfg.duration.map(|d| Instant::now() + Duration::from_secs_f64(d));
+    let deadline = cfg
+        .duration
+        .map(|d| Instant::now() + Duration::from_secs_f64(d));
     let mut buf = vec![0u8; cfg.snaplen as usize + 64];
     let mut rec = Vec::with_capacity(buf.len() + 24);
     let mut ifnames = SysNamer::new(true);
@@ -553,7 +626,10 @@ fn live(cfg: &Config) -> Result<i32> {
                 let keep = rec.len().min(cfg.snaplen as usize);
                 let wire = m.wire_len + (rec.len() - m.caplen) as u32;
                 let (iface, dir) = if cfg.json {
-                    (Some(ifnames.ifname(m.ifindex)), Some(if outgoing { "out" } else { "in" }))
+                    (
+                        Some(ifnames.ifname(m.ifindex)),
+                        Some(if outgoing { "out" } else { "in" }),
+                    )
                 } else {
                     (None, None)
                 };
@@ -580,9 +656,19 @@ fn live(cfg: &Config) -> Result<i32> {
         quiet_pipe(e)?;
     }
     let (received, dropped) = sock.stats();
-    eprintln!("{} packet{} captured", sink.captured, if sink.captured == 1 { "" } else { "s" });
-    eprintln!("{received} packet{} received by filter", if received == 1 { "" } else { "s" });
-    eprintln!("{dropped} packet{} dropped by kernel", if dropped == 1 { "" } else { "s" });
+    eprintln!(
+        "{} packet{} captured",
+        sink.captured,
+        if sink.captured == 1 { "" } else { "s" }
+    );
+    eprintln!(
+        "{received} packet{} received by filter",
+        if received == 1 { "" } else { "s" }
+    );
+    eprintln!(
+        "{dropped} packet{} dropped by kernel",
+        if dropped == 1 { "" } else { "s" }
+    );
     Ok(0)
 }
 

@@ -43,10 +43,16 @@ pub fn layers(p: &mut Packet, linktype: u32, data: &[u8]) {
         LINKTYPE_ETHERNET => LaxSlicedPacket::from_ethernet(data).ok(),
         LINKTYPE_RAW => LaxSlicedPacket::from_ip(data).ok(),
         LINKTYPE_LINUX_SLL => data.get(16..).map(|rest| {
-            LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([data[14], data[15]])), rest)
+            LaxSlicedPacket::from_ether_type(
+                EtherType(u16::from_be_bytes([data[14], data[15]])),
+                rest,
+            )
         }),
         LINKTYPE_LINUX_SLL2 => data.get(20..).map(|rest| {
-            LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([data[0], data[1]])), rest)
+            LaxSlicedPacket::from_ether_type(
+                EtherType(u16::from_be_bytes([data[0], data[1]])),
+                rest,
+            )
         }),
         _ => None,
     };
@@ -121,8 +127,9 @@ mod tests {
     #[test]
     fn random_and_mutated_records_never_panic() {
         let syn: Vec<u8> = vec![
-            0x16, 0x97, 0xe1, 0xf3, 0xbf, 0x5d, 0x5a, 0x6d, 0x9a, 0x1b, 0x11, 0x9b, 0x08, 0x00, 0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 9, 0, 1, 10, 9, 0, 2,
-            0x8c, 0x88, 0x1f, 0x40, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
+            0x16, 0x97, 0xe1, 0xf3, 0xbf, 0x5d, 0x5a, 0x6d, 0x9a, 0x1b, 0x11, 0x9b, 0x08, 0x00,
+            0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 9, 0, 1, 10, 9, 0, 2, 0x8c, 0x88, 0x1f,
+            0x40, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
         ];
         let mut p = Packet {
             time: String::new(),
@@ -142,9 +149,17 @@ mod tests {
             summary: String::new(),
         };
         layers(&mut p, LINKTYPE_ETHERNET, &syn);
-        assert_eq!((p.src.as_deref(), p.dport, p.tcp_flags.as_deref()), (Some("10.9.0.1"), Some(8000), Some("S")));
+        assert_eq!(
+            (p.src.as_deref(), p.dport, p.tcp_flags.as_deref()),
+            (Some("10.9.0.1"), Some(8000), Some("S"))
+        );
         crate::testing::check(&[&syn], 3000, |b| {
-            for lt in [LINKTYPE_ETHERNET, LINKTYPE_RAW, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2] {
+            for lt in [
+                LINKTYPE_ETHERNET,
+                LINKTYPE_RAW,
+                LINKTYPE_LINUX_SLL,
+                LINKTYPE_LINUX_SLL2,
+            ] {
                 layers(&mut p, lt, b);
             }
         });

@@ -39,7 +39,12 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> Result<bool, ReadError> {
     while got < buf.len() {
         match r.read(&mut buf[got..]) {
             Ok(0) if got == 0 => return Ok(false),
-            Ok(0) => return Err(ReadError::Format("truncated dump file; tried to read 16 file header bytes, only got fewer".into())),
+            Ok(0) => {
+                return Err(ReadError::Format(
+                    "truncated dump file; tried to read 16 file header bytes, only got fewer"
+                        .into(),
+                ));
+            }
             Ok(n) => got += n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(ReadError::Io(e)),
@@ -135,7 +140,9 @@ pub fn parse_header(h: &[u8]) -> Result<Header, ReadError> {
         u16::from_le_bytes([h[4], h[5]])
     };
     if major != 2 {
-        return Err(ReadError::Format(format!("unsupported pcap version {major}")));
+        return Err(ReadError::Format(format!(
+            "unsupported pcap version {major}"
+        )));
     }
     Ok(Header {
         snaplen: word(16),
@@ -195,7 +202,10 @@ mod tests {
         assert_eq!(r.header.linktype, 1);
         assert_eq!(r.header.snaplen, 262144);
         let a = r.next_record().unwrap().unwrap();
-        assert_eq!((a.sec, a.nsec, a.wire_len, a.data), (100, 5_000, 60, vec![1, 2, 3]));
+        assert_eq!(
+            (a.sec, a.nsec, a.wire_len, a.data),
+            (100, 5_000, 60, vec![1, 2, 3])
+        );
         let b = r.next_record().unwrap().unwrap();
         assert_eq!((b.sec, b.nsec), (101, 999_999_000));
         assert!(r.next_record().unwrap().is_none());
