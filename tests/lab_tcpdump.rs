@@ -465,6 +465,28 @@ fn pod_ip_captures_on_the_pods_veth() {
             && text.contains("ICMP echo reply"),
         "{text}"
     );
+    // -D: the node's interfaces as tcpdump lists them, the up ones and `any` first.
+    let d = run(Command::new("ip")
+        .args(["netns", "exec", &net.node.0])
+        .arg(&ours)
+        .arg("-D"));
+    let lines: Vec<&str> = d.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "1.veth-pod [Up, Running, Connected]",
+            "2.any (Pseudo-device that captures on all interfaces) [Up, Running]",
+            "3.lo [Up, Running, Loopback]"
+        ],
+        "{}",
+        d.stdout
+    );
+    let t = run(Command::new("ip").args(["netns", "exec", &net.node.0, "tcpdump", "-D"]));
+    assert!(
+        t.stdout.starts_with(&lines[..3].join("\n")),
+        "tcpdump -D: {}",
+        t.stdout
+    );
     // An address nothing routes to is one line, exit 2.
     let r = run(Command::new("ip")
         .args(["netns", "exec", &net.pod.0])

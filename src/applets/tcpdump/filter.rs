@@ -711,6 +711,17 @@ fn constant(w: &str) -> Option<u32> {
 
 // ---- code generation ----
 
+/// The operands of a chain of `and`s, left to right.
+fn conjuncts<'a>(n: &'a Node, out: &mut Vec<&'a Node>) {
+    match n {
+        Node::And(a, b) => {
+            conjuncts(a, out);
+            conjuncts(b, out);
+        }
+        other => out.push(other),
+    }
+}
+
 /// A jump target while the program is being built.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Target {
@@ -842,8 +853,25 @@ impl Gen {
     fn node(&mut self, n: &Node, fr: Frame, t: Target, f: Target) -> Result<(), Error> {
         match n {
             Node::And(a, b) => {
-                if let Node::Vlan(id) = **a {
-                    return self.vlan(id, Some(b), fr, t, f);
+                // `… and vlan [ID] and REST`: what follows the tag is read past it.
+                let mut parts = Vec::new();
+                conjuncts(n, &mut parts);
+                if let Some(i) = parts.iter().position(|p| matches!(p, Node::Vlan(_))) {
+                    for p in &parts[..i] {
+                        let mid = self.label();
+                        self.node(p, fr, Target::Label(mid), f)?;
+                        self.here(mid);
+                    }
+                    let rest = parts[i + 1..].iter().fold(None, |acc: Option<Node>, p| {
+                        Some(match acc {
+                            None => (*p).clone(),
+                            Some(prev) => Node::And(Box::new(prev), Box::new((*p).clone())),
+                        })
+                    });
+                    let Node::Vlan(id) = parts[i] else {
+                        return Err(syntax());
+                    };
+                    return self.vlan(*id, rest.as_ref(), fr, t, f);
                 }
                 let mid = self.label();
                 self.node(a, fr, Target::Label(mid), f)?;
@@ -1532,4 +1560,201 @@ fn compile_with(
     let fr = Frame { link, shift: 0 };
     g.node(&tree, fr, Target::Accept, Target::Reject)?;
     g.finish(snaplen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prog(text: &str, link: Link) -> Result<Vec<Insn>, Error> {
+        let mut host = |name: &str| (name == "web").then(|| vec!["10.9.0.2".parse().unwrap()]);
+        let port = |name: &str, _: &str| (name == "http").then_some(80);
+        let mut names = Names {
+            host: &mut host,
+            port: &port,
+        };
+        compile(text, link, 262144, &mut names)
+    }
+
+    fn hexbytes(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len() / 2)
+            .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// An Ethernet frame: 10.9.0.1:35976 -> 10.9.0.2:8000 TCP SYN, 74 bytes.
+    const SYN: &str = "16 97 e1 f3 bf 5d 5a 6d 9a 1b 11 9b 08 00 45 00 00 3c a1 42 40 00 40 06 85 6e 0a 09 00 01 0a 09 00 02 8c 88 1f 40 0c 47 1e 1c 00 00 00 00 a0 02 fa f0 14 43 00 00 02 04 05 b4 04 02 08 0a 6e 4c 1b 54 00 00 00 00 01 03 03 0a";
+
+    #[test]
+    fn expressions_select_as_libpcap_does() {
+        let syn = hexbytes(SYN);
+        let cases: &[(&str, bool)] = &[
+            ("", true),
+            ("tcp", true),
+            ("udp", false),
+            ("ip and tcp", true),
+            ("ip6", false),
+            ("host 10.9.0.2", true),
+            ("host web", true),
+            ("src host 10.9.0.2", false),
+            ("dst host 10.9.0.2", true),
+            ("net 10.9.0.0/24", true),
+            ("net 10.9", true),
+            ("net 10.8.0.0 mask 255.255.0.0", false),
+            ("port 8000", true),
+            ("src port 8000", false),
+            ("tcp dst port 8000", true),
+            ("udp port 8000", false),
+            ("portrange 7000-9000", true),
+            ("portrange 1-100 or port 8000", true),
+            ("port 80 or 8000", true),
+            ("not port 8000", false),
+            ("tcp[tcpflags] & (tcp-syn) != 0", true),
+            ("tcp[tcpflags] & tcp-ack != 0", false),
+            ("tcp[13] = 2", true),
+            ("ip[9] == 6 and ip[8] > 32", true),
+            ("greater 74", true),
+            ("greater 75", false),
+            ("less 74", true),
+            ("less 73", false),
+            ("len - 14 = 60", true),
+            ("ether src 5a:6d:9a:1b:11:9b", true),
+            ("ether dst 5a:6d:9a:1b:11:9b", false),
+            ("proto 6", true),
+            ("ip proto 17", false),
+            ("vlan", false),
+            ("vlan and tcp", false),
+            ("arp or (tcp and host 10.9.0.1)", true),
+            // and/or have one precedence, left to right: (tcp or udp) and port 53.
+            ("tcp or udp and port 53", false),
+            ("port 53 and udp or tcp", true),
+        ];
+        for (text, want) in cases {
+            let p = prog(text, Link::Ether).unwrap_or_else(|e| panic!("{text}: {e}"));
+            let got = bpf::run(&p, &syn, syn.len() as u32, bpf::Meta::default()) != 0;
+            assert_eq!(got, *want, "{text}\n{}", bpf::listing(&p));
+        }
+        // The same IP packet without a link header (cooked and raw links).
+        let ip = &syn[14..];
+        let meta = bpf::Meta {
+            protocol: 0x0800,
+            vlan: None,
+        };
+        for link in [Link::Cooked, Link::Raw] {
+            for (text, want) in [
+                ("tcp port 8000", true),
+                ("host 10.9.0.1 and not udp", true),
+                ("ip6", false),
+                ("tcp[13] = 2", true),
+            ] {
+                let p = prog(text, link).unwrap();
+                assert_eq!(
+                    bpf::run(&p, ip, ip.len() as u32, meta) != 0,
+                    want,
+                    "{link:?} {text}"
+                );
+            }
+        }
+        // A tag the kernel took off, for a live socket.
+        let tagged = bpf::Meta {
+            protocol: 0x0800,
+            vlan: Some(10),
+        };
+        let p = prog("vlan 10 and tcp", Link::Ether).unwrap();
+        assert!(bpf::run(&p, &syn, 74, tagged) != 0);
+        let p = prog("vlan 11", Link::Ether).unwrap();
+        assert!(bpf::run(&p, &syn, 74, tagged) == 0);
+        // A tag still in the frame, and what follows it four bytes further on.
+        let mut inband = syn[..12].to_vec();
+        inband.extend_from_slice(&[0x81, 0x00, 0x00, 0x0a]);
+        inband.extend_from_slice(&syn[12..]);
+        let p = prog("vlan 10 and host 10.9.0.2 and tcp port 8000", Link::Ether).unwrap();
+        assert!(bpf::run(&p, &inband, 78, bpf::Meta::default()) != 0);
+    }
+
+    #[test]
+    fn errors_are_tcpdumps() {
+        for (text, says) in [
+            ("port", "syntax error"),
+            ("tcp port 99999", "illegal port number 99999 > 65535"),
+            ("net 10.9.0.1/24", "non-network bits set"),
+            ("host nosuch", "unknown host 'nosuch'"),
+            ("port nosuch", "unknown port 'nosuch'"),
+            ("(tcp", "syntax error"),
+            ("tcp[13:3] = 1", "data size must be 1, 2, or 4"),
+            ("vlan 5000", "VLAN tag 5000 greater than maximum 4095"),
+            ("ether host 1:2:3", "bogus ethernet address"),
+            ("net 10.0.0.0 mask 255.0.255.0", "non-contiguous netmask"),
+        ] {
+            let e = prog(text, Link::Ether).unwrap_err();
+            assert!(e.contains(says), "{text}: {e}");
+        }
+        assert!(prog("ether host 01:02:03:04:05:06", Link::Cooked).is_err());
+        assert!(prog("port http", Link::Ether).is_ok());
+    }
+
+    #[test]
+    fn random_expressions_never_panic() {
+        let words = [
+            "host",
+            "net",
+            "port",
+            "portrange",
+            "src",
+            "dst",
+            "and",
+            "or",
+            "not",
+            "(",
+            ")",
+            "tcp",
+            "udp",
+            "icmp",
+            "ip6",
+            "arp",
+            "vlan",
+            "greater",
+            "less",
+            "10.9.0.1",
+            "fd00::1",
+            "10.9.0.0/24",
+            "80",
+            "1-100",
+            "tcp[13]",
+            "&",
+            "!=",
+            "0",
+            "=",
+            "ether",
+            "proto",
+            "[",
+            "]",
+            ":",
+            "2",
+            "len",
+            "-",
+            "+",
+            "mask",
+            "255.0.0.0",
+            "tcp-syn",
+            "|",
+            "web",
+        ];
+        let mut rng = crate::testing::Rng::new(7);
+        let syn = hexbytes(SYN);
+        for _ in 0..4000 {
+            let n = 1 + rng.below(8);
+            let text: Vec<&str> = (0..n).map(|_| words[rng.below(words.len())]).collect();
+            let text = text.join(" ");
+            for link in [Link::Ether, Link::Cooked, Link::Sll2, Link::Raw] {
+                if let Ok(p) = prog(&text, link) {
+                    bpf::run(&p, &syn, 74, bpf::Meta::default());
+                }
+            }
+        }
+        crate::testing::check(&[b"tcp port 80 and host 10.0.0.1"], 2000, |b| {
+            let _ = prog(&String::from_utf8_lossy(b), Link::Ether);
+        });
+    }
 }

@@ -553,8 +553,9 @@ fn live(cfg: &Config) -> Result<i32> {
         return Ok(0);
     }
     let kernel: Vec<capture::Insn> = prog.iter().map(|i| (i.code, i.jt, i.jf, i.k)).collect();
-    let rcvbuf = cfg.buffer_kib.map_or(8 << 20, |k| (k as usize) << 10);
-    let mut sock = match Capture::open(src.index, src.cooked, &kernel, rcvbuf) {
+    // tcpdump's default buffer: 2 MiB.
+    let buffer = cfg.buffer_kib.map_or(2 << 20, |k| (k as usize) << 10);
+    let mut sock = match Capture::open(src.index, src.cooked, &kernel, buffer, cfg.snaplen) {
         Ok(s) => s,
         Err(e) if matches!(e.raw_os_error(), Some(libc::EPERM | libc::EACCES)) => {
             return Err(permission_error(&src.name, &e));
@@ -605,43 +606,49 @@ fn live(cfg: &Config) -> Result<i32> {
             }
             wait = wait.min(d - now);
         }
-        let mut next = sock.recv(&mut buf, wait);
-        loop {
-            let m = match next {
-                Ok(Some(m)) => m,
-                Ok(None) => break,
-                Err(e) => {
-                    sink.flush().or_else(quiet_pipe)?;
-                    return Err(Error::local(format!("{}: {}", src.name, os_text(&e))));
-                }
-            };
+        let mut failed: Option<io::Error> = None;
+        let mut done = false;
+        let got = sock.each(&mut buf, wait, &mut |m: &Meta, payload: &[u8]| {
             let outgoing = m.pkttype == PACKET_OUTGOING;
             let skip = match cfg.direction {
                 Direction::In => outgoing,
                 Direction::Out => !outgoing,
                 Direction::InOut => false,
             } || (src.index.is_none() && outgoing && Some(m.ifindex) == lo);
-            if !skip {
-                record(&src, &m, &buf[..m.caplen], &mut rec);
-                let keep = rec.len().min(cfg.snaplen as usize);
-                let wire = m.wire_len + (rec.len() - m.caplen) as u32;
-                let (iface, dir) = if cfg.json {
-                    (
-                        Some(ifnames.ifname(m.ifindex)),
-                        Some(if outgoing { "out" } else { "in" }),
-                    )
-                } else {
-                    (None, None)
-                };
-                if let Err(e) = sink.packet(m.sec, m.nsec, wire, &rec[..keep], iface, dir) {
-                    quiet_pipe(e)?;
-                    break 'outer;
-                }
-                if cfg.count.is_some_and(|c| sink.captured >= c) {
-                    break 'outer;
-                }
+            if skip {
+                return true;
             }
-            next = sock.recv_now(&mut buf);
+            record(&src, m, payload, &mut rec);
+            let keep = rec.len().min(cfg.snaplen as usize);
+            let wire = m.wire_len + (rec.len() - m.caplen) as u32;
+            let (iface, dir) = if cfg.json {
+                (
+                    Some(ifnames.ifname(m.ifindex)),
+                    Some(if outgoing { "out" } else { "in" }),
+                )
+            } else {
+                (None, None)
+            };
+            if let Err(e) = sink.packet(m.sec, m.nsec, wire, &rec[..keep], iface, dir) {
+                failed = Some(e);
+                return false;
+            }
+            if cfg.count.is_some_and(|c| sink.captured >= c) {
+                done = true;
+                return false;
+            }
+            true
+        });
+        if let Err(e) = got {
+            sink.flush().or_else(quiet_pipe)?;
+            return Err(Error::local(format!("{}: {}", src.name, os_text(&e))));
+        }
+        if let Some(e) = failed {
+            quiet_pipe(e)?;
+            break 'outer;
+        }
+        if done {
+            break 'outer;
         }
         if let Err(e) = sink.flush() {
             quiet_pipe(e)?;
