@@ -429,6 +429,55 @@ fn files_read_back_the_same(net: &Net) {
     );
 }
 
+/// Packets a short session does not produce (scripts/lab-packets.py: VLAN tags in the frame,
+/// fragments, ICMP need-to-frag and unreachables, ICMPv6 packet too big, TCP with SACK and
+/// behind an IPv6 extension header, DNS answers of many types and codes, an LLDP frame, a cut
+/// packet), read by both tools with the same flags and filters.
+#[test]
+fn crafted_packets_print_as_tcpdump_prints_them() {
+    let dir = std::env::temp_dir().join(format!("dbx-tcpdump-crafted-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("crafted.pcap");
+    let r = run(Command::new(repo().join("scripts/lab-packets.py")).arg(&file));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ours = applet("tcpdump");
+    for form in [
+        "-n",
+        "-n -e",
+        "-n -x",
+        "-n -X",
+        "-n -q",
+        "-n -A",
+        "-n -S",
+        "-n vlan",
+        "-n vlan 10 and tcp",
+        "-n vlan and host 10.77.0.2",
+        "-n ip6 and tcp",
+        "-n icmp6",
+        "-n icmp[icmptype] = icmp-unreach",
+        "-n udp port 53",
+        "-n ether proto 0x88cc",
+        "-n -v not ether proto 0x88cc",
+    ] {
+        let go = |prog: &std::ffi::OsStr| {
+            run(Command::new(prog)
+                .arg("-r")
+                .arg(&file)
+                .args(form.split_whitespace()))
+        };
+        let (t, o) = (go("tcpdump".as_ref()), go(ours.as_os_str()));
+        assert_eq!(t.code, 0, "tcpdump {form}: {}", t.stderr);
+        assert_eq!(o.code, 0, "debugbox tcpdump {form}: {}", o.stderr);
+        assert!(!t.stdout.is_empty(), "{form}: nothing selected");
+        same_text(
+            &o.stdout,
+            &t.stdout,
+            &format!("crafted `tcpdump -r {form}`"),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn pod_ip_captures_on_the_pods_veth() {
     let net = Net::new("pi");

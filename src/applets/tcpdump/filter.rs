@@ -197,6 +197,7 @@ enum Node {
     EtherHost(Dir, [u8; 6]),
     Port(Proto, Dir, u16, u16),
     IpProto(Proto, u8),
+    EtherProto(u16),
     Vlan(Option<u16>),
     Relation(&'static str, Arith, Arith),
     Greater(u32),
@@ -430,6 +431,13 @@ impl Parser<'_, '_> {
             // `ip proto N`, `ip6 proto N`, `proto N`
             if self.word() == Some("proto") {
                 self.at += 1;
+                if proto == Proto::Ether {
+                    // `ether proto 0x88cc`
+                    return match self.next() {
+                        Some(Tok::Num(n)) if n <= 0xffff => Ok(Node::EtherProto(n as u16)),
+                        _ => Err(syntax()),
+                    };
+                }
                 return self.ip_proto(proto);
             }
             if !self.qualifier_follows() {
@@ -886,6 +894,10 @@ impl Gen {
             }
             Node::Not(a) => self.node(a, fr, f, t),
             Node::Proto(p) => self.proto(*p, fr, t, f),
+            Node::EtherProto(v) => {
+                self.ethertype(fr, *v, t, f);
+                Ok(())
+            }
             Node::IpProto(p, n) => {
                 let n = *n;
                 match p {
@@ -1622,6 +1634,8 @@ mod tests {
             ("ether src 5a:6d:9a:1b:11:9b", true),
             ("ether dst 5a:6d:9a:1b:11:9b", false),
             ("proto 6", true),
+            ("ether proto 0x0800", true),
+            ("not ether proto 0x88cc", true),
             ("ip proto 17", false),
             ("vlan", false),
             ("vlan and tcp", false),

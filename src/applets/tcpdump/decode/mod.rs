@@ -156,20 +156,29 @@ pub fn ipproto_name(p: u8) -> &'static str {
         2 => "IGMP",
         4 => "IPIP",
         6 => "TCP",
+        8 => "EGP",
+        9 => "IGRP",
         17 => "UDP",
+        33 => "DCCP",
         41 => "IPv6",
         43 => "Routing",
         44 => "Fragment",
+        46 => "RSVP",
         47 => "GRE",
         50 => "ESP",
         51 => "AH",
+        55 => "Mobile IP",
         58 => "ICMPv6",
-        59 => "NONE",
-        60 => "Destination Options",
+        62 => "Mobile IP (old)",
+        88 => "EIGRP",
         89 => "OSPF",
         103 => "PIM",
+        108 => "Compressed IP",
         112 => "VRRP",
+        113 => "PGM",
         132 => "SCTP",
+        135 => "Mobility",
+        143 => "Ethernet",
         _ => "unknown",
     }
 }
@@ -406,6 +415,11 @@ impl Printer {
             0x0800 => self.ip4(out, rest, rest_len, n),
             0x86dd => self.ip6(out, rest, rest_len, n),
             0x0806 | 0x8035 => self.arp(out, rest, rest_len, n),
+            // tcpdump decodes LLDP's TLVs under -v; the summary line is its length.
+            0x88cc => {
+                let _ = write!(out, "LLDP, length {rest_len}");
+                Ok(())
+            }
             _ => {
                 if !self.opts.eflag {
                     if let Some(m) = macs {
@@ -779,10 +793,6 @@ impl Printer {
             direct: at == 40,
             fragmented,
         };
-        if matches!(nh, 6 | 17) && at != 40 {
-            // tcpdump prints addresses before the transport when extension headers came first.
-            let _ = write!(out, "{} > {}: ", n.host(src), n.host(dst));
-        }
         self.transport(out, nh, payload, len, ip, n)
     }
 
@@ -834,20 +844,22 @@ impl Printer {
             let _ = write!(out, "truncated-udp {length}");
             return Ok(());
         }
-        let ulen = be16(b, 4, P)? as u32;
+        let mut ulen = be16(b, 4, P)? as u32;
+        if ulen == 0 && length > 65535 {
+            ulen = length;
+        }
         let (s, d) = (n.port(sport, true), n.port(dport, true));
         if ulen < 8 {
             self.addrs(out, ip, &s, &d, n);
             let _ = write!(out, "truncated-udplength {ulen}");
             return Ok(());
         }
-        if ulen > length {
-            self.addrs(out, ip, &s, &d, n);
-            let _ = write!(out, "UDP, bad length {ulen} > {length}");
-            return Ok(());
-        }
+        // tcpdump's two lengths: the datagram's own, and what the IP packet holds of it.
         let data_len = ulen - 8;
-        let data = b.get(8..(ulen as usize).min(b.len())).unwrap_or(&[]);
+        let held = (length - 8).min(data_len);
+        let data = b
+            .get(8..8 + (held as usize).min(b.len().saturating_sub(8)))
+            .unwrap_or(&[]);
         self.addrs(out, ip, &s, &d, n);
         if self.opts.vflag > 0 && !ip.fragmented && b.len() >= ulen as usize {
             let sum = be16(b, 6, P)?;
@@ -875,14 +887,16 @@ impl Printer {
             return Ok(());
         }
         if sport == 53 || dport == 53 {
-            {
-                let r = dns(out, data, data_len, false, self.opts.vflag, n);
-                // tcpdump's DNS printer marks a cut message itself; the packet is not abandoned.
-                mark(out, r);
-                return Ok(());
-            }
+            let r = dns(out, data, held, false, self.opts.vflag, n);
+            // tcpdump's DNS printer marks a cut message itself; the packet is not abandoned.
+            mark(out, r);
+            return Ok(());
         }
-        let _ = write!(out, "UDP, length {data_len}");
+        if data_len > held && !ip.fragmented {
+            let _ = write!(out, "UDP, bad length {data_len} > {held}");
+        } else {
+            let _ = write!(out, "UDP, length {data_len}");
+        }
         Ok(())
     }
 
@@ -1026,8 +1040,18 @@ impl Printer {
             );
             match r {
                 Ok(()) => out.push(']'),
-                Err(Bad::Bad) => {
+                Err(Bad::Bad(sep)) => {
                     out.push_str("[bad opt]");
+                    if sep {
+                        out.push(']');
+                    }
+                    return Ok(());
+                }
+                Err(Bad::Short(sep)) => {
+                    out.push_str(" [|tcp]");
+                    if sep {
+                        out.push('>');
+                    }
                     return Ok(());
                 }
                 Err(Bad::Trunc) => return Err(Trunc(P)),
@@ -1203,8 +1227,12 @@ fn ip6_options(out: &mut String, o: &[u8]) {
     }
 }
 
+/// Why the options stopped: a length that lies (`[bad opt]`), the capture ending inside an
+/// option's data (` [|tcp]`, `>` after an earlier option) or before an option's first bytes
+/// (the packet is abandoned). The flag: an option was printed before.
 enum Bad {
-    Bad,
+    Bad(bool),
+    Short(bool),
     Trunc,
 }
 
@@ -1237,7 +1265,7 @@ fn tcp_options(
             len = byte(i)? as usize;
             i += 1;
             if len < 2 || len > hlen {
-                return Err(Bad::Bad);
+                return Err(Bad::Bad(sep));
             }
             hlen -= 1;
         }
@@ -1265,7 +1293,16 @@ fn tcp_options(
             _ => format!("unknown-{opt}"),
         };
         out.push_str(&name);
-        let check = |n: usize, hlen: usize| if n > hlen { Err(Bad::Bad) } else { Ok(()) };
+        // tcpdump's LENCHECK: n bytes of data must be left in the header and captured.
+        let check = |n: usize, hlen: usize| {
+            if n > hlen {
+                Err(Bad::Bad(sep))
+            } else if i + n > o.len() {
+                Err(Bad::Short(sep))
+            } else {
+                Ok(())
+            }
+        };
         let datalen = match opt {
             2 => {
                 check(2, hlen)?;
