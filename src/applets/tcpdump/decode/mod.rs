@@ -1040,21 +1040,21 @@ impl Printer {
             );
             match r {
                 Ok(()) => out.push(']'),
-                Err(Bad::Bad(sep)) => {
+                Err(OptionsEnd::Lie(sep)) => {
                     out.push_str("[bad opt]");
                     if sep {
                         out.push(']');
                     }
                     return Ok(());
                 }
-                Err(Bad::Short(sep)) => {
+                Err(OptionsEnd::Short(sep)) => {
                     out.push_str(" [|tcp]");
                     if sep {
                         out.push('>');
                     }
                     return Ok(());
                 }
-                Err(Bad::Trunc) => return Err(Trunc(P)),
+                Err(OptionsEnd::Trunc) => return Err(Trunc(P)),
             }
         }
         let _ = write!(out, ", length {dlen}");
@@ -1230,8 +1230,8 @@ fn ip6_options(out: &mut String, o: &[u8]) {
 /// Why the options stopped: a length that lies (`[bad opt]`), the capture ending inside an
 /// option's data (` [|tcp]`, `>` after an earlier option) or before an option's first bytes
 /// (the packet is abandoned). The flag: an option was printed before.
-enum Bad {
-    Bad(bool),
+enum OptionsEnd {
+    Lie(bool),
     Short(bool),
     Trunc,
 }
@@ -1243,14 +1243,14 @@ fn tcp_options(
     rev: bool,
     thseq: u32,
     thack: u32,
-) -> Result<(), Bad> {
+) -> Result<(), OptionsEnd> {
     let mut i = 0;
     let mut sep = false;
-    let byte = |i: usize| o.get(i).copied().ok_or(Bad::Trunc);
-    let word = |i: usize| -> Result<u32, Bad> {
+    let byte = |i: usize| o.get(i).copied().ok_or(OptionsEnd::Trunc);
+    let word = |i: usize| -> Result<u32, OptionsEnd> {
         o.get(i..i + 4)
             .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-            .ok_or(Bad::Trunc)
+            .ok_or(OptionsEnd::Trunc)
     };
     while hlen != 0 {
         if sep {
@@ -1265,7 +1265,7 @@ fn tcp_options(
             len = byte(i)? as usize;
             i += 1;
             if len < 2 || len > hlen {
-                return Err(Bad::Bad(sep));
+                return Err(OptionsEnd::Lie(sep));
             }
             hlen -= 1;
         }
@@ -1296,9 +1296,9 @@ fn tcp_options(
         // tcpdump's LENCHECK: n bytes of data must be left in the header and captured.
         let check = |n: usize, hlen: usize| {
             if n > hlen {
-                Err(Bad::Bad(sep))
+                Err(OptionsEnd::Lie(sep))
             } else if i + n > o.len() {
-                Err(Bad::Short(sep))
+                Err(OptionsEnd::Short(sep))
             } else {
                 Ok(())
             }
