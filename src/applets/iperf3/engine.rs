@@ -664,22 +664,8 @@ impl Test {
                 } else {
                     (Tail::Plain, json!({}))
                 }
-            } else if sender {
-                (
-                    Tail::UdpSender(packets, self.bidir()),
-                    json!({"packets": packets}),
-                )
             } else {
-                let pct = if packets > 0 {
-                    100.0 * lost as f64 / packets as f64
-                } else {
-                    0.0
-                };
-                (
-                    Tail::Udp(jitter / n * 1000.0, lost, packets),
-                    json!({"jitter_ms": jitter / n * 1000.0, "lost_packets": lost,
-                           "packets": packets, "lost_percent": pct}),
-                )
+                self.udp_tail(sender, packets, lost, jitter / n)
             };
             if self.params.parallel > 1 {
                 let word = if first.omitted { "(omitted)" } else { "" };
@@ -716,22 +702,8 @@ impl Test {
             } else {
                 (Tail::Plain, json!({}))
             }
-        } else if s.sender {
-            (
-                Tail::UdpSender(i.packets, self.bidir()),
-                json!({"packets": i.packets}),
-            )
         } else {
-            let pct = if i.packets > 0 {
-                100.0 * i.lost as f64 / i.packets as f64
-            } else {
-                0.0
-            };
-            (
-                Tail::Udp(i.jitter * 1000.0, i.lost, i.packets),
-                json!({"jitter_ms": i.jitter * 1000.0, "lost_packets": i.lost,
-                       "packets": i.packets, "lost_percent": pct}),
-            )
+            self.udp_tail(s.sender, i.packets, i.lost, i.jitter)
         };
         if let (Some(o), Some(e)) = (j.as_object_mut(), extra.as_object()) {
             for (k, v) in e {
@@ -755,14 +727,39 @@ impl Test {
         }
     }
 
-    /// This side's results document.
-    pub fn results(&self) -> Results {
-        let duration = self
-            .streams
+    /// When this side's test ended: the end of the first stream's last interval.
+    fn own_end(&self) -> f64 {
+        self.streams
             .first()
             .and_then(|s| s.intervals.last())
             .map(|i| i.end)
-            .unwrap_or(0.0);
+            .unwrap_or(0.0)
+    }
+
+    /// The UDP columns of an interval line and their JSON: the sender's datagrams, or the
+    /// receiver's jitter (seconds in, ms out), loss and count. One stream's and a sum's alike.
+    fn udp_tail(&self, sender: bool, packets: i64, lost: i64, jitter: f64) -> (Tail, Value) {
+        if sender {
+            return (
+                Tail::UdpSender(packets, self.bidir()),
+                json!({"packets": packets}),
+            );
+        }
+        let pct = if packets > 0 {
+            100.0 * lost as f64 / packets as f64
+        } else {
+            0.0
+        };
+        (
+            Tail::Udp(jitter * 1000.0, lost, packets),
+            json!({"jitter_ms": jitter * 1000.0, "lost_packets": lost,
+                   "packets": packets, "lost_percent": pct}),
+        )
+    }
+
+    /// This side's results document.
+    pub fn results(&self) -> Results {
+        let duration = self.own_end();
         let only_receives = self.streams.iter().all(|s| !s.sender);
         Results {
             cpu_util: self.cpu,
@@ -946,12 +943,7 @@ impl Test {
         ));
         let mut end = serde_json::Map::new();
         let mut json_streams = Vec::new();
-        let own_end = self
-            .streams
-            .first()
-            .and_then(|s| s.intervals.last())
-            .map(|i| i.end)
-            .unwrap_or(0.0);
+        let own_end = self.own_end();
         let rate = |bytes: u64, secs: f64| {
             if secs > 0.0 {
                 bytes as f64 * 8.0 / secs

@@ -329,27 +329,33 @@ pub fn diagnose_plan(
     }
 }
 
+/// The flags of `name` (the plugin or one of its subcommands): Some, or None when its help was
+/// asked for and printed; a usage error is one line with the hint to ask for that help.
+fn sub_matches(cmd: Command, name: &str, args: &[OsString]) -> Result<Option<clap::ArgMatches>> {
+    let argv = std::iter::once(OsString::from(name)).chain(args.iter().cloned());
+    match cmd.try_get_matches_from(argv) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) => match ClapEnd::of(&e) {
+            ClapEnd::Help(text) => {
+                output::print(&text)?;
+                Ok(None)
+            }
+            ClapEnd::Usage(line) => {
+                let hint = format!("{} --help", name.replacen('-', " ", 1));
+                Err(Error::usage(line).hint(hint))
+            }
+        },
+    }
+}
+
 fn shell_line(args: &[String]) -> String {
     shlex::try_join(std::iter::once("kubectl").chain(args.iter().map(String::as_str)))
         .unwrap_or_default()
 }
 
 fn run_diagnose(args: &[OsString]) -> Result<i32> {
-    let argv =
-        std::iter::once(OsString::from("kubectl-debugbox diagnose")).chain(args.iter().cloned());
-    let m = match diagnose_command().try_get_matches_from(argv) {
-        Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => {
-                    output::print(&text)?;
-                    Ok(0)
-                }
-                ClapEnd::Usage(line) => {
-                    Err(Error::usage(line).hint("kubectl debugbox diagnose --help"))
-                }
-            };
-        }
+    let Some(m) = sub_matches(diagnose_command(), "kubectl-debugbox diagnose", args)? else {
+        return Ok(0);
     };
     let text = |id: &str| m.get_one::<String>(id).map(String::as_str);
     let extra: Vec<String> = m
@@ -488,21 +494,8 @@ fn kubectl(args: &[String]) -> Result<std::process::Output> {
 }
 
 fn run_capture(args: &[OsString]) -> Result<i32> {
-    let argv =
-        std::iter::once(OsString::from("kubectl-debugbox capture")).chain(args.iter().cloned());
-    let m = match capture_command().try_get_matches_from(argv) {
-        Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => {
-                    output::print(&text)?;
-                    Ok(0)
-                }
-                ClapEnd::Usage(line) => {
-                    Err(Error::usage(line).hint("kubectl debugbox capture --help"))
-                }
-            };
-        }
+    let Some(m) = sub_matches(capture_command(), "kubectl-debugbox capture", args)? else {
+        return Ok(0);
     };
     let text = |id: &str| m.get_one::<String>(id).map(String::as_str);
     let extra: Vec<String> = m
@@ -587,18 +580,8 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     if args.first().is_some_and(|a| a == "capture") {
         return run_capture(&args[1..]);
     }
-    let argv = std::iter::once(OsString::from("kubectl-debugbox")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
-        Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => {
-                    output::print(&text)?;
-                    Ok(0)
-                }
-                ClapEnd::Usage(line) => Err(Error::usage(line).hint("kubectl debugbox --help")),
-            };
-        }
+    let Some(m) = sub_matches(command(), "kubectl-debugbox", args)? else {
+        return Ok(0);
     };
     let plan = Plan {
         pod: m.get_one::<String>("pod").cloned(),

@@ -790,6 +790,21 @@ impl Gen {
         self.items.push(Item::Jump(bpf::JMP | code, k, t, f));
     }
 
+    /// Jump to `t` when the accumulator holds one of `values`, else to `f`.
+    fn one_of(&mut self, values: &[u8], t: Target, f: Target) {
+        for (i, v) in values.iter().enumerate() {
+            let next = if i + 1 == values.len() {
+                f
+            } else {
+                Target::Label(self.label())
+            };
+            self.jump(bpf::JEQ, *v as u32, t, next);
+            if let Target::Label(l) = next {
+                self.here(l);
+            }
+        }
+    }
+
     /// An unconditional jump.
     fn goto(&mut self, t: Target) {
         self.items.push(Item::Jump(bpf::JMP | bpf::JA, 0, t, t));
@@ -1170,17 +1185,7 @@ impl Gen {
             g.here(mid);
             let ok = g.label();
             g.put(Insn::stmt(bpf::LD | bpf::B | bpf::ABS, net + 9));
-            for (i, n) in protos4.iter().enumerate() {
-                let next = if i + 1 == protos4.len() {
-                    f
-                } else {
-                    Target::Label(g.label())
-                };
-                g.jump(bpf::JEQ, *n as u32, Target::Label(ok), next);
-                if let Target::Label(l) = next {
-                    g.here(l);
-                }
-            }
+            g.one_of(&protos4, Target::Label(ok), f);
             g.here(ok);
             // Not a later fragment: those carry no ports.
             let whole = g.label();
@@ -1202,17 +1207,7 @@ impl Gen {
             g.here(mid);
             let ok = g.label();
             g.put(Insn::stmt(bpf::LD | bpf::B | bpf::ABS, net + 6));
-            for (i, n) in protos.iter().enumerate() {
-                let next = if i + 1 == protos.len() {
-                    f
-                } else {
-                    Target::Label(g.label())
-                };
-                g.jump(bpf::JEQ, *n as u32, Target::Label(ok), next);
-                if let Target::Label(l) = next {
-                    g.here(l);
-                }
-            }
+            g.one_of(&protos, Target::Label(ok), f);
             g.here(ok);
             let side = |off: u32| {
                 move |g: &mut Gen, t, f| {

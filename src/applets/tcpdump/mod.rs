@@ -111,16 +111,11 @@ struct Sink {
     zone: Option<(i64, i64)>,
 }
 
-fn delta(a: (u64, u32), b: (u64, u32)) -> (u64, u32) {
-    let (mut s, mut ns) = (b.0 as i128 - a.0 as i128, b.1 as i64 - a.1 as i64);
-    if ns < 0 {
-        ns += 1_000_000_000;
-        s -= 1;
-    }
-    if s < 0 {
-        return (0, 0);
-    }
-    (s as u64, ns as u32)
+/// `b - a` in microseconds (negative when the kernel stamped a packet earlier than the one
+/// before it, which tcpdump prints with a minus sign).
+fn delta_us(a: (u64, u32), b: (u64, u32)) -> i128 {
+    let at = |t: (u64, u32)| t.0 as i128 * 1_000_000 + (t.1 / 1000) as i128;
+    at(b) - at(a)
 }
 
 impl Sink {
@@ -188,8 +183,14 @@ impl Sink {
                 } else {
                     self.first
                 };
-                let (s, ns) = base.map_or((0, 0), |b| delta(b, (sec, nsec)));
-                format!(" {}.{:06} ", hms(s as i64), ns / 1000)
+                let d = base.map_or(0, |b| delta_us(b, (sec, nsec)));
+                let sign = if d < 0 { '-' } else { ' ' };
+                let d = d.unsigned_abs();
+                format!(
+                    "{sign}{}.{:06} ",
+                    hms((d / 1_000_000) as i64),
+                    d % 1_000_000
+                )
             }
             4 => {
                 let (days, t) = self.time_of_day(sec);
@@ -242,16 +243,8 @@ impl Sink {
                 direction: dir,
                 length: wire_len,
                 captured: data.len(),
-                ethertype: None,
-                src: None,
-                dst: None,
-                protocol: None,
-                sport: None,
-                dport: None,
-                tcp_flags: None,
-                icmp_type: None,
-                icmp_code: None,
                 summary: line,
+                ..model::Packet::default()
             };
             model::layers(&mut p, self.linktype, data);
             self.out.write_all(output::json_line(&p).as_bytes())?;
@@ -682,6 +675,13 @@ fn live(cfg: &Config) -> Result<i32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn deltas_go_negative_as_tcpdumps() {
+        assert_eq!(delta_us((10, 500_000), (11, 1_000)), 500_001);
+        assert_eq!(delta_us((10, 5_000), (10, 3_000)), -2);
+        assert_eq!(delta_us((10, 0), (9, 999_999_000)), -1);
+    }
 
     #[test]
     fn records_carry_the_cooked_header_and_the_vlan_tag_back() {

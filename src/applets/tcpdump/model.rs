@@ -5,7 +5,7 @@ use super::decode::{LINKTYPE_ETHERNET, LINKTYPE_LINUX_SLL, LINKTYPE_LINUX_SLL2, 
 use etherparse::{EtherType, LaxNetSlice, LaxSlicedPacket, TransportSlice};
 use serde::Serialize;
 
-#[derive(Debug, Serialize, PartialEq)]
+#[derive(Debug, Default, Serialize, PartialEq)]
 pub struct Packet {
     /// Seconds since the epoch, with nanoseconds.
     pub time: String,
@@ -131,23 +131,7 @@ mod tests {
             0x45, 0, 0, 40, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 9, 0, 1, 10, 9, 0, 2, 0x8c, 0x88, 0x1f,
             0x40, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xfa, 0xf0, 0, 0, 0, 0,
         ];
-        let mut p = Packet {
-            time: String::new(),
-            interface: None,
-            direction: None,
-            length: 0,
-            captured: 0,
-            ethertype: None,
-            src: None,
-            dst: None,
-            protocol: None,
-            sport: None,
-            dport: None,
-            tcp_flags: None,
-            icmp_type: None,
-            icmp_code: None,
-            summary: String::new(),
-        };
+        let mut p = Packet::default();
         layers(&mut p, LINKTYPE_ETHERNET, &syn);
         assert_eq!(
             (p.src.as_deref(), p.dport, p.tcp_flags.as_deref()),

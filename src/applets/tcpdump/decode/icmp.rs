@@ -270,27 +270,21 @@ impl Printer {
             131 | 132 => mld(out, b, v, n)?,
             133 => {
                 if v > 0 {
-                    nd_options(
-                        out,
-                        b.get(8..).unwrap_or(&[]),
-                        (len as usize).saturating_sub(8),
-                    )?;
+                    nd_options(out, b, len, 8)?;
                 }
             }
             134 => {
                 if v > 0 {
                     let fl = get(b, 5, P)?;
-                    let mut names = Vec::new();
-                    for (bit, s) in [
-                        (0x80, "managed"),
-                        (0x40, "other stateful"),
-                        (0x20, "home agent"),
-                        (0x08, "proxy"),
-                    ] {
-                        if fl & bit != 0 {
-                            names.push(s);
-                        }
-                    }
+                    let names = bit_names(
+                        fl as u32,
+                        &[
+                            (0x80, "managed"),
+                            (0x40, "other stateful"),
+                            (0x20, "home agent"),
+                            (0x08, "proxy"),
+                        ],
+                    );
                     let pref = match (fl >> 3) & 3 {
                         0 => "medium",
                         1 => "high",
@@ -301,71 +295,41 @@ impl Printer {
                         out,
                         "\n\thop limit {}, Flags [{}], pref {pref}, router lifetime {}s, reachable time {}ms, retrans timer {}ms",
                         get(b, 4, P)?,
-                        if names.is_empty() {
-                            "none".to_string()
-                        } else {
-                            names.join(", ")
-                        },
+                        names,
                         be16(b, 6, P)?,
                         be32(b, 8, P)?,
                         be32(b, 12, P)?
                     );
-                    nd_options(
-                        out,
-                        b.get(16..).unwrap_or(&[]),
-                        (len as usize).saturating_sub(16),
-                    )?;
+                    nd_options(out, b, len, 16)?;
                 }
             }
             135 => {
                 let _ = write!(out, ", who has {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
                 if v > 0 {
-                    nd_options(
-                        out,
-                        b.get(24..).unwrap_or(&[]),
-                        (len as usize).saturating_sub(24),
-                    )?;
+                    nd_options(out, b, len, 24)?;
                 }
             }
             136 => {
                 let _ = write!(out, ", tgt is {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
                 if v > 0 {
                     let fl = be32(b, 4, P)?;
-                    let mut names = Vec::new();
-                    for (bit, s) in [
-                        (0x8000_0000u32, "router"),
-                        (0x4000_0000, "solicited"),
-                        (0x2000_0000, "override"),
-                    ] {
-                        if fl & bit != 0 {
-                            names.push(s);
-                        }
-                    }
-                    let _ = write!(
-                        out,
-                        ", Flags [{}]",
-                        if names.is_empty() {
-                            "none".to_string()
-                        } else {
-                            names.join(", ")
-                        }
+                    let names = bit_names(
+                        fl,
+                        &[
+                            (0x8000_0000, "router"),
+                            (0x4000_0000, "solicited"),
+                            (0x2000_0000, "override"),
+                        ],
                     );
-                    nd_options(
-                        out,
-                        b.get(24..).unwrap_or(&[]),
-                        (len as usize).saturating_sub(24),
-                    )?;
+                    let _ = write!(out, ", Flags [{}]", names);
+                    nd_options(out, b, len, 24)?;
                 }
             }
             137 => {
                 let _ = write!(out, ", {}", n.host(IpAddr::V6(v6(b, 24, P)?)));
                 let _ = write!(out, " to {}", n.host(IpAddr::V6(v6(b, 8, P)?)));
                 if v > 0 {
-                    nd_options(
-                        out,
-                        b.get(40..).unwrap_or(&[]),
-                        (len as usize).saturating_sub(40),
-                    )?;
+                    nd_options(out, b, len, 40)?;
                 }
             }
             143 => {
@@ -434,9 +398,11 @@ fn mld(out: &mut String, b: &[u8], v: u8, n: &mut dyn Namer) -> R {
     Ok(())
 }
 
-fn nd_options(out: &mut String, b: &[u8], len: usize) -> R {
+fn nd_options(out: &mut String, b: &[u8], len: u32, at: usize) -> R {
     const P: &str = "icmp6";
-    let b = &b[..b.len().min(len)];
+    // The options after the message's fixed part, within its length.
+    let end = (len as usize).min(b.len());
+    let b = b.get(at.min(end)..end).unwrap_or(&[]);
     let mut at = 0;
     while at < b.len() {
         let t = get(b, at, P)?;

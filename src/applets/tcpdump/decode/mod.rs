@@ -627,26 +627,16 @@ impl Printer {
             if b[8] >= 1 {
                 let _ = write!(out, ", ttl {}", b[8]);
             }
-            let mut flags = Vec::new();
-            if off & 0x8000 != 0 {
-                flags.push("rsvd");
-            }
-            if off & 0x4000 != 0 {
-                flags.push("DF");
-            }
-            if off & 0x2000 != 0 {
-                flags.push("+");
-            }
+            let flags = bit_names(
+                off as u32,
+                &[(0x8000, "rsvd"), (0x4000, "DF"), (0x2000, "+")],
+            );
             let _ = write!(
                 out,
                 ", id {}, offset {}, flags [{}], proto {} ({}), length {}",
                 be16(b, 4, P)?,
                 (off & 0x1fff) as u32 * 8,
-                if flags.is_empty() {
-                    "none".to_string()
-                } else {
-                    flags.join(", ")
-                },
+                flags,
                 ipproto_name(proto),
                 proto,
                 total
@@ -1081,6 +1071,20 @@ impl Printer {
             mark(out, r);
         }
         Ok(())
+    }
+}
+
+/// tcpdump's bittok2str: the names of the bits set in `v`, in the table's order, or `none`.
+fn bit_names(v: u32, table: &[(u32, &str)]) -> String {
+    let names: Vec<&str> = table
+        .iter()
+        .filter(|(bit, _)| v & bit != 0)
+        .map(|(_, s)| *s)
+        .collect();
+    if names.is_empty() {
+        "none".to_string()
+    } else {
+        names.join(", ")
     }
 }
 
