@@ -678,7 +678,7 @@ mod tests {
 
     #[test]
     fn deltas_go_negative_as_tcpdumps() {
-        assert_eq!(delta_us((10, 500_000), (11, 1_000)), 500_001);
+        assert_eq!(delta_us((10, 500_000_000), (11, 1_000)), 500_001);
         assert_eq!(delta_us((10, 5_000), (10, 3_000)), -2);
         assert_eq!(delta_us((10, 0), (9, 999_999_000)), -1);
     }
