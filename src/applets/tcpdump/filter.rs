@@ -839,6 +839,13 @@ impl Gen {
         self.jump(bpf::JEQ, ethertype as u32, t, f);
     }
 
+    /// Go on below when the link-layer protocol is `ethertype`, else jump to `f`.
+    fn only(&mut self, fr: Frame, ethertype: u16, f: Target) {
+        let go = self.label();
+        self.ethertype(fr, ethertype, Target::Label(go), f);
+        self.here(go);
+    }
+
     /// Compare the `size` field at `off` (masked when `mask` is not all ones) with `v`.
     fn field(&mut self, size: u16, off: u32, mask: u32, v: u32, t: Target, f: Target) {
         self.put(Insn::stmt(bpf::LD | size | bpf::ABS, off));
@@ -994,17 +1001,13 @@ impl Gen {
     }
 
     fn ip4_proto(&mut self, fr: Frame, n: u8, t: Target, f: Target) {
-        let mid = self.label();
-        self.ethertype(fr, 0x0800, Target::Label(mid), f);
-        self.here(mid);
+        self.only(fr, 0x0800, f);
         self.field(bpf::B, fr.net() + 9, u32::MAX, n as u32, t, f);
     }
 
     /// The IPv6 next header, or the one after a fragment header, as libpcap checks it.
     fn ip6_proto(&mut self, fr: Frame, n: u8, t: Target, f: Target) {
-        let mid = self.label();
-        self.ethertype(fr, 0x86dd, Target::Label(mid), f);
-        self.here(mid);
+        self.only(fr, 0x86dd, f);
         let frag = self.label();
         self.field(
             bpf::B,
@@ -1093,9 +1096,7 @@ impl Gen {
             IpAddr::V4(v4) => {
                 let o = v4.octets();
                 let ip = move |g: &mut Gen, t, f| {
-                    let mid = g.label();
-                    g.ethertype(fr, 0x0800, Target::Label(mid), f);
-                    g.here(mid);
+                    g.only(fr, 0x0800, f);
                     g.dir(
                         d,
                         &|g: &mut Gen, t, f| g.words(net + 12, &o, len, t, f),
@@ -1105,9 +1106,7 @@ impl Gen {
                     );
                 };
                 let arp = move |g: &mut Gen, ethertype: u16, t, f| {
-                    let mid = g.label();
-                    g.ethertype(fr, ethertype, Target::Label(mid), f);
-                    g.here(mid);
+                    g.only(fr, ethertype, f);
                     g.dir(
                         d,
                         &|g: &mut Gen, t, f| g.words(net + 14, &o, len, t, f),
@@ -1137,9 +1136,7 @@ impl Gen {
                     return Err("illegal qualifier of 'host'".into());
                 }
                 let o = v6.octets();
-                let mid = self.label();
-                self.ethertype(fr, 0x86dd, Target::Label(mid), f);
-                self.here(mid);
+                self.only(fr, 0x86dd, f);
                 self.dir(
                     d,
                     &|g: &mut Gen, t, f| g.words(net + 8, &o, len, t, f),
@@ -1180,9 +1177,7 @@ impl Gen {
         };
         let protos4 = protos.clone();
         let v4 = move |g: &mut Gen, t, f| {
-            let mid = g.label();
-            g.ethertype(fr, 0x0800, Target::Label(mid), f);
-            g.here(mid);
+            g.only(fr, 0x0800, f);
             let ok = g.label();
             g.put(Insn::stmt(bpf::LD | bpf::B | bpf::ABS, net + 9));
             g.one_of(&protos4, Target::Label(ok), f);
@@ -1202,9 +1197,7 @@ impl Gen {
             g.dir(d, &side(0), &side(2), t, f);
         };
         let v6 = move |g: &mut Gen, t, f| {
-            let mid = g.label();
-            g.ethertype(fr, 0x86dd, Target::Label(mid), f);
-            g.here(mid);
+            g.only(fr, 0x86dd, f);
             let ok = g.label();
             g.put(Insn::stmt(bpf::LD | bpf::B | bpf::ABS, net + 6));
             g.one_of(&protos, Target::Label(ok), f);
