@@ -12,6 +12,9 @@ mod here;
 mod http;
 mod icmp;
 mod output;
+mod pathmtu;
+mod pool;
+mod probe;
 mod services;
 mod sys;
 #[cfg(test)]

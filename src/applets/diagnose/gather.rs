@@ -2,12 +2,12 @@
 //! makes for its name, and which probes a port deserves (HTTP or not, TLS or not).
 
 use super::kube::{self, ApiError, Read, Service};
-use super::probe::HttpAsk;
 use super::steps::{ApiData, DnsData, PortPlan};
 use super::{Here, ms};
 use crate::dns::present::findings as dns_findings;
 use crate::dns::resolver::{Backoff, QueryOpts};
 use crate::dns::{self, Family, LookupError, SocketTransport};
+use crate::probe::HttpAsk;
 use hickory_proto::rr::{RData, RecordType};
 use std::net::IpAddr;
 use std::time::{Duration, Instant};

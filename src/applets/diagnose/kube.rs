@@ -2,8 +2,8 @@
 //! `KUBERNETES_SERVICE_HOST`/`_PORT`, HTTPS through rustls, JSON through serde, and only the
 //! fields diagnose reads. The token goes into the Authorization header and nowhere else.
 
-use super::probe;
 use crate::http;
+use crate::probe;
 use crate::sys::conn;
 use crate::tls;
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! The report: one step per hop with its status, time and evidence, the probes behind it, and
 //! the verdict. Rendered as text (✔/✘, colour on a terminal) or as JSON.
 
-use super::probe::Probe;
+use crate::probe::Probe;
 use serde::Serialize;
 use serde_json::Value;
 use std::fmt::Write;

@@ -4,8 +4,8 @@
 use super::kube::{
     self, ApiError, EndpointSlice, IntOrString, Pod, Read, Route, Service, ServicePort,
 };
-use super::probe::{Probe, Tcp};
 use super::report::{Finding, Status, Step};
+use crate::probe::{Probe, Tcp};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -807,7 +807,7 @@ fn failing_endpoints(
         .endpoints
         .iter()
         .filter(|e| e.ready)
-        .map(|e| super::probe::show_addr(&std::net::SocketAddr::new(e.ip, e.port)))
+        .map(|e| crate::probe::show_addr(&std::net::SocketAddr::new(e.ip, e.port)))
         .collect();
     let ready_probes: Vec<&Probe> = c
         .probes
@@ -1415,8 +1415,8 @@ pub fn ingress_step(
 
 #[cfg(test)]
 mod tests {
-    use super::super::probe::HttpResult;
     use super::*;
+    use crate::probe::HttpResult;
 
     fn probe(label: &str, addr: &str, tcp: Tcp, status: Option<u16>) -> Probe {
         Probe {

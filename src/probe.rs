@@ -1,4 +1,4 @@
-//! Probes: a TCP connect to one address and port, then (when the port may speak HTTP) one GET
+//! Probes (diagnose, mesh): a TCP connect to one address and port, then (when the port may speak HTTP) one GET
 //! with the right Host header and SNI, all before a deadline. Many probes run at once on a
 //! bounded number of threads.
 
@@ -9,7 +9,6 @@ use serde::Serialize;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// What a probe asks once connected.
@@ -261,32 +260,12 @@ pub fn run_all(
     workers: usize,
     tls_config: Option<&Arc<rustls::ClientConfig>>,
 ) -> Vec<Probe> {
-    if specs.is_empty() {
-        return Vec::new();
-    }
-    let next = AtomicUsize::new(0);
     let start = Instant::now();
-    let slots: Vec<std::sync::Mutex<Option<Probe>>> =
-        specs.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers.clamp(1, specs.len()) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(spec) = specs.get(i) else { break };
-                    let mut p = run(spec, timeout, tls_config);
-                    p.done_ms = ms(start.elapsed());
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(p);
-                    }
-                }
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .filter_map(|m| m.into_inner().ok().flatten())
-        .collect()
+    crate::pool::map(specs, workers, |spec| {
+        let mut p = run(spec, timeout, tls_config);
+        p.done_ms = ms(start.elapsed());
+        p
+    })
 }
 
 #[cfg(test)]
