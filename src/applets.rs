@@ -12,6 +12,7 @@ pub mod dig;
 pub mod ip;
 pub mod iperf3;
 pub mod kubectl_debugbox;
+pub mod mesh;
 pub mod mtr;
 pub mod nc;
 pub mod nslookup;
@@ -67,6 +68,13 @@ pub const APPLETS: &[Applet] = &[
         about: "throughput between pods and nodes, speaking iperf3's protocol (client and server)",
         command: iperf3::command,
         run: iperf3::run,
+    },
+    Applet {
+        name: "mesh",
+        aliases: &[],
+        about: "DaemonSet agent: every node checks the others (ICMP, MTU, TCP, HTTP, DNS), serves /metrics and a matrix page; `mesh status` names the broken node, link or zone",
+        command: mesh::command,
+        run: mesh::run,
     },
     Applet {
         name: "mtr",

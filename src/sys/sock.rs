@@ -94,6 +94,19 @@ pub fn listen(addr: SocketAddr, udp: bool) -> io::Result<Socket> {
     Ok(sock)
 }
 
+/// A TCP listener for a server that takes many connections (the mesh agent): a long backlog,
+/// dual-stack off for an IPv6 address as above.
+pub fn listen_many(addr: SocketAddr) -> io::Result<std::net::TcpListener> {
+    let sock = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    sock.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        let _ = sock.set_only_v6(true);
+    }
+    sock.bind(&SockAddr::from(addr))?;
+    sock.listen(128)?;
+    Ok(sock.into())
+}
+
 pub fn listen_unix(path: &str) -> io::Result<Socket> {
     let sock = Socket::new(Domain::UNIX, Type::STREAM, None)?;
     sock.bind(&SockAddr::unix(path)?)?;
