@@ -53,7 +53,8 @@ pub fn run(cfg: Agent) -> Result<i32> {
     })?;
     let mut known = read_peers(&cfg.peers, cfg.timeout).unwrap_or_default();
     let me = identify(&cfg, &known)?;
-    eprintln!(
+    // The one line on stdout (a log shows when the agent came up and with what).
+    println!(
         "debugbox mesh: {} {} listening on {}, {} peers from {}, a round every {} s probing {} of them",
         me.node,
         me.address,
