@@ -11,6 +11,7 @@ mod error;
 mod here;
 mod http;
 mod icmp;
+mod kube;
 mod output;
 mod pathmtu;
 mod pool;

@@ -76,7 +76,10 @@ impl Mesh {
         let mut nodes = Vec::new();
         for i in 0..N {
             let n = Scratch::new("mn");
-            br.ip(&format!("link add mb{i} type veth peer name eth0 netns {}", n.0));
+            br.ip(&format!(
+                "link add mb{i} type veth peer name eth0 netns {}",
+                n.0
+            ));
             br.ip(&format!("link set mb{i} master br0"));
             br.ip(&format!("link set mb{i} up"));
             n.ip(&format!("addr add {}/24 dev eth0", ip_of(i)));
@@ -113,7 +116,10 @@ impl Mesh {
             ]);
             let line = m.nodes[i].spawn(&argv);
             assert!(
-                line.starts_with(&format!("debugbox mesh: {name} {} listening on {listen}, 19 peers from DNS mesh.lab", ip_of(i))),
+                line.starts_with(&format!(
+                    "debugbox mesh: {name} {} listening on {listen}, 19 peers from DNS mesh.lab",
+                    ip_of(i)
+                )),
                 "{line}"
             );
         }
@@ -127,7 +133,10 @@ impl Mesh {
         if json {
             argv.push("-j");
         }
-        in_netns(&self.br.0, &argv.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>())
+        in_netns(
+            &self.br.0,
+            &argv.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(),
+        )
     }
 
     /// Poll `mesh status -j` until `done` holds (at most `limit`), returning the last answer.
@@ -141,7 +150,10 @@ impl Mesh {
             }
             if start.elapsed() > limit {
                 let text = self.status(false);
-                panic!("{what}: not seen within {limit:?}\n{}\n{}", text.stdout, text.stderr);
+                panic!(
+                    "{what}: not seen within {limit:?}\n{}\n{}",
+                    text.stdout, text.stderr
+                );
             }
             std::thread::sleep(Duration::from_millis(700));
         }
@@ -149,13 +161,18 @@ impl Mesh {
 
     fn healthy(&self, what: &str) {
         self.until(what, Duration::from_secs(90), |r, v| {
-            r.code == 0 && v["verdict"]["links_checked"] == N * (N - 1) && v["verdict"]["views"] == N
+            r.code == 0
+                && v["verdict"]["links_checked"] == N * (N - 1)
+                && v["verdict"]["views"] == N
         });
     }
 
     fn fetch(&self, i: usize, path: &str) -> String {
         let url = format!("http://{}:{PORT}{path}", ip_of(i));
-        let r = in_netns(&self.br.0, &["curl", "-sS", "--max-time", "10", &url].map(std::ffi::OsStr::new));
+        let r = in_netns(
+            &self.br.0,
+            &["curl", "-sS", "--max-time", "10", &url].map(std::ffi::OsStr::new),
+        );
         assert_eq!(r.code, 0, "{url}: {}", r.stderr);
         r.stdout
     }
@@ -175,15 +192,29 @@ impl Mesh {
         ];
         let mut dom: Vec<&str> = common.to_vec();
         dom.extend(["--dump-dom", &url]);
-        let r = in_netns(&self.br.0, &dom.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>());
+        let r = in_netns(
+            &self.br.0,
+            &dom.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>(),
+        );
         assert!(r.stdout.contains("</html>"), "chromium: {}", r.stderr);
         let png = out.join(format!("{shot}.png"));
         let arg = format!("--screenshot={}", png.display());
         let mut shot_argv: Vec<&str> = common.to_vec();
         shot_argv.extend(["--window-size=1400,1100", &arg, &url]);
-        let s = in_netns(&self.br.0, &shot_argv.iter().map(std::ffi::OsStr::new).collect::<Vec<_>>());
+        let s = in_netns(
+            &self.br.0,
+            &shot_argv
+                .iter()
+                .map(std::ffi::OsStr::new)
+                .collect::<Vec<_>>(),
+        );
         let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
-        assert!(size > 10_000, "no screenshot at {} ({size} bytes): {}", png.display(), s.stderr);
+        assert!(
+            size > 10_000,
+            "no screenshot at {} ({size} bytes): {}",
+            png.display(),
+            s.stderr
+        );
         r.stdout
     }
 }
@@ -198,12 +229,16 @@ fn artifacts() -> PathBuf {
 
 fn has_finding(v: &Value, factor: &str, subjects: &[&str]) -> bool {
     v["verdict"]["findings"].as_array().is_some_and(|fs| {
-        fs.iter().any(|f| f["factor"] == factor && subjects.iter().any(|s| f["subject"] == *s))
+        fs.iter()
+            .any(|f| f["factor"] == factor && subjects.iter().any(|s| f["subject"] == *s))
     })
 }
 
 fn only_finding(v: &Value, factor: &str, subjects: &[&str]) -> bool {
-    has_finding(v, factor, subjects) && v["verdict"]["findings"].as_array().is_some_and(|f| f.len() == 1)
+    has_finding(v, factor, subjects)
+        && v["verdict"]["findings"]
+            .as_array()
+            .is_some_and(|f| f.len() == 1)
 }
 
 /// Prometheus' own parser (python3-prometheus-client) reads /metrics; the families are listed.
@@ -220,10 +255,22 @@ fn parse_metrics(text: &str) -> Vec<String> {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "the Prometheus parser refused /metrics: {}\n{text}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
+    assert!(
+        out.status.success(),
+        "the Prometheus parser refused /metrics: {}\n{text}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(String::from)
+        .collect()
 }
 
 #[test]
@@ -231,16 +278,37 @@ fn twenty_agents_find_a_cut_link_a_dead_node_an_mtu_drop_and_a_dns_failure() {
     let m = Mesh::new();
     m.healthy("all 20 agents green");
     let text = m.status(false);
-    assert!(text.stdout.contains("mesh of 20 nodes seen from node1: 20 views, 380 links checked, 0 bad"), "{}", text.stdout);
-    assert!(text.stdout.contains("all 20 nodes reach each other (380 links checked)"), "{}", text.stdout);
+    assert!(
+        text.stdout
+            .contains("mesh of 20 nodes seen from node1: 20 views, 380 links checked, 0 bad"),
+        "{}",
+        text.stdout
+    );
+    assert!(
+        text.stdout
+            .contains("all 20 nodes reach each other (380 links checked)"),
+        "{}",
+        text.stdout
+    );
     let metrics = m.fetch(1, "/metrics");
     let families = parse_metrics(&metrics);
-    for f in ["debugbox_mesh_peer_up gauge 19", "debugbox_mesh_rtt_seconds histogram", "debugbox_mesh_dns_success gauge 1"] {
-        assert!(families.iter().any(|l| l.starts_with(f)), "{f} not in {families:?}");
+    for f in [
+        "debugbox_mesh_peer_up gauge 19",
+        "debugbox_mesh_rtt_seconds histogram",
+        "debugbox_mesh_dns_success gauge 1",
+    ] {
+        assert!(
+            families.iter().any(|l| l.starts_with(f)),
+            "{f} not in {families:?}"
+        );
     }
     let dom = m.page("healthy");
     assert_eq!(dom.matches("<tr data-node=").count(), N, "{dom}");
-    assert_eq!(dom.matches("class=\"ok\"").count(), N * (N - 1) + 1, "every cell green, plus the legend");
+    assert_eq!(
+        dom.matches("class=\"ok\"").count(),
+        N * (N - 1) + 1,
+        "every cell green, plus the legend"
+    );
     assert!(dom.contains("all 20 nodes reach each other"));
     // Coverage: every agent probed all 19 peers by round ceil(19/5) = 4 of its own.
     let v: Value = serde_json::from_str(&m.fetch(0, "/matrix.json?all=1")).unwrap();
@@ -251,20 +319,46 @@ fn twenty_agents_find_a_cut_link_a_dead_node_an_mtu_drop_and_a_dns_failure() {
 
     // A cut link: node3 and node8 drop each other's packets.
     let (a, b) = (2, 7);
-    let cut = format!("iptables -A INPUT -s {0} -j DROP; iptables -A OUTPUT -d {0} -j DROP", ip_of(b));
+    let cut = format!(
+        "iptables -A INPUT -s {0} -j DROP; iptables -A OUTPUT -d {0} -j DROP",
+        ip_of(b)
+    );
     sh(&m.nodes[a].0, &cut);
-    m.until("the cut link node3 <-> node8", Duration::from_secs(60), |r, v| {
-        r.code == 1 && only_finding(v, "link", &["node3 <-> node8", "node8 <-> node3"])
-    });
+    m.until(
+        "the cut link node3 <-> node8",
+        Duration::from_secs(60),
+        |r, v| r.code == 1 && only_finding(v, "link", &["node3 <-> node8", "node8 <-> node3"]),
+    );
     let metrics = m.fetch(a, "/metrics");
     parse_metrics(&metrics);
-    assert!(metrics.contains(&format!("debugbox_mesh_peer_up{{peer=\"{}\",node=\"node8\"}} 0", ip_of(b))), "{metrics}");
-    assert!(metrics.contains(&format!("debugbox_mesh_peer_error{{peer=\"{}\",node=\"node8\",reason=\"timeout\"}} 1", ip_of(b))), "{metrics}");
+    assert!(
+        metrics.contains(&format!(
+            "debugbox_mesh_peer_up{{peer=\"{}\",node=\"node8\"}} 0",
+            ip_of(b)
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "debugbox_mesh_peer_error{{peer=\"{}\",node=\"node8\",reason=\"timeout\"}} 1",
+            ip_of(b)
+        )),
+        "{metrics}"
+    );
     let view: Value = serde_json::from_str(&m.fetch(a, "/matrix.json")).unwrap();
-    let link = view["links"].as_array().unwrap().iter().find(|l| l["to"] == ip_of(b)).unwrap().clone();
+    let link = view["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["to"] == ip_of(b))
+        .unwrap()
+        .clone();
     assert_eq!(link["reason"], "timeout", "{link}");
     let dom = m.page("cut-link");
-    assert!(dom.contains("data-from=\"node3\" data-to=\"node8\""), "{dom}");
+    assert!(
+        dom.contains("data-from=\"node3\" data-to=\"node8\""),
+        "{dom}"
+    );
     assert!(dom.contains("data-factor=\"link\""), "{dom}");
     assert_eq!(dom.matches("<td class=\"bad\"").count(), 2, "{dom}");
     sh(&m.nodes[a].0, "iptables -F");
@@ -277,11 +371,33 @@ fn twenty_agents_find_a_cut_link_a_dead_node_an_mtu_drop_and_a_dns_failure() {
         r.code == 1 && only_finding(v, "node", &["node12"])
     });
     let f = &v["verdict"]["findings"][0];
-    assert!(f["message"].as_str().unwrap().contains("every node that probed it lost it"), "{f}");
-    assert!(v["merged"]["missing"].as_array().unwrap().iter().any(|x| x["address"] == ip_of(d)));
-    assert!(m.status(false).stdout.contains("node: node node12: every node that probed it lost it"));
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("every node that probed it lost it"),
+        "{f}"
+    );
+    assert!(
+        v["merged"]["missing"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["address"] == ip_of(d))
+    );
+    assert!(
+        m.status(false)
+            .stdout
+            .contains("node: node node12: every node that probed it lost it")
+    );
     let metrics = m.fetch(0, "/metrics");
-    assert!(metrics.contains(&format!("debugbox_mesh_peer_up{{peer=\"{}\",node=\"node12\"}} 0", ip_of(d))), "{metrics}");
+    assert!(
+        metrics.contains(&format!(
+            "debugbox_mesh_peer_up{{peer=\"{}\",node=\"node12\"}} 0",
+            ip_of(d)
+        )),
+        "{metrics}"
+    );
     m.nodes[d].ip("link set eth0 up");
     m.healthy("healed after the dead node");
 
@@ -291,7 +407,14 @@ fn twenty_agents_find_a_cut_link_a_dead_node_an_mtu_drop_and_a_dns_failure() {
     let v = m.until("the MTU drop on node5", Duration::from_secs(60), |r, v| {
         r.code == 1 && only_finding(v, "mtu", &["node5"])
     });
-    assert!(v["verdict"]["bad"].as_array().unwrap().iter().all(|b| b["reason"] == "mtu"), "{v}");
+    assert!(
+        v["verdict"]["bad"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|b| b["reason"] == "mtu"),
+        "{v}"
+    );
     let metrics = m.fetch(t, "/metrics");
     assert!(metrics.contains("check=\"mtu\"} 0"), "{metrics}");
     assert!(metrics.contains("reason=\"mtu\"} 1"), "{metrics}");
@@ -302,13 +425,26 @@ fn twenty_agents_find_a_cut_link_a_dead_node_an_mtu_drop_and_a_dns_failure() {
     // A DNS failure on node9: its resolv.conf points at an address where no server is.
     let n = 8;
     let resolv = format!("/etc/netns/{}/resolv.conf", m.nodes[n].0);
-    std::fs::write(&resolv, "nameserver 10.78.0.250\noptions timeout:1 attempts:1\n").unwrap();
-    let v = m.until("the DNS failure on node9", Duration::from_secs(60), |r, v| {
-        r.code == 1 && only_finding(v, "dns", &["node9"])
-    });
-    assert_eq!(v["verdict"]["bad"].as_array().unwrap().len(), 0, "DNS is not a link: {v}");
+    std::fs::write(
+        &resolv,
+        "nameserver 10.78.0.250\noptions timeout:1 attempts:1\n",
+    )
+    .unwrap();
+    let v = m.until(
+        "the DNS failure on node9",
+        Duration::from_secs(60),
+        |r, v| r.code == 1 && only_finding(v, "dns", &["node9"]),
+    );
+    assert_eq!(
+        v["verdict"]["bad"].as_array().unwrap().len(),
+        0,
+        "DNS is not a link: {v}"
+    );
     let metrics = m.fetch(n, "/metrics");
-    assert!(metrics.contains("debugbox_mesh_dns_success{name=\"mesh.lab\"} 0"), "{metrics}");
+    assert!(
+        metrics.contains("debugbox_mesh_dns_success{name=\"mesh.lab\"} 0"),
+        "{metrics}"
+    );
     std::fs::write(&resolv, RESOLV).unwrap();
     m.healthy("healed after the DNS failure");
 }
