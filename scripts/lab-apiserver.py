@@ -184,6 +184,28 @@ def objects():
                 "endpoints": mine[k:k + 100],
                 "ports": [{"name": "http", "port": target_port, "protocol": "TCP"}] if isinstance(target_port, int) else None,
             })
+    # debugbox's mesh agents (image/k8s/daemonset.yaml): a headless Service over the agents on
+    # the pod network (the debug pod on node1, web2 on node2) and one over the hostNetwork
+    # variant (the nodes themselves), with the zones the EndpointSlice controller copies from
+    # the nodes' topology labels.
+    for svc, agents in (("debugbox-mesh", [("10.244.1.5", "node1", "zone-a"), ("10.244.2.10", "node2", "zone-b")]),
+                        ("debugbox-mesh-node", [("172.18.0.11", "node1", "zone-a"), ("172.18.0.12", "node2", "zone-b")])):
+        services.append({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta(svc, "default", {"app": svc}),
+            "spec": {"type": "ClusterIP", "clusterIP": "None", "selector": {"app": svc}, "publishNotReadyAddresses": True,
+                     "ports": [{"name": "http", "protocol": "TCP", "port": 9797, "targetPort": 9797}]},
+            "status": {"loadBalancer": {}},
+        })
+        slices.append({
+            "apiVersion": "discovery.k8s.io/v1",
+            "kind": "EndpointSlice",
+            "metadata": meta(svc + "-m4k2x", "default", {"kubernetes.io/service-name": svc}),
+            "addressType": "IPv4",
+            "endpoints": [{"addresses": [ip], "conditions": {"ready": True}, "nodeName": node, "zone": zone} for ip, node, zone in agents],
+            "ports": [{"name": "http", "port": 9797, "protocol": "TCP"}],
+        })
     # The API server's own endpoints, kept by the API server (no selector).
     slices.append(
         {

@@ -448,3 +448,193 @@ fn twenty_agents_find_a_cut_link_a_dead_node_an_mtu_drop_and_a_dns_failure() {
     std::fs::write(&resolv, RESOLV).unwrap();
     m.healthy("healed after the DNS failure");
 }
+
+/// Agents started in the shared lab's hosts, killed at the end (also when a test fails).
+struct Agents(Vec<std::process::Child>);
+
+impl Drop for Agents {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// /etc/netns/NS/resolv.conf for a lab node, pointing at the lab's DNS pod, removed at the end.
+struct NodeResolv(PathBuf);
+
+impl NodeResolv {
+    fn new(ns: &str) -> NodeResolv {
+        let dir = PathBuf::from(format!("/etc/netns/{ns}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("resolv.conf"),
+            "search default.svc.cluster.local svc.cluster.local cluster.local\nnameserver 10.244.1.53\noptions ndots:5 timeout:1 attempts:1\n",
+        )
+        .unwrap();
+        NodeResolv(dir)
+    }
+}
+
+impl Drop for NodeResolv {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `--peers-api`: the agents read their peers from the API stand-in's EndpointSlices (the pod
+/// network's debugbox-mesh, the nodes' debugbox-mesh-node), with node names and zones, as a
+/// DaemonSet's pods and its hostNetwork variant do.
+#[test]
+fn peers_from_the_api_on_the_pod_network_and_on_the_nodes() {
+    use std::io::BufRead;
+    let lab = lab();
+    let sa = lab.state_dir().join("sa");
+    let mut agents = Agents(Vec::new());
+    // The hostNetwork variant runs with dnsPolicy ClusterFirstWithHostNet: the cluster DNS.
+    // The lab's nodes have no resolv.conf of their own, so give them one for this test.
+    let _resolv: Vec<NodeResolv> = ["node1", "node2"]
+        .iter()
+        .map(|h| NodeResolv::new(&lab.ns(h)))
+        .collect();
+    for (host, node, ip, service) in [
+        ("debug", "node1", "10.244.1.5", "debugbox-mesh"),
+        ("web2", "node2", "10.244.2.10", "debugbox-mesh"),
+        ("node1", "node1", "172.18.0.11", "debugbox-mesh-node"),
+        ("node2", "node2", "172.18.0.12", "debugbox-mesh-node"),
+    ] {
+        let mut child = Command::new("ip")
+            .args([
+                "netns",
+                "exec",
+                &lab.ns(host),
+                bin(),
+                "mesh",
+                "--peers-api",
+                service,
+            ])
+            .args([
+                "--listen",
+                &format!("{ip}:{PORT}"),
+                "--interval",
+                "1",
+                "--timeout",
+                "1",
+            ])
+            // The lab's nodes blackhole the service range (no kube-proxy for their own
+            // traffic): hostNetwork agents reach the API at its node address.
+            .env(
+                "KUBERNETES_SERVICE_HOST",
+                if host.starts_with("node") {
+                    "172.18.0.11"
+                } else {
+                    "10.96.0.1"
+                },
+            )
+            .env(
+                "KUBERNETES_SERVICE_PORT",
+                if host.starts_with("node") {
+                    "6443"
+                } else {
+                    "443"
+                },
+            )
+            .env("DEBUGBOX_SERVICEACCOUNT", &sa)
+            .env("NODE_NAME", node)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        agents.0.push(child);
+        assert_eq!(
+            line.trim(),
+            format!(
+                "debugbox mesh: {node} {ip} listening on {ip}:{PORT}, 1 peers from the API (endpoints of default/{service}), a round every 1 s probing 10 of them"
+            )
+        );
+    }
+    for (host, from) in [("debug", "10.244.1.5"), ("node1", "172.18.0.11")] {
+        let url = format!("http://{from}:{PORT}");
+        let start = Instant::now();
+        let v: Value = loop {
+            let r = lab.applet(host, "mesh", &["status", "--from", &url, "-j"]);
+            let v: Value = serde_json::from_str(&r.stdout).unwrap_or(Value::Null);
+            if r.code == 0 && v["verdict"]["links_checked"] == 2 {
+                break v;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "{}: {} {}",
+                url,
+                r.stdout,
+                r.stderr
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        let views = v["merged"]["views"].as_array().unwrap();
+        let mut seen: Vec<(String, String, String)> = views
+            .iter()
+            .map(|w| {
+                let link = &w["links"][0];
+                (
+                    format!(
+                        "{} {}",
+                        w["node"].as_str().unwrap(),
+                        w["zone"].as_str().unwrap_or("-")
+                    ),
+                    format!(
+                        "{} {}",
+                        link["node"].as_str().unwrap(),
+                        link["zone"].as_str().unwrap_or("-")
+                    ),
+                    link["reason"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        seen.sort();
+        for w in views {
+            assert_eq!(w["dns"]["check"]["ok"], true, "{w}");
+        }
+        assert_eq!(
+            seen,
+            [
+                ("node1 zone-a".into(), "node2 zone-b".into(), "ok".into()),
+                ("node2 zone-b".into(), "node1 zone-a".into(), "ok".into()),
+            ],
+            "{from}: {v}"
+        );
+    }
+    // A token the API refuses: one line naming the read and the kubectl command that checks it.
+    let denied = std::env::temp_dir().join(format!("dbx-mesh-sa-{}", std::process::id()));
+    std::fs::create_dir_all(&denied).unwrap();
+    std::fs::copy(sa.join("ca.crt"), denied.join("ca.crt")).unwrap();
+    std::fs::write(denied.join("token"), "denied-token").unwrap();
+    std::fs::write(denied.join("namespace"), "default").unwrap();
+    let r = run(Command::new("ip")
+        .args([
+            "netns",
+            "exec",
+            &lab.ns("debug"),
+            bin(),
+            "mesh",
+            "--peers-api",
+            "--listen",
+            "10.244.1.5:9798",
+        ])
+        .env("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+        .env("DEBUGBOX_SERVICEACCOUNT", &denied));
+    let _ = std::fs::remove_dir_all(&denied);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.lines().count(), 1, "{}", r.stderr);
+    assert!(
+        r.stderr.starts_with("debugbox mesh: forbidden: cannot list endpointslices.discovery.k8s.io in namespace default")
+            && r.stderr.contains("kubectl auth can-i list endpointslices.discovery.k8s.io -n default")
+            && r.stderr.contains("use --peers-dns"),
+        "{}",
+        r.stderr
+    );
+}

@@ -21,6 +21,25 @@ struct Shared {
     state: Mutex<State>,
 }
 
+/// Where the peer list is read from, ready to read.
+enum Source {
+    List(Vec<IpAddr>),
+    Dns(String),
+    Api {
+        api: crate::kube::Api,
+        namespace: String,
+        service: String,
+    },
+}
+
+/// A peer as the list names it; the API also knows its node and zone.
+#[derive(Debug, Clone)]
+pub struct Found {
+    pub address: IpAddr,
+    pub node: Option<String>,
+    pub zone: Option<String>,
+}
+
 impl Shared {
     fn view(&self) -> View {
         match self.state.lock() {
@@ -51,18 +70,37 @@ pub fn run(cfg: Agent) -> Result<i32> {
         ))
         .hint("another --listen port, or an address of this host")
     })?;
-    let mut known = read_peers(&cfg.peers, cfg.timeout).unwrap_or_default();
-    let me = identify(&cfg, &known)?;
+    let source = open_source(&cfg)?;
+    let known = match (read_peers(&source, cfg.timeout), &source) {
+        (Ok(k), _) => k,
+        // The API said no: say what and how to check, rather than run blind.
+        (Err(e), Source::Api { .. }) => {
+            return Err(Error::local(e)
+                .hint("use --peers-dns with the headless Service, which needs no API access"));
+        }
+        (Err(_), _) => Vec::new(),
+    };
+    let addrs = |k: &[Found]| k.iter().map(|f| f.address).collect::<Vec<IpAddr>>();
+    let mut me = identify(&cfg, &addrs(&known))?;
+    if me.zone.is_none() {
+        me.zone = known
+            .iter()
+            .find(|f| f.address == me.address)
+            .and_then(|f| f.zone.clone());
+    }
     // The one line on stdout (a log shows when the agent came up and with what).
     println!(
         "debugbox mesh: {} {} listening on {}, {} peers from {}, a round every {} s probing {} of them",
         me.node,
         me.address,
         cfg.listen,
-        known.iter().filter(|a| **a != me.address).count(),
-        match &cfg.peers {
-            Peers::List(_) => "--peers".to_string(),
-            Peers::Dns(n) => format!("DNS {n}"),
+        known.iter().filter(|f| f.address != me.address).count(),
+        match &source {
+            Source::List(_) => "--peers".to_string(),
+            Source::Dns(n) => format!("DNS {n}"),
+            Source::Api {
+                namespace, service, ..
+            } => format!("the API (endpoints of {namespace}/{service})"),
         },
         cfg.interval.as_secs_f64(),
         cfg.sample
@@ -81,6 +119,7 @@ pub fn run(cfg: Agent) -> Result<i32> {
         cfg: cfg.clone(),
     });
     shared.with_state(|s| s.set_known(&known));
+    let mut known: Vec<IpAddr> = addrs(&known);
     let for_server = shared.clone();
     let handler: serve::Handler = Arc::new(move |req: &Request| handle(&for_server, req));
     std::thread::spawn(move || serve::run(listener, handler));
@@ -89,9 +128,9 @@ pub fn run(cfg: Agent) -> Result<i32> {
     loop {
         let started = Instant::now();
         if started.duration_since(refreshed) >= cfg.refresh || known.is_empty() {
-            if let Ok(list) = read_peers(&cfg.peers, cfg.timeout) {
-                known = list;
-                shared.with_state(|s| s.set_known(&known));
+            if let Ok(list) = read_peers(&source, cfg.timeout) {
+                shared.with_state(|s| s.set_known(&list));
+                known = addrs(&list);
             }
             refreshed = started;
         }
@@ -151,18 +190,108 @@ fn identify(cfg: &Agent, known: &[IpAddr]) -> Result<Health> {
     })
 }
 
-fn read_peers(peers: &Peers, timeout: Duration) -> std::result::Result<Vec<IpAddr>, String> {
-    match peers {
-        Peers::List(l) => Ok(l.clone()),
-        Peers::Dns(name) => {
+fn open_source(cfg: &Agent) -> Result<Source> {
+    Ok(match &cfg.peers {
+        Peers::List(l) => Source::List(l.clone()),
+        Peers::Dns(n) => Source::Dns(n.clone()),
+        Peers::Api(service) => {
+            let dir = crate::kube::serviceaccount_dir(None);
+            let api = crate::kube::load(
+                &dir,
+                std::env::var("KUBERNETES_SERVICE_HOST").ok(),
+                std::env::var("KUBERNETES_SERVICE_PORT").ok(),
+                cfg.timeout.max(Duration::from_secs(5)),
+            )
+            .map_err(|e| {
+                Error::local(format!("--peers-api: {e}"))
+                    .hint("use --peers-dns with the headless Service, which needs no API access")
+            })?;
+            let namespace = crate::here::namespace_file(&dir).unwrap_or_else(|| "default".into());
+            Source::Api {
+                api,
+                namespace,
+                service: service.clone(),
+            }
+        }
+    })
+}
+
+/// EndpointSlices with only what the agent reads.
+#[derive(serde::Deserialize)]
+struct Slice {
+    #[serde(default)]
+    endpoints: Vec<SliceEndpoint>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SliceEndpoint {
+    #[serde(default)]
+    addresses: Vec<String>,
+    #[serde(default)]
+    node_name: Option<String>,
+    #[serde(default)]
+    zone: Option<String>,
+}
+
+fn read_peers(source: &Source, timeout: Duration) -> std::result::Result<Vec<Found>, String> {
+    let bare = |l: Vec<IpAddr>| {
+        l.into_iter()
+            .map(|address| Found {
+                address,
+                node: None,
+                zone: None,
+            })
+            .collect()
+    };
+    match source {
+        Source::List(l) => Ok(bare(l.clone())),
+        Source::Dns(name) => {
             let n = lookup(name, timeout);
             if n.check.ok {
-                Ok(n.addresses)
+                Ok(bare(n.addresses))
             } else {
                 Err(n.check.error.unwrap_or_default())
             }
         }
+        Source::Api {
+            api,
+            namespace,
+            service,
+        } => {
+            let read =
+                crate::kube::Read::list("endpointslices", Some(namespace)).with_query(format!(
+                    "labelSelector=kubernetes.io%2Fservice-name%3D{}",
+                    url::form_urlencoded::byte_serialize(service.as_bytes()).collect::<String>()
+                ));
+            let slices = api
+                .read::<crate::kube::List<Slice>>(&read)
+                .map_err(|e| match e {
+                    crate::kube::ApiError::Forbidden(_) => {
+                        format!("{} ({})", e.words(&read), read.can_i())
+                    }
+                    _ => e.words(&read),
+                })?;
+            Ok(peers_of(slices.items))
+        }
     }
+}
+
+fn peers_of(slices: Vec<Slice>) -> Vec<Found> {
+    slices
+        .into_iter()
+        .flat_map(|s| s.endpoints)
+        .flat_map(|e| {
+            let (node, zone) = (e.node_name, e.zone);
+            e.addresses.into_iter().filter_map(move |a| {
+                Some(Found {
+                    address: a.parse().ok()?,
+                    node: node.clone(),
+                    zone: zone.clone(),
+                })
+            })
+        })
+        .collect()
 }
 
 /// The name the DNS check asks each round: --dns-name, else the API's name in the cluster
@@ -174,7 +303,7 @@ fn dns_check_name(cfg: &Agent) -> Option<String> {
             .map(|d| format!("kubernetes.default.svc.{d}"))
             .or_else(|| match &cfg.peers {
                 Peers::Dns(n) => Some(n.clone()),
-                Peers::List(_) => None,
+                Peers::List(_) | Peers::Api(_) => None,
             })
     })
 }

@@ -13,6 +13,9 @@ pub enum Peers {
     List(Vec<IpAddr>),
     /// The A and AAAA records of a name (a headless Service).
     Dns(String),
+    /// The endpoints of this Service (in the agent's own namespace), read from the API: they
+    /// also give each peer's node name and zone.
+    Api(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +64,7 @@ pub fn command() -> Command {
         .arg(value("port", "PORT", "the port the peers' agents listen on [default: --listen's]"))
         .arg(value("peers", "IP,...", "the peers' addresses"))
         .arg(value("peers-dns", "NAME", "the peers are the A/AAAA records of NAME (a headless Service: no API access needed)"))
+        .arg(value("peers-api", "SERVICE", "the peers are the endpoints of SERVICE in this pod's namespace, read from the API (names and zones too; needs list on endpointslices) [default: debugbox-mesh]").num_args(0..=1).default_missing_value("debugbox-mesh"))
         .arg(value("interval", "SECONDS", "time between probe rounds [default: 5]"))
         .arg(value("sample", "K", "peers probed each round (all when fewer); every pair is probed within n/K rounds [default: 10]"))
         .arg(value("timeout", "SECONDS", "deadline of each check [default: 2, at most the interval]"))
@@ -140,20 +144,21 @@ fn agent(m: &ArgMatches, env: &dyn Fn(&str) -> Option<String>) -> Result<Agent> 
             .map_err(|_| Error::usage(format!("invalid --port '{p}'")))?,
         None => listen.port(),
     };
-    let peers = match (get("peers"), get("peers-dns")) {
-        (Some(l), None) => Peers::List(ip_list(&l)?),
-        (None, Some(n)) if !n.trim().is_empty() => Peers::Dns(n.trim().to_string()),
-        (Some(_), Some(_)) => {
+    let peers = match (get("peers"), get("peers-dns"), get("peers-api")) {
+        (Some(l), None, None) => Peers::List(ip_list(&l)?),
+        (None, Some(n), None) if !n.trim().is_empty() => Peers::Dns(n.trim().to_string()),
+        (None, None, Some(s)) if !s.trim().is_empty() => Peers::Api(s.trim().to_string()),
+        (None, None, None) => {
             return Err(Error::usage(
-                "--peers and --peers-dns cannot be used together",
+                "where are the peers? give --peers IP,..., --peers-dns NAME or --peers-api [SERVICE]",
+            )
+            .hint(
+                "in a cluster: --peers-dns with the headless Service of image/k8s/daemonset.yaml",
             ));
         }
         _ => {
             return Err(Error::usage(
-                "where are the peers? give --peers IP,... or --peers-dns NAME",
-            )
-            .hint(
-                "in a cluster: --peers-dns with the headless Service of image/k8s/daemonset.yaml",
+                "give one of --peers, --peers-dns and --peers-api",
             ));
         }
     };
@@ -264,6 +269,14 @@ mod tests {
             ])
         );
         assert_eq!(b.targets, vec!["web.default:80", "http://x:8080/ready"]);
+        assert_eq!(
+            parse_with(&["--peers-api"], &[]).unwrap().peers,
+            Peers::Api("debugbox-mesh".into())
+        );
+        assert_eq!(
+            parse_with(&["--peers-api", "m"], &[]).unwrap().peers,
+            Peers::Api("m".into())
+        );
     }
 
     #[test]
@@ -272,6 +285,7 @@ mod tests {
             &["--peers", "10.1.0.300"][..],
             &[][..],
             &["--peers", "10.1.0.3", "--peers-dns", "x"][..],
+            &["--peers-dns", "x", "--peers-api"][..],
             &["--peers-dns", "x", "--interval", "0"][..],
             &["--peers-dns", "x", "--sample", "0"][..],
             &["--peers-dns", "x", "--listen", "nowhere"][..],

@@ -193,7 +193,11 @@ mod tests {
             Duration::from_secs(5),
             10,
         );
-        s.set_known(&[a]);
+        s.set_known(&[crate::applets::mesh::agent::Found {
+            address: a,
+            node: None,
+            zone: None,
+        }]);
         s.record(
             a,
             Outcome {

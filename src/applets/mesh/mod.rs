@@ -5,7 +5,7 @@
 //! (its view; `?all=1` merges every peer's) and an HTML page; `mesh status --from URL` prints
 //! the matrix and names what the bad links have in common. No privilege, no writes.
 
-mod agent;
+pub mod agent;
 pub mod cli;
 mod fetch;
 mod metrics;

@@ -81,11 +81,12 @@ impl State {
         }
     }
 
-    /// The peers known now; records of peers that left are dropped.
-    pub fn set_known(&mut self, known: &[IpAddr]) {
-        let known: BTreeSet<IpAddr> = known
+    /// The peers known now (with their node and zone when the list names them); records of
+    /// peers that left are dropped.
+    pub fn set_known(&mut self, found: &[super::agent::Found]) {
+        let known: BTreeSet<IpAddr> = found
             .iter()
-            .copied()
+            .map(|f| f.address)
             .filter(|a| *a != self.me.address)
             .collect();
         self.peers.retain(|a, _| known.contains(a));
@@ -106,6 +107,12 @@ impl State {
                     },
                 );
                 self.unprobed.insert(*a);
+            }
+        }
+        for f in found {
+            if let Some(p) = self.peers.get_mut(&f.address) {
+                p.node = p.node.take().or_else(|| f.node.clone());
+                p.zone = p.zone.take().or_else(|| f.zone.clone());
             }
         }
     }
@@ -205,12 +212,22 @@ mod tests {
         }
     }
 
+    fn found(l: &[IpAddr]) -> Vec<crate::applets::mesh::agent::Found> {
+        l.iter()
+            .map(|a| crate::applets::mesh::agent::Found {
+                address: *a,
+                node: None,
+                zone: None,
+            })
+            .collect()
+    }
+
     #[test]
     fn peers_come_and_go_and_coverage_is_noted() {
         let a: IpAddr = "10.1.0.2".parse().unwrap();
         let b: IpAddr = "10.1.0.3".parse().unwrap();
         let mut s = State::new(me(), Duration::from_secs(1), 1);
-        s.set_known(&[a, b, me().address]);
+        s.set_known(&found(&[a, b, me().address]));
         assert_eq!(s.peers.keys().copied().collect::<Vec<_>>(), vec![a, b]);
         let pass = Outcome {
             checks: Checks {
@@ -245,7 +262,7 @@ mod tests {
             ("timeout", 2)
         );
         assert_eq!(s.peers[&a].rtt.count, 1);
-        s.set_known(&[a]);
+        s.set_known(&found(&[a]));
         assert_eq!(s.peers.keys().copied().collect::<Vec<_>>(), vec![a]);
     }
 }
