@@ -162,6 +162,17 @@ pub fn run(cfg: Agent) -> Result<i32> {
             s.targets = targets;
             s.end_round();
         });
+        if let Some(n) = cfg.rounds
+            && shared.with_state(|s| s.round) >= n
+        {
+            let view = shared.view();
+            let text = serde_json::to_string_pretty(&view).unwrap_or_default();
+            crate::output::print(&format!("{text}\n"))?;
+            let ok = view.links.iter().all(|l| l.probes == 0 || l.ok())
+                && view.dns.as_ref().is_none_or(|d| d.check.ok)
+                && view.targets.iter().all(|t| t.check.ok);
+            return Ok(if ok { 0 } else { crate::error::EXIT_FAIL });
+        }
         std::thread::sleep(cfg.interval.saturating_sub(started.elapsed()));
     }
 }

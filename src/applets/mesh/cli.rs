@@ -34,6 +34,8 @@ pub struct Agent {
     pub name: Option<String>,
     pub zone: Option<String>,
     pub me: Option<IpAddr>,
+    /// Stop after this many rounds and print this node's view (None: serve for ever).
+    pub rounds: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +75,7 @@ pub fn command() -> Command {
         .arg(value("dns-name", "NAME", "the name the DNS check looks up each round [default: kubernetes.default.svc.DOMAIN in a cluster, else --peers-dns's name]"))
         .arg(value("name", "NODE", "this node's name [default: $NODE_NAME, else the host name]"))
         .arg(value("zone", "ZONE", "this node's zone, for the verdict [default: $MESH_ZONE]"))
+        .arg(value("rounds", "N", "a one-off check: stop after N rounds and print this node's view as JSON (exit 1 when a link fails)"))
         .arg(value("self", "IP", "this agent's address [default: $POD_IP, else --listen's, else the source address towards the first peer]"))
         .subcommand(
             Command::new("status")
@@ -200,6 +203,13 @@ fn agent(m: &ArgMatches, env: &dyn Fn(&str) -> Option<String>) -> Result<Agent> 
         name: get("name").or_else(|| env("NODE_NAME")),
         zone: get("zone").or_else(|| env("MESH_ZONE")),
         me,
+        rounds: match get("rounds") {
+            Some(n) => Some(n.parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                Error::usage(format!("invalid --rounds '{n}'"))
+                    .hint("a number of rounds, 1 or more")
+            })?),
+            None => None,
+        },
     })
 }
 

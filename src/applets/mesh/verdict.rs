@@ -573,3 +573,192 @@ fn scattered(bad: &[&Edge], group: Option<String>, name: &dyn Fn(IpAddr) -> Stri
         },
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::applets::mesh::model::{Check, Checks, Missing, View};
+
+    fn addr(i: usize) -> IpAddr {
+        // Two /24s: nodes 1-4 in 10.1.1.0/24, 5-8 in 10.1.2.0/24.
+        IpAddr::from([10, 1, if i <= 4 { 1 } else { 2 }, i as u8])
+    }
+
+    fn checks(reason: &str) -> Checks {
+        let fail = |e: &str| Some(Check::fail(e));
+        let pass = Some(Check::pass(0.2));
+        match reason {
+            "ok" => Checks {
+                icmp: pass.clone(),
+                mtu: pass.clone(),
+                tcp: pass.clone(),
+                http: pass,
+            },
+            "mtu" => Checks {
+                icmp: pass.clone(),
+                mtu: fail("1500-byte packet with don't-fragment lost, 84-byte passed"),
+                tcp: pass.clone(),
+                http: pass,
+            },
+            _ => Checks {
+                icmp: fail("lost"),
+                mtu: None,
+                tcp: fail("timed out"),
+                http: None,
+            },
+        }
+    }
+
+    /// n nodes, every link probed; `bad(from, to)` gives a link's reason; `zones` names them.
+    fn mesh(
+        n: usize,
+        zones: bool,
+        bad: impl Fn(usize, usize) -> Option<&'static str>,
+        missing: &[usize],
+    ) -> Merged {
+        let mut views = Vec::new();
+        for i in 1..=n {
+            if missing.contains(&i) {
+                continue;
+            }
+            let links = (1..=n)
+                .filter(|j| *j != i)
+                .map(|j| {
+                    let reason = bad(i, j).unwrap_or("ok");
+                    Link {
+                        to: addr(j),
+                        node: Some(format!("node{j}")),
+                        zone: None,
+                        reason: checks(reason).reason().into(),
+                        checks: checks(reason),
+                        age_s: 1.0,
+                        probes: 3,
+                        failures: 0,
+                        failing_for: u64::from(reason != "ok"),
+                    }
+                })
+                .collect();
+            views.push(View {
+                node: format!("node{i}"),
+                address: addr(i),
+                zone: zones.then(|| if i <= 4 { "a".into() } else { "b".into() }),
+                round: 10,
+                interval_s: 5.0,
+                sample: 10,
+                peers: n - 1,
+                covered_at_round: Some(1),
+                dns: None,
+                targets: vec![],
+                links,
+            });
+        }
+        Merged {
+            from: "node1".into(),
+            views,
+            missing: missing
+                .iter()
+                .map(|i| Missing {
+                    address: addr(*i),
+                    error: "timed out".into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn factors(v: &Verdict) -> Vec<(&'static str, String)> {
+        v.findings
+            .iter()
+            .map(|f| (f.factor, f.subject.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_healthy_mesh_has_no_finding() {
+        let v = judge(&mesh(8, false, |_, _| None, &[]));
+        assert!(v.healthy());
+        assert_eq!((v.nodes, v.views, v.links_checked), (8, 8, 56));
+    }
+
+    #[test]
+    fn one_pair_is_a_link_one_way_or_both() {
+        let both = |a, b| ((a, b) == (3, 6) || (a, b) == (6, 3)).then_some("timeout");
+        let v = judge(&mesh(8, false, both, &[]));
+        assert_eq!(factors(&v), vec![("link", "node3 <-> node6".into())]);
+        assert_eq!(v.bad.len(), 2);
+        let one = |a, b| ((a, b) == (3, 6)).then_some("timeout");
+        assert_eq!(
+            factors(&judge(&mesh(8, false, one, &[]))),
+            vec![("link", "node3 -> node6".into())]
+        );
+    }
+
+    #[test]
+    fn a_dead_node_and_one_direction_of_a_node() {
+        let dead = |a, b| (a == 7 || b == 7).then_some("timeout");
+        let v = judge(&mesh(8, false, dead, &[7]));
+        assert_eq!(factors(&v), vec![("node", "node7".into())]);
+        assert!(
+            v.findings[0].message.contains(
+                "every node that probed it lost it (7/7), and its own view does not answer"
+            ),
+            "{}",
+            v.findings[0].message
+        );
+        let inbound = |_, b| (b == 2).then_some("timeout");
+        let v = judge(&mesh(8, false, inbound, &[]));
+        assert_eq!(factors(&v), vec![("into-node", "node2".into())]);
+        let outbound = |a, _| (a == 5).then_some("timeout");
+        assert_eq!(
+            factors(&judge(&mesh(8, false, outbound, &[]))),
+            vec![("out-of-node", "node5".into())]
+        );
+    }
+
+    #[test]
+    fn links_between_zones_or_subnets_name_the_group() {
+        let across =
+            |a: usize, b: usize| ((a <= 4) != (b <= 4) && (a + b) % 2 == 0).then_some("timeout");
+        let v = judge(&mesh(8, true, across, &[]));
+        assert_eq!(factors(&v), vec![("zone", "zone a".into())]);
+        let v = judge(&mesh(8, false, across, &[]));
+        assert_eq!(factors(&v), vec![("subnet", "subnet 10.1.1.0/24".into())]);
+    }
+
+    #[test]
+    fn mtu_on_one_node_and_dns_on_one_or_all() {
+        let mtu = |a, b| (a == 4 || b == 4).then_some("mtu");
+        let v = judge(&mesh(8, false, mtu, &[]));
+        assert_eq!(factors(&v), vec![("mtu", "node4".into())]);
+        let mut m = mesh(6, false, |_, _| None, &[]);
+        for (i, view) in m.views.iter_mut().enumerate() {
+            view.dns = Some(Named {
+                name: "kubernetes.default.svc.cluster.local".into(),
+                check: if i == 2 {
+                    Check::fail("Temporary failure in name resolution")
+                } else {
+                    Check::pass(1.0)
+                },
+                addresses: vec![],
+            });
+        }
+        assert_eq!(factors(&judge(&m)), vec![("dns", "node3".into())]);
+        for view in m.views.iter_mut() {
+            view.dns.as_mut().unwrap().check = Check::fail("Temporary failure in name resolution");
+        }
+        assert_eq!(factors(&judge(&m))[0].0, "cluster-dns");
+    }
+
+    #[test]
+    fn scattered_failures_have_no_single_factor() {
+        let scattered = |a, b| {
+            matches!((a, b), (1, 2) | (3, 4) | (5, 6) | (7, 8) | (2, 7)).then_some("timeout")
+        };
+        let v = judge(&mesh(8, false, scattered, &[]));
+        assert_eq!(
+            v.findings.last().unwrap().factor,
+            "links",
+            "{:?}",
+            factors(&v)
+        );
+    }
+}
