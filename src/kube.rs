@@ -28,8 +28,6 @@ pub struct Api {
     pub endpoint: String,
 }
 
-/// Why the in-cluster configuration is missing, in words.
-
 /// The in-cluster configuration: the service account's token and CA, and the API's address from
 /// `KUBERNETES_SERVICE_HOST`/`_PORT`; Err says what is missing, in words.
 pub fn load(

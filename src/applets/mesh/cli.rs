@@ -47,7 +47,7 @@ pub struct Status {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Config {
-    Agent(Agent),
+    Agent(Box<Agent>),
     Status(Status),
 }
 
@@ -131,7 +131,7 @@ pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
         })));
     }
     agent(&m, &|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .map(|a| Parsed::Run(Config::Agent(a)))
+        .map(|a| Parsed::Run(Config::Agent(Box::new(a))))
 }
 
 fn agent(m: &ArgMatches, env: &dyn Fn(&str) -> Option<String>) -> Result<Agent> {

@@ -1,7 +1,9 @@
 //! `/metrics` in Prometheus' text format (0.0.4): per-peer success and round-trip histogram, the
 //! reason of a failing peer as a series whose `reason` comes from a fixed list, the DNS and
 //! target checks, and counters. Every family has its `# HELP` and `# TYPE`; label values are
-//! escaped (node names come from the peers).
+//! escaped (node names come from the peers). Series per peer are n² across a cluster: above
+//! `PER_PEER_UP_TO` peers only failing peers get them, next to totals over all peers, so 5,000
+//! agents expose about 25 series each rather than 85,000.
 
 use super::model::{CHECKS, REASONS};
 use super::state::{BUCKETS, State};
@@ -18,6 +20,9 @@ fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
+
+/// Up to this many known peers every peer has its own series; above, only failing ones.
+pub const PER_PEER_UP_TO: usize = 100;
 
 pub fn render(s: &State) -> String {
     let mut out = String::new();
@@ -48,7 +53,35 @@ pub fn render(s: &State) -> String {
             "debugbox_mesh_probes_total{{check=\"{check}\",result=\"{result}\"}} {n}"
         );
     }
-    let peers: Vec<_> = s.peers.iter().filter(|(_, p)| p.probes > 0).collect();
+    let every = s.peers.len() <= PER_PEER_UP_TO;
+    let peers: Vec<_> = s
+        .peers
+        .iter()
+        .filter(|(_, p)| p.probes > 0 && (every || p.checks.reason() != "ok"))
+        .collect();
+    let probed = s.peers.values().filter(|p| p.probes > 0);
+    let failing = probed.clone().filter(|p| p.checks.reason() != "ok").count();
+    family(
+        &mut out,
+        "debugbox_mesh_peers_probed",
+        "gauge",
+        "Known peers probed at least once.",
+    );
+    let _ = writeln!(out, "debugbox_mesh_peers_probed {}", probed.count());
+    family(
+        &mut out,
+        "debugbox_mesh_peers_failing",
+        "gauge",
+        "Peers whose last probe failed a check.",
+    );
+    let _ = writeln!(out, "debugbox_mesh_peers_failing {failing}");
+    family(
+        &mut out,
+        "debugbox_mesh_all_rtt_seconds",
+        "histogram",
+        "TCP connect time to any peer's agent.",
+    );
+    histogram(&mut out, "debugbox_mesh_all_rtt_seconds", "", &s.all_rtt);
     let labels = |a: &std::net::IpAddr, p: &super::state::Peer| {
         format!(
             "peer=\"{a}\",node=\"{}\"",
@@ -120,26 +153,7 @@ pub fn render(s: &State) -> String {
         "TCP connect time to the peer's agent.",
     );
     for (a, p) in &peers {
-        let l = labels(a, p);
-        let mut cumulative = 0;
-        for (b, n) in BUCKETS.iter().zip(p.rtt.counts) {
-            cumulative += n;
-            let _ = writeln!(
-                out,
-                "debugbox_mesh_rtt_seconds_bucket{{{l},le=\"{b}\"}} {cumulative}"
-            );
-        }
-        let _ = writeln!(
-            out,
-            "debugbox_mesh_rtt_seconds_bucket{{{l},le=\"+Inf\"}} {}",
-            p.rtt.count
-        );
-        let _ = writeln!(out, "debugbox_mesh_rtt_seconds_sum{{{l}}} {}", p.rtt.sum);
-        let _ = writeln!(
-            out,
-            "debugbox_mesh_rtt_seconds_count{{{l}}} {}",
-            p.rtt.count
-        );
+        histogram(&mut out, "debugbox_mesh_rtt_seconds", &labels(a, p), &p.rtt);
     }
     if let Some(d) = &s.dns {
         family(
@@ -172,6 +186,31 @@ pub fn render(s: &State) -> String {
         }
     }
     out
+}
+
+/// A histogram's lines; `labels` (without braces) go before `le`.
+fn histogram(out: &mut String, name: &str, labels: &str, h: &super::state::Histogram) {
+    let comma = if labels.is_empty() { "" } else { "," };
+    let mut cumulative = 0;
+    for (b, n) in BUCKETS.iter().zip(h.counts) {
+        cumulative += n;
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{comma}le=\"{b}\"}} {cumulative}"
+        );
+    }
+    let _ = writeln!(
+        out,
+        "{name}_bucket{{{labels}{comma}le=\"+Inf\"}} {}",
+        h.count
+    );
+    let braces = if labels.is_empty() {
+        String::new()
+    } else {
+        format!("{{{labels}}}")
+    };
+    let _ = writeln!(out, "{name}_sum{braces} {}", h.sum);
+    let _ = writeln!(out, "{name}_count{braces} {}", h.count);
 }
 
 #[cfg(test)]
@@ -234,5 +273,55 @@ mod tests {
                 assert!(seen_type.contains(base), "{line}");
             }
         }
+    }
+
+    #[test]
+    fn above_the_cut_off_only_failing_peers_have_series() {
+        use crate::applets::mesh::agent::Found;
+        let mut s = State::new(
+            Health {
+                node: "n0".into(),
+                address: "10.2.0.1".parse().unwrap(),
+                zone: None,
+            },
+            Duration::from_secs(5),
+            10,
+        );
+        let found: Vec<Found> = (0..150u8)
+            .map(|i| Found {
+                address: std::net::IpAddr::from([10, 2, 1, i]),
+                node: None,
+                zone: None,
+            })
+            .collect();
+        s.set_known(&found);
+        for (i, f) in found.iter().enumerate() {
+            let tcp = if i == 7 {
+                Check::fail("timed out")
+            } else {
+                Check::pass(0.4)
+            };
+            let checks = Checks {
+                tcp: Some(tcp),
+                ..Default::default()
+            };
+            s.record(
+                f.address,
+                Outcome {
+                    checks,
+                    health: None,
+                },
+                Instant::now(),
+            );
+        }
+        let text = render(&s);
+        assert_eq!(text.matches("debugbox_mesh_peer_up{").count(), 1, "{text}");
+        assert!(text.contains("debugbox_mesh_peer_up{peer=\"10.2.1.7\",node=\"\"} 0"));
+        assert!(text.contains("debugbox_mesh_peers_probed 150\n"));
+        assert!(text.contains("debugbox_mesh_peers_failing 1\n"));
+        assert!(
+            text.contains("debugbox_mesh_all_rtt_seconds_count 149\n"),
+            "{text}"
+        );
     }
 }

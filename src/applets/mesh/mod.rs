@@ -37,7 +37,7 @@ pub fn run(args: &[OsString]) -> Result<i32> {
     };
     crate::sys::process::ignore_sigpipe();
     match cfg {
-        cli::Config::Agent(a) => agent::run(a),
+        cli::Config::Agent(a) => agent::run(*a),
         cli::Config::Status(s) => status::run(&s),
     }
 }

@@ -63,6 +63,8 @@ pub struct State {
     pub targets: Vec<Named>,
     /// (check, passed) → probes.
     pub probes_total: BTreeMap<(&'static str, bool), u64>,
+    /// TCP connect times to every peer together (the per-peer ones stop at some size).
+    pub all_rtt: Histogram,
 }
 
 impl State {
@@ -78,6 +80,7 @@ impl State {
             dns: None,
             targets: Vec::new(),
             probes_total: BTreeMap::new(),
+            all_rtt: Histogram::default(),
         }
     }
 
@@ -128,6 +131,7 @@ impl State {
         }
         if let Some(ms) = outcome.checks.tcp.as_ref().and_then(|c| c.ms) {
             p.rtt.observe(ms / 1000.0);
+            self.all_rtt.observe(ms / 1000.0);
         }
         if let Some(h) = outcome.health {
             // Names come from the peer: kept short so a hostile one cannot grow the state.

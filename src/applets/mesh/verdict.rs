@@ -98,7 +98,7 @@ pub fn nodes(m: &Merged) -> Vec<Node> {
         });
     }
     let mut out: Vec<Node> = by_addr.into_values().collect();
-    out.sort_by(|a, b| natural(&a.name).cmp(&natural(&b.name)));
+    out.sort_by_key(|n| natural(&n.name));
     out
 }
 
@@ -279,7 +279,9 @@ fn dns(m: &Merged, name: &dyn Fn(IpAddr) -> String) -> Option<Finding> {
 }
 
 fn targets(m: &Merged, name: &dyn Fn(IpAddr) -> String) -> Vec<Finding> {
-    let mut by_target: BTreeMap<&str, (usize, Vec<(IpAddr, &Named)>)> = BTreeMap::new();
+    // Per target: how many nodes checked it, and the failing ones.
+    type Failing<'a> = Vec<(IpAddr, &'a Named)>;
+    let mut by_target: BTreeMap<&str, (usize, Failing)> = BTreeMap::new();
     for v in &m.views {
         for t in &v.targets {
             let e = by_target.entry(t.name.as_str()).or_default();
@@ -716,8 +718,9 @@ mod tests {
 
     #[test]
     fn links_between_zones_or_subnets_name_the_group() {
-        let across =
-            |a: usize, b: usize| ((a <= 4) != (b <= 4) && (a + b) % 2 == 0).then_some("timeout");
+        let across = |a: usize, b: usize| {
+            ((a <= 4) != (b <= 4) && (a + b).is_multiple_of(2)).then_some("timeout")
+        };
         let v = judge(&mesh(8, true, across, &[]));
         assert_eq!(factors(&v), vec![("zone", "zone a".into())]);
         let v = judge(&mesh(8, false, across, &[]));
