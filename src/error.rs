@@ -20,6 +20,38 @@ pub enum Parsed<T> {
     Version,
 }
 
+impl<T> Parsed<T> {
+    /// The configuration to run with, or None once the help or the version line (made by
+    /// `version`) was printed: every applet's run() opens with this.
+    pub fn or_print(self, version: impl FnOnce() -> String) -> Result<Option<T>> {
+        match self {
+            Parsed::Run(c) => Ok(Some(c)),
+            Parsed::Help(h) => crate::output::print(&h).map(|_| None),
+            Parsed::Version => crate::output::print(&version()).map(|_| None),
+        }
+    }
+}
+
+/// An applet's arguments (its name first) through clap: the matches to read, or what to print
+/// instead (the help, or the version when the command has a set `version` flag), or the
+/// one-line usage error that `usage` makes of clap's message.
+pub fn clap_matches<T>(
+    cmd: clap::Command,
+    argv: impl IntoIterator<Item = std::ffi::OsString>,
+    usage: impl FnOnce(String) -> Error,
+) -> Result<std::result::Result<clap::ArgMatches, Parsed<T>>> {
+    match cmd.try_get_matches_from(argv) {
+        Ok(m) if matches!(m.try_get_one::<bool>("version"), Ok(Some(true))) => {
+            Ok(Err(Parsed::Version))
+        }
+        Ok(m) => Ok(Ok(m)),
+        Err(e) => match ClapEnd::of(&e) {
+            ClapEnd::Help(text) => Ok(Err(Parsed::Help(text))),
+            ClapEnd::Usage(line) => Err(usage(line)),
+        },
+    }
+}
+
 /// An OS error as the C tools print it: `Connection refused`, without Rust's ` (os error 111)`.
 pub fn os_text(e: &std::io::Error) -> String {
     let s = e.to_string();
@@ -150,6 +182,39 @@ mod tests {
         assert!(
             matches!(ClapEnd::of(&cmd().try_get_matches_from(["x", "--help"]).unwrap_err()), ClapEnd::Help(t) if t.contains("--n"))
         );
+    }
+
+    #[test]
+    fn clap_matches_gives_matches_help_version_or_one_usage_line() {
+        let cmd = || {
+            clap::Command::new("x")
+                .disable_version_flag(true)
+                .arg(
+                    clap::Arg::new("version")
+                        .long("version")
+                        .action(clap::ArgAction::SetTrue),
+                )
+                .arg(
+                    clap::Arg::new("n")
+                        .long("n")
+                        .value_parser(clap::value_parser!(u8)),
+                )
+        };
+        let run = |args: &[&str]| {
+            let argv = std::iter::once("x")
+                .chain(args.iter().copied())
+                .map(std::ffi::OsString::from);
+            clap_matches::<()>(cmd(), argv, |line| Error::usage(line).hint("x --help"))
+        };
+        let m = run(&["--n", "3"]).unwrap().unwrap();
+        assert_eq!(m.get_one::<u8>("n"), Some(&3));
+        assert!(matches!(run(&["--version"]), Ok(Err(Parsed::Version))));
+        assert!(matches!(run(&["--help"]), Ok(Err(Parsed::Help(t))) if t.contains("--n")));
+        let e = run(&["--n", "300"]).unwrap_err();
+        assert_eq!((e.code, e.hint.as_deref()), (EXIT_USAGE, Some("x --help")));
+        assert!(!e.message.contains('\n'));
+        let printed = Parsed::Run(7).or_print(|| "v\n".into()).unwrap();
+        assert_eq!(printed, Some(7));
     }
 
     #[test]

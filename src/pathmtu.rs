@@ -234,22 +234,24 @@ fn by_icmp(ip: IpAddr, mtu: usize, deadline: Instant) -> Option<(Outcome, Outcom
     Some((small, large))
 }
 
+/// A check of web2 (10.244.2.10) at a 1500-byte MTU over ICMP, for tests of what reads checks.
+#[cfg(test)]
+pub fn check_of(small: Outcome, large: Outcome) -> MtuCheck {
+    MtuCheck {
+        address: "10.244.2.10".into(),
+        label: "web2".into(),
+        via: "icmp",
+        mtu: 1500,
+        large_size: 1500,
+        small_size: 84,
+        small,
+        large,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check_of(small: Outcome, large: Outcome) -> MtuCheck {
-        MtuCheck {
-            address: "10.244.2.10".into(),
-            label: "web2".into(),
-            via: "icmp",
-            mtu: 1500,
-            large_size: 1500,
-            small_size: 84,
-            small,
-            large,
-        }
-    }
 
     #[test]
     fn small_passing_and_large_lost_is_a_black_hole() {

@@ -1,7 +1,7 @@
 //! curl's flags -> a typed configuration. Pure, except that `-K` config files and `-w @file`
 //! are read here (bounded in size), as curl reads them while parsing its options.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -777,18 +777,10 @@ fn write_out(m: &ArgMatches) -> Result<Option<String>> {
 pub fn parse(args: &[OsString]) -> Result<Parsed<Box<Config>>> {
     let args = expand_config(args, 0)?;
     let argv = std::iter::once(OsString::from("curl")).chain(args);
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, bad)? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => Err(bad(line)),
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     one_method(&m).map_err(|e| {
         // -s mutes curl's warnings; the exit code stays.
         if m.get_flag("silent") {

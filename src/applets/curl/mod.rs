@@ -16,8 +16,7 @@ pub mod output;
 pub mod request;
 pub mod transfer;
 
-use crate::error::{Parsed, Result};
-use crate::output as out;
+use crate::error::Result;
 use cli::Config;
 use codes::{Code, CurlError};
 use std::ffi::OsString;
@@ -29,19 +28,11 @@ pub use cli::command;
 
 pub fn run(args: &[OsString]) -> Result<i32> {
     crate::sys::process::ignore_sigpipe();
-    let cfg = match cli::parse(args)? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            out::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            out::print(&format!(
+    let Some(cfg) = cli::parse(args)?.or_print(|| format!(
                 "curl 7.88.1-compatible (debugbox {}) rustls\nProtocols: http https\nFeatures: alt-svc HTTPS-proxy IPv6 libz SSL UnixSockets\n",
                 env!("CARGO_PKG_VERSION")
-            ))?;
-            return Ok(0);
-        }
+            ))? else {
+        return Ok(0);
     };
     let mut session = match Session::new(&cfg) {
         Ok(s) => s,

@@ -1,7 +1,7 @@
 //! diagnose's flags and the forms TARGET takes: `svc`, `svc.ns`, `svc.ns.svc[.DOMAIN]`, any of
 //! those with `:port`, a URL, an `IP:port` (or `[IPv6]:port`), or another host name.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use clap::{Arg, ArgAction, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -124,14 +124,9 @@ fn usage(msg: impl Into<String>) -> Error {
 
 pub fn parse(args: &[OsString]) -> Result<Parsed<Options>> {
     let argv = std::iter::once(OsString::from("diagnose")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, usage)? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => Err(usage(line)),
-            };
-        }
+        Err(p) => return Ok(p),
     };
     let target_text = m.get_one::<String>("target").cloned().unwrap_or_default();
     let mut target = parse_target(&target_text).map_err(usage)?;

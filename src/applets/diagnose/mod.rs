@@ -19,7 +19,7 @@ mod walk;
 use crate::dns;
 use crate::dns::conf::ResolvConf;
 use crate::dns::hosts::Hosts;
-use crate::error::{EXIT_FAIL, Parsed, Result};
+use crate::error::{EXIT_FAIL, Result};
 use crate::here;
 use crate::output;
 use crate::probe::Probe;
@@ -39,19 +39,10 @@ pub use cli::command;
 const WORKERS: usize = 32;
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let opts = match cli::parse(args)? {
-        Parsed::Run(o) => o,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!(
-                "diagnose from debugbox {}\n",
-                env!("CARGO_PKG_VERSION")
-            ))?;
-            return Ok(0);
-        }
+    let Some(opts) = cli::parse(args)?
+        .or_print(|| format!("diagnose from debugbox {}\n", env!("CARGO_PKG_VERSION")))?
+    else {
+        return Ok(0);
     };
     let given = match &opts.objects {
         None => None,

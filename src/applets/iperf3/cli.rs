@@ -2,7 +2,7 @@
 
 use super::proto;
 use super::units::{parse_rate, parse_size};
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use clap::{Arg, ArgAction, Command};
 use std::ffi::OsString;
 use std::time::Duration;
@@ -114,20 +114,12 @@ fn number<T: std::str::FromStr>(v: &str, what: &str) -> Result<T> {
 
 pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("iperf3")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, |line| {
+        Error::usage(line).hint("iperf3 [-s|-c host] [options]")
+    })? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => {
-                    Err(Error::usage(line).hint("iperf3 [-s|-c host] [options]"))
-                }
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     let get = |k: &str| m.get_one::<String>(k).map(String::as_str);
     let mode = match (m.get_flag("server"), get("client")) {
         (true, Some(_)) => {

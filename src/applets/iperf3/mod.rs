@@ -14,8 +14,7 @@ mod server;
 mod session;
 pub mod units;
 
-use crate::error::{Parsed, Result};
-use crate::output;
+use crate::error::Result;
 use cli::Mode;
 use std::ffi::OsString;
 
@@ -29,16 +28,8 @@ pub fn version_line() -> String {
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let cfg = match cli::parse(args)? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!("{}\n", version_line()))?;
-            return Ok(0);
-        }
+    let Some(cfg) = cli::parse(args)?.or_print(|| format!("{}\n", version_line()))? else {
+        return Ok(0);
     };
     crate::sys::process::ignore_sigpipe();
     Ok(match &cfg.mode {

@@ -1,7 +1,7 @@
 //! `mesh`'s command line: the agent's flags, and `mesh status --from URL`. Pure: arguments in,
 //! a typed configuration out.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
 use std::net::{IpAddr, SocketAddr};
@@ -111,18 +111,12 @@ fn ip_list(v: &str) -> Result<Vec<IpAddr>> {
 
 pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("mesh")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, |line| {
+        Error::usage(line).hint("mesh --help")
+    })? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => Err(Error::usage(line).hint("mesh --help")),
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     if let Some(s) = m.subcommand_matches("status") {
         return Ok(Parsed::Run(Config::Status(Status {
             from: s.get_one::<String>("from").cloned().unwrap_or_default(),

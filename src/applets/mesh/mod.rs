@@ -17,23 +17,16 @@ mod state;
 mod status;
 pub mod verdict;
 
-use crate::error::{Parsed, Result};
-use crate::output;
+use crate::error::Result;
 use std::ffi::OsString;
 
 pub use cli::command;
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let cfg = match cli::parse(args)? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!("debugbox mesh {}\n", env!("CARGO_PKG_VERSION")))?;
-            return Ok(0);
-        }
+    let Some(cfg) =
+        cli::parse(args)?.or_print(|| format!("debugbox mesh {}\n", env!("CARGO_PKG_VERSION")))?
+    else {
+        return Ok(0);
     };
     crate::sys::process::ignore_sigpipe();
     match cfg {

@@ -1,6 +1,6 @@
 //! `mtr` flags (mtr 0.95, report mode) -> a typed configuration. Pure.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -78,18 +78,12 @@ fn value<T: std::str::FromStr>(m: &ArgMatches, id: &str, what: &str) -> Result<O
 
 pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("mtr")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, |line| {
+        Error::usage(line).hint("mtr --help")
+    })? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => Err(Error::usage(line).hint("mtr --help")),
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     let Some(target) = m.get_one::<String>("hostname").cloned() else {
         return Err(Error::usage("no hostname given").hint("mtr -r [options] hostname"));
     };

@@ -7,7 +7,7 @@
 pub mod cli;
 pub mod model;
 
-use crate::error::{EXIT_FAIL, Error, Parsed, Result, os_text};
+use crate::error::{EXIT_FAIL, Error, Result, os_text};
 use crate::output;
 use crate::sys::process;
 use crate::trace::probers::{self, IcmpProber, TcpProber, UdpProber};
@@ -99,19 +99,14 @@ fn round(
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let cfg = match cli::parse(args, process::is_root())? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!(
-                "mtr from debugbox {} (mtr 0.95 report compatible)\n",
-                env!("CARGO_PKG_VERSION")
-            ))?;
-            return Ok(0);
-        }
+    let Some(cfg) = cli::parse(args, process::is_root())?.or_print(|| {
+        format!(
+            "mtr from debugbox {} (mtr 0.95 report compatible)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    })?
+    else {
+        return Ok(0);
     };
     let dst = trace::resolve(&cfg.target, cfg.v6, false)?;
     let v6 = dst.is_ipv6();

@@ -8,7 +8,7 @@
 pub mod cli;
 
 use crate::dns::{self, Resolver, SocketTransport};
-use crate::error::{EXIT_FAIL, Error, Parsed, Result, os_text};
+use crate::error::{EXIT_FAIL, Error, Result, os_text};
 use crate::services::Services;
 use crate::sys::sock::{self, Local, Relay};
 use clap::{Arg, ArgAction, Command};
@@ -149,16 +149,10 @@ pub fn run(args: &[OsString]) -> Result<i32> {
         })
         .collect::<Result<_>>()?;
     let services = Services::system();
-    let cfg = match cli::parse(&args, &services)? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            crate::output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            crate::output::print(&format!("nc from debugbox {}\n", env!("CARGO_PKG_VERSION")))?;
-            return Ok(0);
-        }
+    let Some(cfg) = cli::parse(&args, &services)?
+        .or_print(|| format!("nc from debugbox {}\n", env!("CARGO_PKG_VERSION")))?
+    else {
+        return Ok(0);
     };
     let mut ctx = Ctx {
         cfg,

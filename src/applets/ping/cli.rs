@@ -1,6 +1,6 @@
 //! `ping` flags (iputils) -> a typed configuration. Pure.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use crate::sys::icmp::SocketKind;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
@@ -114,18 +114,12 @@ fn seconds(m: &ArgMatches, id: &str, flag: &str, what: &str) -> Result<Option<Du
 
 pub fn parse(args: &[OsString], is_root: bool) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("ping")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, |line| {
+        Error::usage(line).hint("ping -h")
+    })? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => Err(Error::usage(line).hint("ping -h")),
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     let Some(target) = m.get_one::<String>("destination").cloned() else {
         return Err(Error::usage("usage error: Destination address required")
             .hint("ping [options] <destination>"));

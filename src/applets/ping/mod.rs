@@ -10,7 +10,7 @@ pub mod model;
 pub mod parse;
 
 use crate::dns::{self, Resolver};
-use crate::error::{EXIT_FAIL, Parsed, os_text};
+use crate::error::{EXIT_FAIL, os_text};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::sys::icmp::{IcmpSocket, SocketKind};
@@ -492,19 +492,10 @@ fn open_error(e: crate::sys::icmp::OpenError, v6: bool) -> Error {
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let cfg = match cli::parse(args, process::is_root())? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!(
-                "ping from debugbox {}\n",
-                env!("CARGO_PKG_VERSION")
-            ))?;
-            return Ok(0);
-        }
+    let Some(cfg) = cli::parse(args, process::is_root())?
+        .or_print(|| format!("ping from debugbox {}\n", env!("CARGO_PKG_VERSION")))?
+    else {
+        return Ok(0);
     };
     // An IPv6 zone (`fe80::1%eth0`) must name an interface, as getaddrinfo checks.
     let zone = match cfg.target.split_once('%') {

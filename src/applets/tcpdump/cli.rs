@@ -1,6 +1,6 @@
 //! `tcpdump` flags (tcpdump 4.99) -> a typed configuration. Pure.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use clap::{Arg, ArgAction, Command};
 use std::ffi::OsString;
 use std::net::IpAddr;
@@ -104,18 +104,12 @@ fn number(v: &str, what: &str, max: u64) -> Result<u64> {
 
 pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("tcpdump")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, |line| {
+        Error::usage(line).hint("tcpdump --help")
+    })? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => Err(Error::usage(line).hint("tcpdump --help")),
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     let count = match m.get_one::<String>("count") {
         Some(v) => match number(v, "packet count", i32::MAX as u64)? {
             0 => return Err(Error::usage(format!("invalid packet count {v}"))),

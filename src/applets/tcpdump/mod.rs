@@ -12,7 +12,7 @@ pub mod filter;
 pub mod model;
 pub mod pcap;
 
-use crate::error::{EXIT_USAGE, Error, Parsed, Result, os_text};
+use crate::error::{EXIT_USAGE, Error, Result, os_text};
 use crate::output;
 use crate::services::Services;
 use crate::sys::capture::{self, Capture, Meta, PACKET_OUTGOING};
@@ -297,19 +297,14 @@ fn quiet_pipe(e: io::Error) -> Result<()> {
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let cfg = match cli::parse(args)? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!(
-                "tcpdump version {VERSION} (debugbox {})\n",
-                env!("CARGO_PKG_VERSION")
-            ))?;
-            return Ok(0);
-        }
+    let Some(cfg) = cli::parse(args)?.or_print(|| {
+        format!(
+            "tcpdump version {VERSION} (debugbox {})\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    })?
+    else {
+        return Ok(0);
     };
     crate::sys::process::ignore_sigpipe();
     if cfg.list_interfaces {

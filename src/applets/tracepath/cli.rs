@@ -1,6 +1,6 @@
 //! `tracepath` flags (iputils 20221126) -> a typed configuration. Pure.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use clap::{Arg, ArgAction, Command};
 use std::ffi::OsString;
 
@@ -48,20 +48,12 @@ fn ranged(v: &str, min: i64, max: i64) -> Result<i64> {
 
 pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("tracepath")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, |line| {
+        Error::usage(line).hint("tracepath [options] <destination>")
+    })? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => {
-                    Err(Error::usage(line).hint("tracepath [options] <destination>"))
-                }
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     if m.get_flag("ipv4") && m.get_flag("ipv6") {
         return Err(Error::usage("Only one -4 or -6 option may be specified"));
     }

@@ -6,7 +6,7 @@
 pub mod cli;
 pub mod model;
 
-use crate::error::{EXIT_FAIL, Error, Parsed, Result, os_text};
+use crate::error::{EXIT_FAIL, Error, Result, os_text};
 use crate::output;
 use crate::sys::errqueue::{Pmtudisc, QueuedError};
 use crate::sys::probe::UdpProbe;
@@ -298,19 +298,14 @@ impl<W: Write> Run<'_, W> {
 }
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let cfg = match cli::parse(args)? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!(
-                "tracepath from debugbox {} (iputils 20221126 compatible)\n",
-                env!("CARGO_PKG_VERSION")
-            ))?;
-            return Ok(0);
-        }
+    let Some(cfg) = cli::parse(args)?.or_print(|| {
+        format!(
+            "tracepath from debugbox {} (iputils 20221126 compatible)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    })?
+    else {
+        return Ok(0);
     };
     let dst = trace::resolve(&cfg.target, cfg.v6, false)?;
     let v6 = dst.is_ipv6();

@@ -1,6 +1,6 @@
 //! `traceroute` flags (Debian's traceroute 2.1) -> a typed configuration. Pure.
 
-use crate::error::{ClapEnd, Error, Parsed, Result};
+use crate::error::{Error, Parsed, Result};
 use crate::trace::Plan;
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use std::ffi::OsString;
@@ -96,18 +96,12 @@ fn wait_specs(text: &str, plan: &mut Plan) -> Result<()> {
 
 pub fn parse(args: &[OsString]) -> Result<Parsed<Config>> {
     let argv = std::iter::once(OsString::from("traceroute")).chain(args.iter().cloned());
-    let m = match command().try_get_matches_from(argv) {
+    let m = match crate::error::clap_matches(command(), argv, |line| {
+        Error::usage(line).hint("traceroute --help")
+    })? {
         Ok(m) => m,
-        Err(e) => {
-            return match ClapEnd::of(&e) {
-                ClapEnd::Help(text) => Ok(Parsed::Help(text)),
-                ClapEnd::Usage(line) => Err(Error::usage(line).hint("traceroute --help")),
-            };
-        }
+        Err(p) => return Ok(p),
     };
-    if m.get_flag("version") {
-        return Ok(Parsed::Version);
-    }
     let Some(target) = m.get_one::<String>("host").cloned() else {
         return Err(
             Error::usage("Specify \"host\" missing argument.").hint("traceroute [options] host")

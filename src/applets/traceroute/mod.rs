@@ -7,7 +7,7 @@ pub mod cli;
 pub mod model;
 
 use crate::dns;
-use crate::error::{EXIT_FAIL, Error, Parsed, Result, os_text};
+use crate::error::{EXIT_FAIL, Error, Result, os_text};
 use crate::output;
 use crate::sys::process;
 use crate::trace::probers::{self, IcmpProber, TcpProber, UdpProber};
@@ -20,19 +20,14 @@ use std::net::{IpAddr, SocketAddr};
 pub use cli::command;
 
 pub fn run(args: &[OsString]) -> Result<i32> {
-    let cfg = match cli::parse(args)? {
-        Parsed::Run(c) => c,
-        Parsed::Help(h) => {
-            output::print(&h)?;
-            return Ok(0);
-        }
-        Parsed::Version => {
-            output::print(&format!(
-                "traceroute from debugbox {} (traceroute 2.1 compatible)\n",
-                env!("CARGO_PKG_VERSION")
-            ))?;
-            return Ok(0);
-        }
+    let Some(cfg) = cli::parse(args)?.or_print(|| {
+        format!(
+            "traceroute from debugbox {} (traceroute 2.1 compatible)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    })?
+    else {
+        return Ok(0);
     };
     // traceroute takes IPv4 when a name has both, unless told otherwise.
     let dst = trace::resolve(&cfg.target, cfg.v6, true)?;
