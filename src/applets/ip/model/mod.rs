@@ -89,11 +89,34 @@ pub use printed::*;
 pub use route::*;
 pub use stats::*;
 
+/// `{n:>width$}` without the formatting machinery: `ip -s` prints a dozen counters a link,
+/// tens of thousands on a big node.
+pub(super) fn push_right(out: &mut String, width: usize, n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    let len = digits.len() - i;
+    for _ in len..width {
+        out.push(' ');
+    }
+    // ASCII digits: always UTF-8.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or("0"));
+}
+
 pub(super) fn write_num(out: &mut String, width: usize, count: u64, layout: &Layout) {
     // iproute2's print_num: "%*llu " or, with -h, a scaled value with 2 significant decimals.
     let base: u64 = if layout.iec { 1024 } else { 1000 };
     if !layout.human || count < base {
-        let _ = write!(out, "{count:>width$} ");
+        push_right(out, width, count);
+        out.push(' ');
         return;
     }
     let prefixes = b"kMGTPE";
@@ -159,6 +182,22 @@ pub fn fmt_g(v: f64) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn numbers_right_aligned_as_format_does() {
+        for (w, n) in [
+            (0, 0u64),
+            (7, 0),
+            (10, 1234567),
+            (3, 123456),
+            (20, u64::MAX),
+            (1, 9),
+        ] {
+            let mut a = String::new();
+            super::push_right(&mut a, w, n);
+            assert_eq!(a, format!("{n:>w$}"));
+        }
+    }
+
     use super::*;
 
     fn lo() -> LinkView {
