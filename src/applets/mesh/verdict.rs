@@ -385,23 +385,34 @@ fn link_findings(
 ) -> Vec<Finding> {
     let mut out = Vec::new();
     while !bad.is_empty() {
-        if let Some(f) = pair_finding(&bad, edges, name) {
+        if let Some(f) = pair_finding(&bad, missing, name) {
             out.push(f);
             break;
         }
-        // The node most bad edges touch, if it explains itself (every probe into it fails) or
-        // all that is left.
+        // The node that best explains what is left: one every bad edge touches, then one that
+        // every probe into it failed, then one whose view is missing, then the most touched.
+        let count = |f: &dyn Fn(&Edge) -> bool| edges.iter().filter(|e| f(e)).count();
         let mut touches: BTreeMap<IpAddr, usize> = BTreeMap::new();
         for e in &bad {
             *touches.entry(e.from).or_default() += 1;
             *touches.entry(e.to).or_default() += 1;
         }
-        let (x, _) = touches
+        let rank = |x: IpAddr, n: usize| {
+            let into = count(&|e| e.to == x);
+            let into_bad = count(&|e| e.to == x && !e.link.ok());
+            (
+                bad.iter().all(|e| e.from == x || e.to == x),
+                into > 0 && into_bad == into,
+                missing.contains(&x),
+                n,
+                std::cmp::Reverse(x),
+            )
+        };
+        let x = touches
             .iter()
-            .max_by_key(|(a, n)| (**n, std::cmp::Reverse(**a)))
-            .map(|(a, n)| (*a, *n))
-            .unwrap_or((bad[0].to, 0));
-        let count = |f: &dyn Fn(&Edge) -> bool| edges.iter().filter(|e| f(e)).count();
+            .max_by_key(|(a, n)| rank(**a, **n))
+            .map(|(a, _)| *a)
+            .unwrap_or(bad[0].to);
         let in_total = count(&|e| e.to == x);
         let in_bad = count(&|e| e.to == x && !e.link.ok());
         let out_total = count(&|e| e.from == x);
@@ -431,20 +442,18 @@ fn link_findings(
     out
 }
 
-/// All bad edges between the same two nodes, each of which reaches others: that link.
-fn pair_finding(bad: &[&Edge], edges: &[Edge], name: &dyn Fn(IpAddr) -> String) -> Option<Finding> {
+/// All bad edges between the same two nodes, both of which answer for their view: that link.
+/// (Every other link of theirs passes, or was not probed yet; a node whose view is missing is
+/// better explained as that node.)
+fn pair_finding(
+    bad: &[&Edge],
+    missing: &BTreeSet<IpAddr>,
+    name: &dyn Fn(IpAddr) -> String,
+) -> Option<Finding> {
     let first = bad.first()?;
     let (a, b) = (first.from, first.to);
     let same = |e: &&Edge| (e.from == a && e.to == b) || (e.from == b && e.to == a);
-    if !bad.iter().all(same) {
-        return None;
-    }
-    let other_ok = |x: IpAddr| {
-        edges
-            .iter()
-            .any(|e| (e.from == x || e.to == x) && !same(&e) && e.link.ok())
-    };
-    if !other_ok(a) || !other_ok(b) {
+    if !bad.iter().all(same) || missing.contains(&a) || missing.contains(&b) {
         return None;
     }
     let both = bad.iter().any(|e| e.from == b);
@@ -457,7 +466,7 @@ fn pair_finding(bad: &[&Edge], edges: &[Edge], name: &dyn Fn(IpAddr) -> String) 
             name(b)
         ),
         message: format!(
-            "the link between {} and {} fails ({}) while both reach every other node: a firewall or policy rule, or a route, between these two",
+            "the link between {} and {} fails ({}) while every other link of theirs passes: a firewall or policy rule, or a route, between these two",
             name(a),
             name(b),
             if both { "both ways" } else { "one way" }
@@ -477,7 +486,25 @@ fn node_finding(
     let n = name(x);
     let in_all = in_total > 0 && in_bad == in_total;
     let out_all = view_missing || (out_total > 0 && out_bad == out_total);
+    // Every probe into it that ran ICMP got an echo back: the node is there, its agent is not.
+    let into: Vec<&&Edge> = mine.iter().filter(|e| e.to == x).collect();
+    let pings = !into.is_empty()
+        && into
+            .iter()
+            .all(|e| e.link.checks.icmp.as_ref().is_some_and(|c| c.ok));
     let (factor, message) = match (in_all, out_all) {
+        (true, true) if pings => (
+            "node",
+            format!(
+                "node {n}: it answers ICMP, but no node reaches its agent ({in_bad}/{in_total}: {}){}: the agent is down, or a firewall or policy drops its port",
+                into[0].link.reason,
+                if view_missing {
+                    ", and its own view does not answer"
+                } else {
+                    ""
+                }
+            ),
+        ),
         (true, true) => (
             "node",
             format!(
@@ -691,6 +718,33 @@ mod tests {
         assert_eq!(
             factors(&judge(&mesh(8, false, one, &[]))),
             vec![("link", "node3 -> node6".into())]
+        );
+    }
+
+    #[test]
+    fn in_a_mesh_of_two_one_failing_direction_is_the_link() {
+        let v = judge(&mesh(
+            2,
+            false,
+            |a, b| ((a, b) == (1, 2)).then_some("timeout"),
+            &[],
+        ));
+        assert_eq!(factors(&v), vec![("link", "node1 -> node2".into())]);
+    }
+
+    #[test]
+    fn a_node_that_pings_but_whose_agent_is_cut_off_is_that_node() {
+        // The demo's firewall: node2 drops TCP to its agent from node1; node1 cannot fetch
+        // node2's view either, so only node1's word is there.
+        let cut = |a, b| ((a, b) == (1, 2)).then_some("timeout");
+        let mut m = mesh(2, false, cut, &[2]);
+        m.views[0].links[0].checks.icmp = Some(Check::pass(0.1));
+        let v = judge(&m);
+        assert_eq!(factors(&v), vec![("node", "node2".into())]);
+        assert!(
+            v.findings[0].message.starts_with("node node2: it answers ICMP, but no node reaches its agent (1/1: timeout), and its own view does not answer"),
+            "{}",
+            v.findings[0].message
         );
     }
 
