@@ -5,10 +5,11 @@
 //! privilege, so everything here works as any user.
 
 use netlink_packet_core::{
-    NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    DecodeError, NLM_F_DUMP, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage, NetlinkPayload,
+    NlasIterator, ParseableParametrized,
 };
 use netlink_packet_route::address::AddressMessage;
-use netlink_packet_route::link::LinkMessage;
+use netlink_packet_route::link::{LinkAttribute, LinkHeader, LinkMessage};
 use netlink_packet_route::nsid::{NsidAttribute, NsidMessage};
 use netlink_packet_route::route::RouteMessage;
 use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
@@ -203,17 +204,22 @@ impl Rtnl {
     ) -> io::Result<()> {
         self.receive_raw(seq, |bytes| {
             let raw_name = patch_names(bytes);
-            let len = match trim {
-                Trim::Nothing => bytes.len(),
-                Trim::Link { af_spec } => trim_link(bytes, af_spec),
-            };
-            let bytes = &bytes[..len];
-            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(|e| {
+            let undecodable = |e: DecodeError| {
                 io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!("cannot decode netlink message: {e}"),
                 )
-            })?;
+            };
+            if let Trim::Link(keep) = trim
+                && let Some(link) = decode_link(bytes, keep)
+            {
+                return on_msg(
+                    RouteNetlinkMessage::NewLink(link.map_err(undecodable)?),
+                    raw_name,
+                );
+            }
+            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes)
+                .map_err(undecodable)?;
             match msg.payload {
                 NetlinkPayload::InnerMessage(inner) => on_msg(inner, raw_name),
                 _ => Ok(true),
@@ -455,53 +461,101 @@ fn link_name_of(msg: &[u8]) -> Option<LinkName> {
     })
 }
 
-/// What may be cut out of answers before they are decoded: attributes the caller never reads
-/// cost the decoder (netlink-packet-route parses every nested one) a fifth of a big link dump.
+/// What of each answer the caller reads: attributes it never reads are not decoded at all
+/// (netlink-packet-route decodes every nested one; that was a fifth of a big link dump's time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trim {
     Nothing,
-    /// In RTM_NEWLINK answers: IFLA_STATS when IFLA_STATS64 is there too (the same counters
-    /// in 32 bits), and IFLA_AF_SPEC (per-family settings: only `ip -d` shows one) when
-    /// `af_spec`.
-    Link {
-        af_spec: bool,
-    },
+    /// RTM_NEWLINK answers keep only these attributes (and IFLA_STATS, the 32-bit counters,
+    /// only when IFLA_STATS64 is not there too).
+    Link(LinkKeep),
 }
 
-const IFLA_STATS: u16 = 7;
-const IFLA_STATS64: u16 = 23;
-const IFLA_AF_SPEC: u16 = 26;
+/// A set of link attribute kinds (IFLA_*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LinkKeep(u128);
 
-/// Cut those attributes out of a RTM_NEWLINK message in place (the rest moves down, the
-/// header's length follows); returns the message's new length. Other messages stay whole.
-pub fn trim_link(msg: &mut [u8], af_spec: bool) -> usize {
-    let kind = match (msg.get(4), msg.get(5)) {
-        (Some(a), Some(b)) => u16::from_ne_bytes([*a, *b]),
-        _ => return msg.len(),
-    };
-    if kind != RTM_NEWLINK || msg.len() < LINK_ATTRS {
-        return msg.len();
+impl LinkKeep {
+    /// Every attribute, the ones this crate does not know included.
+    pub const ALL: LinkKeep = LinkKeep(u128::MAX);
+    pub const ADDRESS: u16 = 1;
+    pub const BROADCAST: u16 = 2;
+    pub const IFNAME: u16 = 3;
+    pub const MTU: u16 = 4;
+    pub const LINK: u16 = 5;
+    pub const QDISC: u16 = 6;
+    pub const STATS: u16 = 7;
+    pub const MASTER: u16 = 10;
+    pub const TXQLEN: u16 = 13;
+    pub const OPERSTATE: u16 = 16;
+    pub const LINKMODE: u16 = 17;
+    pub const LINKINFO: u16 = 18;
+    pub const IFALIAS: u16 = 20;
+    pub const STATS64: u16 = 23;
+    pub const GROUP: u16 = 27;
+    pub const CARRIER_CHANGES: u16 = 35;
+    pub const LINK_NETNSID: u16 = 37;
+    pub const PROTO_DOWN: u16 = 39;
+    pub const PROP_LIST: u16 = 52;
+    pub const PERM_ADDRESS: u16 = 54;
+
+    pub fn of(kinds: &[u16]) -> Self {
+        kinds.iter().fold(LinkKeep(0), |k, n| k.with(*n))
     }
-    let attrs: Vec<(u16, std::ops::Range<usize>)> = link_attrs(msg)
-        .map(|(k, v)| (k, v.start - 4..((v.end + 3) & !3).min(msg.len())))
-        .collect();
-    let has64 = attrs.iter().any(|(k, _)| *k == IFLA_STATS64);
-    let cut = |k: u16| (k == IFLA_STATS && has64) || (k == IFLA_AF_SPEC && af_spec);
-    if !attrs.iter().any(|(k, _)| cut(*k)) {
-        return msg.len();
-    }
-    let mut w = LINK_ATTRS;
-    for (k, r) in attrs {
-        if cut(k) {
-            continue;
+
+    pub fn with(self, kind: u16) -> Self {
+        match 1u128.checked_shl(kind as u32) {
+            Some(bit) => LinkKeep(self.0 | bit),
+            None => self,
         }
-        let n = r.len();
-        msg.copy_within(r, w);
-        w += n;
     }
-    msg[..4].copy_from_slice(&(w as u32).to_ne_bytes());
-    w
+
+    pub fn keeps(self, kind: u16) -> bool {
+        match 1u128.checked_shl(kind as u32) {
+            Some(bit) => self.0 & bit != 0,
+            None => self == LinkKeep::ALL,
+        }
+    }
 }
+
+/// Decode a RTM_NEWLINK message's header and only the attributes `keep` names, each with
+/// netlink-packet-route's own decoder. None when `msg` is not RTM_NEWLINK.
+pub fn decode_link(msg: &[u8], keep: LinkKeep) -> Option<Result<LinkMessage, DecodeError>> {
+    let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
+    if kind != RTM_NEWLINK {
+        return None;
+    }
+    let body = msg.get(16..).unwrap_or(&[]);
+    Some((|| {
+        let mut l = LinkMessage::default();
+        l.header = LinkHeader::parse(body)?;
+        let family = l.header.interface_family;
+        let mut stats32 = None;
+        let mut has64 = false;
+        for nla in NlasIterator::new(body.get(LINK_HEADER_LEN..).unwrap_or(&[])) {
+            let nla = nla?;
+            let kind = nla.kind() & 0x3fff;
+            if !keep.keeps(kind) {
+                continue;
+            }
+            has64 |= kind == IFLA_STATS64;
+            if kind == IFLA_STATS {
+                stats32 = Some(l.attributes.len());
+            }
+            l.attributes
+                .push(LinkAttribute::parse_with_param(&nla, family)?);
+        }
+        if let Some(i) = stats32.filter(|_| has64) {
+            l.attributes.remove(i);
+        }
+        Ok(l)
+    })())
+}
+
+const IFLA_STATS: u16 = LinkKeep::STATS;
+const IFLA_STATS64: u16 = LinkKeep::STATS64;
+/// struct ifinfomsg.
+const LINK_HEADER_LEN: usize = LINK_ATTRS - 16;
 
 /// Make a message's names decodable: bytes that are not UTF-8 in a link's IFLA_IFNAME (and its
 /// alias and alternative names) or an address's IFA_LABEL become `?`, in place (netlink-packet-
@@ -585,17 +639,12 @@ mod tests {
         buf
     }
 
-    fn attrs_after_trim(bytes: &mut [u8], af_spec: bool) -> Vec<LinkAttribute> {
-        let n = trim_link(bytes, af_spec);
-        let m = NetlinkMessage::<RouteNetlinkMessage>::deserialize(&bytes[..n]).unwrap();
-        match m.payload {
-            NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(l)) => l.attributes,
-            other => panic!("{other:?}"),
-        }
+    fn kept(bytes: &[u8], keep: LinkKeep) -> Vec<LinkAttribute> {
+        decode_link(bytes, keep).unwrap().unwrap().attributes
     }
 
     #[test]
-    fn trimming_cuts_32_bit_stats_beside_64_bit_ones_and_af_spec_on_request() {
+    fn a_link_keeps_what_is_asked_and_no_32_bit_stats_beside_64_bit_ones() {
         let mut s64 = Stats64::default();
         s64.rx_packets = 5;
         let mut s32 = Stats::default();
@@ -608,11 +657,19 @@ mod tests {
             LinkAttribute::AfSpecUnspec(vec![]),
             LinkAttribute::TxQueueLen(1000),
         ];
-        let mut bytes = wire(full.clone());
-        let before = bytes.len();
-        let kept = attrs_after_trim(&mut bytes, true);
+        let bytes = wire(full.clone());
+        let m = decode_link(&bytes, LinkKeep::ALL).unwrap().unwrap();
+        assert_eq!(m.header.index, 7);
+        assert_eq!(m.attributes.len(), 5, "all but the 32-bit counters");
+        let printed = LinkKeep::of(&[
+            LinkKeep::IFNAME,
+            LinkKeep::MTU,
+            LinkKeep::STATS,
+            LinkKeep::STATS64,
+            LinkKeep::TXQLEN,
+        ]);
         assert_eq!(
-            kept,
+            kept(&bytes, printed),
             vec![
                 LinkAttribute::IfName("veth0".into()),
                 LinkAttribute::Mtu(1500),
@@ -620,34 +677,54 @@ mod tests {
                 LinkAttribute::TxQueueLen(1000),
             ]
         );
-        assert!(u32::from_ne_bytes(bytes[..4].try_into().unwrap()) < before as u32);
-        let mut bytes = wire(full.clone());
         assert_eq!(
-            attrs_after_trim(&mut bytes, false).len(),
-            5,
-            "AF_SPEC kept for -d"
+            kept(
+                &bytes,
+                LinkKeep::of(&[LinkKeep::IFNAME, LinkKeep::MTU, LinkKeep::STATS, LinkKeep::TXQLEN])
+            ),
+            vec![
+                LinkAttribute::IfName("veth0".into()),
+                LinkAttribute::Stats(s32),
+                LinkAttribute::Mtu(1500),
+                LinkAttribute::TxQueueLen(1000),
+            ],
+            "the 32-bit counters when the 64-bit ones are not read"
         );
         // Without 64-bit counters the 32-bit ones stay: they are all there is.
-        let mut bytes = wire(vec![
+        let bytes = wire(vec![
             LinkAttribute::Stats(Stats::default()),
             LinkAttribute::Mtu(9000),
         ]);
-        assert_eq!(attrs_after_trim(&mut bytes, true).len(), 2);
+        assert_eq!(kept(&bytes, LinkKeep::ALL).len(), 2);
+        assert!(LinkKeep::ALL.keeps(300) && !printed.keeps(300) && !printed.keeps(26));
+        // Other messages are not links.
+        let mut other = bytes.clone();
+        other[4] = 20;
+        assert!(decode_link(&other, LinkKeep::ALL).is_none());
     }
 
-    /// Messages come from the kernel, but the trimmer must hold on any bytes: never a panic,
-    /// never a longer message.
+    /// Messages come from the kernel, but the decoder must hold on any bytes: never a panic,
+    /// and keeping everything decodes what netlink-packet-route's whole-message decoder does.
     #[test]
-    fn trimming_any_bytes_never_panics() {
+    fn decoding_any_bytes_never_panics() {
         let sample = wire(vec![
             LinkAttribute::IfName("a".into()),
-            LinkAttribute::Stats(Stats::default()),
             LinkAttribute::Stats64(Stats64::default()),
+            LinkAttribute::Mtu(1500),
         ]);
+        let some = LinkKeep::of(&[LinkKeep::IFNAME, LinkKeep::STATS64]);
         crate::testing::check(&[&sample], 5000, |b| {
-            let mut m = b.to_vec();
-            let n = trim_link(&mut m, true);
-            assert!(n <= b.len());
+            let _ = decode_link(b, some);
+            if let Some(Ok(l)) = decode_link(b, LinkKeep::ALL)
+                && b.len() >= 4
+                && u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize == b.len()
+                && let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(b)
+                && let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(whole)) =
+                    m.payload
+                && !whole.attributes.iter().any(|a| matches!(a, LinkAttribute::Stats64(_)))
+            {
+                assert_eq!(l, whole);
+            }
         });
     }
 }

@@ -556,10 +556,9 @@ fn show_links(
             rtnl.request_each(RouteNetlinkMessage::GetLink(req), &mut each)
         }
         None => {
-            // What no form but -d prints is cut before decoding (a fifth of a big dump's time).
-            let trim = crate::sys::netlink::Trim::Link {
-                af_spec: opts.details == 0,
-            };
+            // Only what the form prints is decoded (decoding all was a fifth of a big dump's
+            // time).
+            let trim = crate::sys::netlink::Trim::Link(parse::link_keep(&opts, filter));
             rtnl.dump_each_trimmed(RouteNetlinkMessage::GetLink(req), trim, &mut each)
         }
     }

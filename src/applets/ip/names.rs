@@ -238,7 +238,9 @@ pub fn link_addr(addr: &[u8], link_type: u16) -> String {
         if i > 0 {
             s.push(':');
         }
-        s.push_str(&format!("{b:02x}"));
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
     }
     s
 }

@@ -4,6 +4,7 @@
 use super::cli::{AddrFilter, Family, NeighFilter, Opts, Prefix, RouteFilter, ip_bytes};
 use super::model::*;
 use super::names;
+use crate::sys::netlink::LinkKeep;
 use netlink_packet_route::AddressFamily;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
@@ -211,6 +212,42 @@ pub struct LinkShow<'a> {
     pub opts: &'a Opts,
     /// `ip link` (iproute2's do_link).
     pub link_mode: bool,
+}
+
+/// The link attributes `link_view`, `link_refs` and `link_passes` read for this form: in a
+/// dump only those are decoded. `-d` reads them all.
+pub fn link_keep(opts: &Opts, filter: &AddrFilter) -> LinkKeep {
+    if opts.details > 0 {
+        return LinkKeep::ALL;
+    }
+    let mut keep = LinkKeep::of(&[
+        LinkKeep::IFNAME,
+        LinkKeep::LINK,
+        LinkKeep::LINK_NETNSID,
+        LinkKeep::MTU,
+        LinkKeep::QDISC,
+        LinkKeep::MASTER,
+        LinkKeep::OPERSTATE,
+        LinkKeep::LINKMODE,
+        LinkKeep::GROUP,
+        LinkKeep::TXQLEN,
+        LinkKeep::ADDRESS,
+        LinkKeep::BROADCAST,
+        LinkKeep::PERM_ADDRESS,
+        LinkKeep::PROTO_DOWN,
+        LinkKeep::IFALIAS,
+        LinkKeep::PROP_LIST,
+    ]);
+    if opts.stats > 0 {
+        keep = keep
+            .with(LinkKeep::STATS)
+            .with(LinkKeep::STATS64)
+            .with(LinkKeep::CARRIER_CHANGES);
+    }
+    if filter.kind.is_some() {
+        keep = keep.with(LinkKeep::LINKINFO);
+    }
+    keep
 }
 
 pub fn link_view(l: &LinkMessage, show: LinkShow, names: &Names) -> Option<LinkView> {
