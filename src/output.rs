@@ -19,11 +19,22 @@ pub struct IprouteFormatter {
 }
 
 impl IprouteFormatter {
+    #[cfg(test)]
     pub fn new(pretty: bool) -> Self {
         IprouteFormatter {
             pretty,
             depth: 0,
             filled: Vec::new(),
+        }
+    }
+
+    /// The state after `[`: what an element of a streamed array is written with, so that it
+    /// comes out as it would inside the whole array.
+    fn inside_array(pretty: bool) -> Self {
+        IprouteFormatter {
+            pretty,
+            depth: 1,
+            filled: vec![true],
         }
     }
 
@@ -100,7 +111,9 @@ impl Formatter for IprouteFormatter {
     }
 }
 
-/// Serialize `value` the way iproute2's `-j` (and `-j -p`) does, with its trailing newline.
+/// Serialize `value` the way iproute2's `-j` (and `-j -p`) does, with its trailing newline: what
+/// `ArrayWriter` writes element by element, whole (the tests' reference).
+#[cfg(test)]
 pub fn iproute_json<T: Serialize + ?Sized>(value: &T, pretty: bool) -> String {
     let mut buf = Vec::new();
     let mut ser = serde_json::Serializer::with_formatter(&mut buf, IprouteFormatter::new(pretty));
@@ -120,6 +133,7 @@ pub struct ArrayWriter<W: Write> {
     pretty: bool,
     count: usize,
     text: String,
+    element: Vec<u8>,
 }
 
 impl<W: Write> ArrayWriter<W> {
@@ -130,6 +144,7 @@ impl<W: Write> ArrayWriter<W> {
             pretty,
             count: 0,
             text: String::with_capacity(4096),
+            element: Vec::with_capacity(4096),
         }
     }
 
@@ -139,30 +154,25 @@ impl<W: Write> ArrayWriter<W> {
         value: &T,
         render: impl FnOnce(&T, &mut String),
     ) -> io::Result<()> {
-        self.text.clear();
-        if self.json {
-            if self.count == 0 {
-                self.text.push_str(if self.pretty { "[ " } else { "[" });
-            } else {
-                self.text.push(',');
-            }
-            // The element as it would sit inside the array: serialize a one-element array
-            // and keep what is between its brackets.
-            let one = iproute_json(std::slice::from_ref(value), self.pretty);
-            let one = one.trim_end_matches('\n');
-            let inner = if self.pretty {
-                one.strip_prefix("[ ").and_then(|s| s.strip_suffix(" ]"))
-            } else {
-                one.strip_prefix('[').and_then(|s| s.strip_suffix(']'))
-            };
-            self.text.push_str(inner.unwrap_or(""));
+        let r = if self.json {
+            self.element.clear();
+            self.element.extend_from_slice(match (self.count, self.pretty) {
+                (0, true) => b"[ ",
+                (0, false) => b"[",
+                _ => b",",
+            });
+            let mut ser = serde_json::Serializer::with_formatter(
+                &mut self.element,
+                IprouteFormatter::inside_array(self.pretty),
+            );
+            value.serialize(&mut ser).map_err(io::Error::other)?;
+            self.out.write_all(&unraw(&self.element))
         } else {
+            self.text.clear();
             render(value, &mut self.text);
-        }
+            self.out.write_all(&raw_bytes(&self.text))
+        };
         self.count += 1;
-        let text = std::mem::take(&mut self.text);
-        let r = self.out.write_all(&raw_bytes(&text));
-        self.text = text;
         r
     }
 
@@ -206,11 +216,24 @@ pub fn raw_text(bytes: &[u8]) -> String {
 
 /// The bytes to write for `text`, with `raw_text`'s stand-ins turned back into bytes.
 pub fn raw_bytes(text: &str) -> std::borrow::Cow<'_, [u8]> {
+    unraw(text.as_bytes())
+}
+
+/// `raw_bytes` of UTF-8 text given as bytes.
+fn unraw(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    // The stand-ins (U+10FF80..U+10FFFF) all begin with the byte F4 in UTF-8: text without it
+    // (nearly all text) goes out as it is.
+    if !bytes.contains(&0xf4) {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return std::borrow::Cow::Borrowed(bytes);
+    };
     if !text
         .chars()
         .any(|c| (RAW_BASE + 0x80..=RAW_BASE + 0xff).contains(&(c as u32)))
     {
-        return std::borrow::Cow::Borrowed(text.as_bytes());
+        return std::borrow::Cow::Borrowed(bytes);
     }
     let mut out = Vec::with_capacity(text.len());
     for c in text.chars() {
@@ -361,11 +384,31 @@ mod tests {
     #[test]
     fn streamed_arrays_are_the_whole_array() {
         #[derive(Serialize)]
+        struct Inner {
+            x: u32,
+            y: Vec<u32>,
+        }
+        #[derive(Serialize)]
         struct V {
             a: u32,
             b: &'static str,
+            c: Vec<&'static str>,
+            d: Inner,
         }
-        let items = [V { a: 1, b: "x" }, V { a: 2, b: "y" }];
+        let items = [
+            V {
+                a: 1,
+                b: "x",
+                c: vec!["UP", "LOWER_UP"],
+                d: Inner { x: 3, y: vec![] },
+            },
+            V {
+                a: 2,
+                b: "y\u{10ffff}",
+                c: vec![],
+                d: Inner { x: 4, y: vec![5] },
+            },
+        ];
         for pretty in [false, true] {
             let mut buf = Vec::new();
             let mut w = ArrayWriter::new(&mut buf, true, pretty);

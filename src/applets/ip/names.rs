@@ -219,6 +219,25 @@ pub fn link_type(t: u16) -> String {
 }
 
 /// `ll_addr_n2a`: hardware addresses as colon hex, except tunnels whose "address" is an IP.
+/// An IPv4 address as `Ipv4Addr`'s Display writes it, without the formatting machinery (a
+/// big route dump writes a hundred thousand).
+pub fn ipv4_text(ip: std::net::Ipv4Addr) -> String {
+    let mut s = String::with_capacity(15);
+    for (i, o) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            s.push('.');
+        }
+        if o >= 100 {
+            s.push((b'0' + o / 100) as char);
+        }
+        if o >= 10 {
+            s.push((b'0' + o / 10 % 10) as char);
+        }
+        s.push((b'0' + o % 10) as char);
+    }
+    s
+}
+
 pub fn link_addr(addr: &[u8], link_type: u16) -> String {
     const TUNNEL: u16 = 768;
     const SIT: u16 = 776;
@@ -247,6 +266,24 @@ pub fn link_addr(addr: &[u8], link_type: u16) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn ipv4_text_is_display() {
+        for ip in [
+            [0, 0, 0, 0],
+            [255, 255, 255, 255],
+            [10, 0, 9, 100],
+            [1, 22, 199, 200],
+            [100, 64, 0, 10],
+        ] {
+            let ip = std::net::Ipv4Addr::from(ip);
+            assert_eq!(super::ipv4_text(ip), ip.to_string());
+        }
+        for n in (0..=u32::MAX).step_by(65_537) {
+            let ip = std::net::Ipv4Addr::from(n);
+            assert_eq!(super::ipv4_text(ip), ip.to_string());
+        }
+    }
+
     use super::*;
 
     #[test]

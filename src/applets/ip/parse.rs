@@ -26,7 +26,7 @@ const IFF_RUNNING: u32 = 0x40;
 /// node with thousands of links keeps a small table.
 #[derive(Debug, Default, Clone)]
 pub struct Names {
-    links: HashMap<u32, LinkEntry>,
+    links: HashMap<u32, LinkEntry, foldhash::fast::FixedState>,
     pub netns: Vec<(i32, String)>,
     /// `-N`: numbers instead of names for protocols, scopes, tables, types and groups.
     pub numeric: bool,
@@ -728,7 +728,7 @@ fn route_addr(a: &RouteAddress) -> Option<IpAddr> {
 
 fn route_addr_text(a: &RouteAddress) -> String {
     match a {
-        RouteAddress::Inet(ip) => ip.to_string(),
+        RouteAddress::Inet(ip) => names::ipv4_text(*ip),
         RouteAddress::Inet6(ip) => ip.to_string(),
         RouteAddress::Mpls(l) => format!("{}", l.label),
         RouteAddress::Other(b) => names::link_addr(b, 0),
