@@ -156,11 +156,12 @@ impl<W: Write> ArrayWriter<W> {
     ) -> io::Result<()> {
         let r = if self.json {
             self.element.clear();
-            self.element.extend_from_slice(match (self.count, self.pretty) {
-                (0, true) => b"[ ",
-                (0, false) => b"[",
-                _ => b",",
-            });
+            self.element
+                .extend_from_slice(match (self.count, self.pretty) {
+                    (0, true) => b"[ ",
+                    (0, false) => b"[",
+                    _ => b",",
+                });
             let mut ser = serde_json::Serializer::with_formatter(
                 &mut self.element,
                 IprouteFormatter::inside_array(self.pretty),

@@ -223,7 +223,9 @@ pub fn insecure_tls() -> Option<Arc<rustls::ClientConfig>> {
     tls::unverified().ok()
 }
 
-fn io_words(e: &io::Error) -> String {
+/// A socket error in a probe's words: "timed out" rather than the kernel's EINPROGRESS or
+/// EAGAIN story, "connection reset", else the system's text.
+pub fn io_words(e: &io::Error) -> String {
     if conn::is_timeout(e) {
         return "timed out".into();
     }

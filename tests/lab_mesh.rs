@@ -57,22 +57,12 @@ impl Mesh {
         br.ip("addr add 10.78.0.1/24 dev br0");
         let hosts: String = (0..N).map(|i| format!("{} mesh.lab\n", ip_of(i))).collect();
         std::fs::write(dir.join("hosts"), hosts).unwrap();
-        let r = in_netns(
+        start_dnsmasq(
             &br.0,
-            &[
-                "dnsmasq",
-                "--no-resolv",
-                "--no-hosts",
-                &format!("--addn-hosts={}/hosts", dir.display()),
-                "--listen-address=10.78.0.1",
-                "--bind-interfaces",
-                "-u",
-                "root",
-                &format!("--pid-file={}/dnsmasq.pid", dir.display()),
-            ]
-            .map(std::ffi::OsStr::new),
+            "10.78.0.1",
+            &[format!("--addn-hosts={}/hosts", dir.display())],
+            &dir,
         );
-        assert_eq!(r.code, 0, "dnsmasq: {}", r.stderr);
         let mut nodes = Vec::new();
         for i in 0..N {
             let n = Scratch::new("mn");

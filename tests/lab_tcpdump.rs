@@ -34,23 +34,15 @@ impl Net {
         let dir = std::env::temp_dir().join(format!("dbx-tcpdump-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let r = in_netns(
+        start_dnsmasq(
             &pod.0,
+            "10.77.0.2",
             &[
-                "dnsmasq",
-                "--no-resolv",
-                "--no-hosts",
-                "--address=/web.lab/10.77.0.2",
-                "--address=/web.lab/fd77::2",
-                "--listen-address=10.77.0.2",
-                "--bind-interfaces",
-                "-u",
-                "root",
-                &format!("--pid-file={}/dnsmasq.pid", dir.display()),
-            ]
-            .map(std::ffi::OsStr::new),
+                "--address=/web.lab/10.77.0.2".to_string(),
+                "--address=/web.lab/fd77::2".to_string(),
+            ],
+            &dir,
         );
-        assert_eq!(r.code, 0, "dnsmasq: {}", r.stderr);
         let banner = pod.spawn(&[
             "python3",
             "-u",

@@ -218,8 +218,8 @@ impl Rtnl {
                     raw_name,
                 );
             }
-            let msg = NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes)
-                .map_err(undecodable)?;
+            let msg =
+                NetlinkMessage::<RouteNetlinkMessage>::deserialize(bytes).map_err(undecodable)?;
             match msg.payload {
                 NetlinkPayload::InnerMessage(inner) => on_msg(inner, raw_name),
                 _ => Ok(true),
@@ -290,8 +290,9 @@ impl Rtnl {
 
     /// Every link's index, name (bytes, as the kernel has it), flags and type, from a dump
     /// without statistics, decoding only those fields: what `ip` needs to name the links that
-    /// routes, addresses and neighbours point at.
-    pub fn link_names(&mut self) -> io::Result<Vec<LinkName>> {
+    /// routes, addresses and neighbours point at. Each is handed over as it arrives (nothing
+    /// is collected here: the caller keeps what it needs).
+    pub fn link_names(&mut self, mut on: impl FnMut(LinkName)) -> io::Result<()> {
         let mut req = LinkMessage::default();
         req.attributes
             .push(netlink_packet_route::link::LinkAttribute::ExtMask(vec![
@@ -301,14 +302,12 @@ impl Rtnl {
             RouteNetlinkMessage::GetLink(req),
             NLM_F_REQUEST | NLM_F_DUMP,
         )?;
-        let mut out = Vec::new();
         self.receive_raw(seq, |bytes| {
             if let Some(l) = link_name_of(bytes) {
-                out.push(l);
+                on(l);
             }
             Ok(true)
-        })?;
-        Ok(out)
+        })
     }
 
     /// One link's index, name, flags and type (RTM_GETLINK for that index, no statistics);
@@ -680,7 +679,12 @@ mod tests {
         assert_eq!(
             kept(
                 &bytes,
-                LinkKeep::of(&[LinkKeep::IFNAME, LinkKeep::MTU, LinkKeep::STATS, LinkKeep::TXQLEN])
+                LinkKeep::of(&[
+                    LinkKeep::IFNAME,
+                    LinkKeep::MTU,
+                    LinkKeep::STATS,
+                    LinkKeep::TXQLEN
+                ])
             ),
             vec![
                 LinkAttribute::IfName("veth0".into()),
@@ -719,9 +723,11 @@ mod tests {
                 && b.len() >= 4
                 && u32::from_ne_bytes([b[0], b[1], b[2], b[3]]) as usize == b.len()
                 && let Ok(m) = NetlinkMessage::<RouteNetlinkMessage>::deserialize(b)
-                && let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(whole)) =
-                    m.payload
-                && !whole.attributes.iter().any(|a| matches!(a, LinkAttribute::Stats64(_)))
+                && let NetlinkPayload::InnerMessage(RouteNetlinkMessage::NewLink(whole)) = m.payload
+                && !whole
+                    .attributes
+                    .iter()
+                    .any(|a| matches!(a, LinkAttribute::Stats64(_)))
             {
                 assert_eq!(l, whole);
             }

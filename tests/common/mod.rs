@@ -173,6 +173,21 @@ pub fn in_netns(ns: &str, argv: &[&std::ffi::OsStr]) -> Run {
     run(Command::new("ip").args(["netns", "exec", ns]).args(argv))
 }
 
+/// dnsmasq in namespace `ns`, listening on `listen` only and answering what `answers` says
+/// (dnsmasq options: `--address=/NAME/IP`, `--addn-hosts=FILE`) and nothing else (no resolv.conf,
+/// no /etc/hosts). It runs as a daemon in the namespace (its pid file in `dir`) and goes with the
+/// namespace's processes.
+pub fn start_dnsmasq(ns: &str, listen: &str, answers: &[String], dir: &Path) {
+    let mut argv: Vec<String> = vec!["dnsmasq".into(), "--no-resolv".into(), "--no-hosts".into()];
+    argv.extend(answers.iter().cloned());
+    argv.push(format!("--listen-address={listen}"));
+    argv.extend(["--bind-interfaces", "-u", "root"].map(String::from));
+    argv.push(format!("--pid-file={}/dnsmasq.pid", dir.display()));
+    let argv: Vec<&std::ffi::OsStr> = argv.iter().map(std::ffi::OsStr::new).collect();
+    let r = in_netns(ns, &argv);
+    assert_eq!(r.code, 0, "dnsmasq: {}", r.stderr);
+}
+
 /// Run the reference `tool`, then debugbox's applet of the same name, then the reference again,
 /// in namespace `ns`; when the two reference runs agree (counters and timers move), debugbox
 /// must print exactly the same.

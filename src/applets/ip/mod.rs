@@ -395,8 +395,8 @@ impl NexthopLookup {
 
 /// The link names (iproute2's ll_map), from a dump that decodes nothing else.
 fn names(rtnl: &mut Rtnl, opts: &Opts) -> Result<Names> {
-    let list = rtnl.link_names().map_err(netlink_error)?;
-    let mut names = Names::from_names(list);
+    let mut names = Names::default();
+    rtnl.link_names(|l| names.learn(l)).map_err(netlink_error)?;
     names.numeric = opts.numeric;
     Ok(names)
 }

@@ -47,18 +47,8 @@ impl LinkEntry {
 }
 
 impl Names {
-    /// From the names-only link dump (`Rtnl::link_names`); a name that is not UTF-8 is kept
-    /// byte for byte (output::raw_text).
-    pub fn from_names(list: Vec<crate::sys::netlink::LinkName>) -> Self {
-        let mut n = Names::default();
-        n.links.reserve(list.len());
-        for l in list {
-            n.learn(l);
-        }
-        n
-    }
-
-    /// Remember one link (from a names dump, a single lookup, or the link dump itself).
+    /// Remember one link (from the names dump, a single lookup, or the link dump itself); a
+    /// name that is not UTF-8 is kept byte for byte (output::raw_text).
     pub fn learn(&mut self, l: crate::sys::netlink::LinkName) {
         let mut name = [0u8; 16];
         let len = l.name.len().min(16);

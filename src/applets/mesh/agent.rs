@@ -366,7 +366,7 @@ fn check_target(target: &str, timeout: Duration) -> Named {
     let addr = SocketAddr::new(ip, port);
     let start = Instant::now();
     let result = conn::connect(addr, deadline, &conn::Local::default())
-        .map_err(|e| fetch::words(&e))
+        .map_err(|e| crate::probe::io_words(&e))
         .and_then(|mut s| match &path {
             None => Ok(()),
             Some(p) => {
@@ -455,7 +455,7 @@ fn tcp_http(addr: SocketAddr, timeout: Duration) -> (Check, Option<Check>, Optio
     let start = Instant::now();
     let mut s = match conn::connect(addr, start + timeout, &conn::Local::default()) {
         Ok(s) => s,
-        Err(e) => return (Check::fail(fetch::words(&e)), None, None),
+        Err(e) => return (Check::fail(crate::probe::io_words(&e)), None, None),
     };
     let tcp = Check::pass(ms(start.elapsed()));
     let t = Instant::now();

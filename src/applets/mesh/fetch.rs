@@ -20,7 +20,8 @@ pub fn json<T: DeserializeOwned>(
     limit: usize,
 ) -> Result<T, String> {
     let deadline = Instant::now() + timeout;
-    let mut s = conn::connect(addr, deadline, &conn::Local::default()).map_err(|e| words(&e))?;
+    let mut s = conn::connect(addr, deadline, &conn::Local::default())
+        .map_err(|e| crate::probe::io_words(&e))?;
     let f = http::get(&mut s, host, path, &[("Accept", "application/json")], limit)
         .map_err(|e| crate::probe::http_words(&e))?;
     if f.head.status != 200 {
@@ -30,13 +31,4 @@ pub fn json<T: DeserializeOwned>(
         return Err(format!("the answer is larger than {limit} bytes"));
     }
     serde_json::from_slice(&f.body).map_err(|e| format!("not a debugbox mesh answer ({e})"))
-}
-
-/// A connect error as probes word it ("timed out" rather than the kernel's EINPROGRESS story).
-pub fn words(e: &std::io::Error) -> String {
-    if conn::is_timeout(e) {
-        "timed out".into()
-    } else {
-        crate::error::os_text(e)
-    }
 }
