@@ -3,8 +3,8 @@
 //! The kernel maps a binary's code in blocks of up to 64 KiB around each page a process touches
 //! (fault-around), and every mapped page counts in the process's RSS. With the few hundred
 //! functions one `ip r` runs spread over 5 MB of code, every run mapped about 3 MB of it; the
-//! functions named in scripts/symbol-order.txt (the ones the common commands run, in the order
-//! they first run: made by scripts/symbol-order) are placed first, so a run maps what it uses.
+//! functions named in scripts/symbol-order.txt (the ones start-up and the common `ip` commands
+//! run: made by scripts/symbol-order) are placed first, so such a run maps what it uses.
 //! Only for release builds on x86_64-unknown-linux-gnu, whose default linker (rust-lld) reads
 //! the file; a name that is no longer in the binary is skipped.
 
