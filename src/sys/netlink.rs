@@ -407,8 +407,8 @@ pub struct LinkName {
 }
 
 const RTM_NEWLINK: u16 = 16;
-const IFLA_IFNAME: u16 = 3;
-const IFLA_IFALIAS: u16 = 20;
+const IFLA_IFNAME: u16 = LinkKeep::IFNAME;
+const IFLA_IFALIAS: u16 = LinkKeep::IFALIAS;
 const IFLA_ALT_IFNAME: u16 = 53;
 /// nlmsghdr (16) + ifinfomsg (16).
 const LINK_ATTRS: usize = 32;
@@ -416,6 +416,11 @@ const LINK_ATTRS: usize = 32;
 const ADDR_ATTRS: usize = 24;
 const RTM_NEWADDR: u16 = 20;
 const IFA_LABEL: u16 = 3;
+
+/// A netlink message's type (nlmsg_type), when the header is there.
+fn message_kind(msg: &[u8]) -> Option<u16> {
+    Some(u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]))
+}
 
 /// The attributes of a link message (from after its ifinfomsg).
 fn link_attrs(msg: &[u8]) -> impl Iterator<Item = (u16, std::ops::Range<usize>)> + '_ {
@@ -439,7 +444,7 @@ fn attrs_from(
 
 /// Index, name, flags and type of a RTM_NEWLINK message, without decoding the rest.
 fn link_name_of(msg: &[u8]) -> Option<LinkName> {
-    let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
+    let kind = message_kind(msg)?;
     if kind != RTM_NEWLINK || msg.len() < LINK_ATTRS {
         return None;
     }
@@ -520,7 +525,7 @@ impl LinkKeep {
 /// Decode a RTM_NEWLINK message's header and only the attributes `keep` names, each with
 /// netlink-packet-route's own decoder. None when `msg` is not RTM_NEWLINK.
 pub fn decode_link(msg: &[u8], keep: LinkKeep) -> Option<Result<LinkMessage, DecodeError>> {
-    let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
+    let kind = message_kind(msg)?;
     if kind != RTM_NEWLINK {
         return None;
     }
@@ -560,7 +565,7 @@ const LINK_HEADER_LEN: usize = LINK_ATTRS - 16;
 /// alias and alternative names) or an address's IFA_LABEL become `?`, in place (netlink-packet-
 /// route refuses such strings). Returns the real name or label when it was changed.
 pub fn patch_names(msg: &mut [u8]) -> Option<Vec<u8>> {
-    let kind = u16::from_ne_bytes([*msg.get(4)?, *msg.get(5)?]);
+    let kind = message_kind(msg)?;
     let (ranges, main): (Vec<(u16, std::ops::Range<usize>)>, u16) = match kind {
         RTM_NEWLINK => (
             attrs_from(msg, LINK_ATTRS)

@@ -218,26 +218,21 @@ pub fn link_type(t: u16) -> String {
     name.to_string()
 }
 
-/// `ll_addr_n2a`: hardware addresses as colon hex, except tunnels whose "address" is an IP.
 /// An IPv4 address as `Ipv4Addr`'s Display writes it, without the formatting machinery (a
 /// big route dump writes a hundred thousand).
 pub fn ipv4_text(ip: std::net::Ipv4Addr) -> String {
     let mut s = String::with_capacity(15);
+    let mut digits = itoa::Buffer::new();
     for (i, o) in ip.octets().into_iter().enumerate() {
         if i > 0 {
             s.push('.');
         }
-        if o >= 100 {
-            s.push((b'0' + o / 100) as char);
-        }
-        if o >= 10 {
-            s.push((b'0' + o / 10 % 10) as char);
-        }
-        s.push((b'0' + o % 10) as char);
+        s.push_str(digits.format(o));
     }
     s
 }
 
+/// `ll_addr_n2a`: hardware addresses as colon hex, except tunnels whose "address" is an IP.
 pub fn link_addr(addr: &[u8], link_type: u16) -> String {
     const TUNNEL: u16 = 768;
     const SIT: u16 = 776;

@@ -376,6 +376,15 @@ fn mtu_finding(
     }
 }
 
+/// One node's probes: into it and out of it, all and failed.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    in_total: usize,
+    in_bad: usize,
+    out_total: usize,
+    out_bad: usize,
+}
+
 fn link_findings(
     mut bad: Vec<&Edge>,
     edges: &[Edge],
@@ -383,6 +392,19 @@ fn link_findings(
     all: &[Node],
     name: &dyn Fn(IpAddr) -> String,
 ) -> Vec<Finding> {
+    // Every node's probes in and out, all and failed: counted once (the edges do not change
+    // while the bad ones are explained away).
+    let mut tally: BTreeMap<IpAddr, Tally> = BTreeMap::new();
+    for e in edges {
+        let failed = usize::from(!e.link.ok());
+        let t = tally.entry(e.to).or_default();
+        t.in_total += 1;
+        t.in_bad += failed;
+        let t = tally.entry(e.from).or_default();
+        t.out_total += 1;
+        t.out_bad += failed;
+    }
+    let of = |x: IpAddr| tally.get(&x).copied().unwrap_or_default();
     let mut out = Vec::new();
     while !bad.is_empty() {
         if let Some(f) = pair_finding(&bad, missing, name) {
@@ -391,18 +413,16 @@ fn link_findings(
         }
         // The node that best explains what is left: one every bad edge touches, then one that
         // every probe into it failed, then one whose view is missing, then the most touched.
-        let count = |f: &dyn Fn(&Edge) -> bool| edges.iter().filter(|e| f(e)).count();
         let mut touches: BTreeMap<IpAddr, usize> = BTreeMap::new();
         for e in &bad {
             *touches.entry(e.from).or_default() += 1;
             *touches.entry(e.to).or_default() += 1;
         }
         let rank = |x: IpAddr, n: usize| {
-            let into = count(&|e| e.to == x);
-            let into_bad = count(&|e| e.to == x && !e.link.ok());
+            let t = of(x);
             (
                 bad.iter().all(|e| e.from == x || e.to == x),
-                into > 0 && into_bad == into,
+                t.in_total > 0 && t.in_bad == t.in_total,
                 missing.contains(&x),
                 n,
                 std::cmp::Reverse(x),
@@ -413,10 +433,12 @@ fn link_findings(
             .max_by_key(|(a, n)| rank(**a, **n))
             .map(|(a, _)| *a)
             .unwrap_or(bad[0].to);
-        let in_total = count(&|e| e.to == x);
-        let in_bad = count(&|e| e.to == x && !e.link.ok());
-        let out_total = count(&|e| e.from == x);
-        let out_bad = count(&|e| e.from == x && !e.link.ok());
+        let Tally {
+            in_total,
+            in_bad,
+            out_total,
+            out_bad,
+        } = of(x);
         let explains =
             bad.iter().all(|e| e.from == x || e.to == x) || (in_total >= 2 && in_bad == in_total);
         if !explains {
