@@ -6,7 +6,9 @@
 //! functions named in scripts/symbol-order.txt (the ones start-up and the common `ip` commands
 //! run: made by scripts/symbol-order) are placed first, so such a run maps what it uses.
 //! Only for release builds on x86_64-unknown-linux-gnu, whose default linker (rust-lld) reads
-//! the file; a name that is no longer in the binary is skipped.
+//! the file; a name that is no longer in the binary is skipped. The names carry hashes of the
+//! build's settings and of the crate's dependency set: adding a dependency renames every
+//! function of this crate, and scripts/symbol-order must be run again.
 
 use std::path::Path;
 

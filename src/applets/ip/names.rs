@@ -222,12 +222,17 @@ pub fn link_type(t: u16) -> String {
 /// big route dump writes a hundred thousand).
 pub fn ipv4_text(ip: std::net::Ipv4Addr) -> String {
     let mut s = String::with_capacity(15);
-    let mut digits = itoa::Buffer::new();
     for (i, o) in ip.octets().into_iter().enumerate() {
         if i > 0 {
             s.push('.');
         }
-        s.push_str(digits.format(o));
+        if o >= 100 {
+            s.push((b'0' + o / 100) as char);
+        }
+        if o >= 10 {
+            s.push((b'0' + o / 10 % 10) as char);
+        }
+        s.push((b'0' + o % 10) as char);
     }
     s
 }

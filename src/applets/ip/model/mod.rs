@@ -92,12 +92,22 @@ pub use stats::*;
 /// `{n:>width$}` without the formatting machinery: `ip -s` prints a dozen counters a link,
 /// tens of thousands on a big node.
 pub(super) fn push_right(out: &mut String, width: usize, n: u64) {
-    let mut digits = itoa::Buffer::new();
-    let digits = digits.format(n);
-    for _ in digits.len()..width {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    let mut v = n;
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    for _ in digits.len() - i..width {
         out.push(' ');
     }
-    out.push_str(digits);
+    // ASCII digits: always UTF-8.
+    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or("0"));
 }
 
 pub(super) fn write_num(out: &mut String, width: usize, count: u64, layout: &Layout) {
